@@ -1,0 +1,12 @@
+"""scalinglaws: fast, honest scaling-law fits in JAX.
+
+Importing the package enables float64 in JAX (``jax_enable_x64``): the Huber-on-log-residual
+objectives used for loss laws sit near 1e-3 and their optima differ in the sixth digit, which
+float32 cannot resolve.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+__version__ = "0.1.0"
