@@ -1,0 +1,495 @@
+"""``fit()``: a validated table -> arrays -> multi-start batched solve -> a :class:`Fit`.
+
+Multi-start: the objective is evaluated on the law's whole start grid (cheap: one vectorised
+pass), and the solver runs from the ``n_starts`` best grid points (expensive per start). On the
+240 Chinchilla points, every one of the 32 best of Hoffmann et al.'s 4,500 grid points converges,
+and most reach the global optimum (see ``Fit.diagnostics``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from . import laws as _laws
+from . import objectives as _objectives
+from . import solvers as _solvers
+from .validation import InputError, prepare
+
+__all__ = ["fit", "Fit", "load"]
+
+FORMAT_VERSION = 1
+
+
+def _versions() -> dict[str, str]:
+    import jax
+    import scipy
+
+    from . import __version__
+
+    return {
+        "scalinglaws": __version__,
+        "jax": jax.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pd.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _objective_label(obj, law) -> str:
+    space = "log residuals" if law.space == "log" else "residuals"
+    if isinstance(obj, _objectives.Huber):
+        return f"sum of Huber(delta={obj.delta:g}) on {space}"
+    if isinstance(obj, _objectives.Expectile):
+        return f"sum of expectile(tau={obj.tau:g}) squared {space}"
+    return f"sum of squared {space}"
+
+
+def _objective_to_json(obj) -> dict:
+    d = {"name": obj.name}
+    if isinstance(obj, _objectives.Huber):
+        d["delta"] = obj.delta
+    if isinstance(obj, _objectives.Expectile):
+        d["tau"] = obj.tau
+    return d
+
+
+def _objective_from_json(d) -> object:
+    if d["name"] == "huber":
+        return _objectives.Huber(d["delta"])
+    if d["name"] == "expectile":
+        return _objectives.Expectile(d["tau"])
+    return _objectives.LeastSquares()
+
+
+def _internal_bounds(law, bounds, fixed):
+    """Law bounds intersected with user bounds (public units) -> internal lower, upper; fixed mask."""
+    lower = np.array(law.lower, dtype=np.float64)
+    upper = np.array(law.upper, dtype=np.float64)
+    fixed_mask = np.zeros(law.n_params, dtype=bool)
+    fixed_internal = np.zeros(law.n_params)
+    names = list(law.params)
+    for name, (lo, hi) in (bounds or {}).items():
+        if name not in names:
+            raise KeyError(f"bounds name unknown parameter {name!r}; law {law.name!r} has {names}")
+        j = names.index(name)
+        if law.transforms[j] == "log":
+            lo = math.log(lo) if lo is not None and lo > 0 else -np.inf
+            hi = math.log(hi) if hi is not None and np.isfinite(hi) else np.inf
+        lower[j] = max(lower[j], -np.inf if lo is None else lo)
+        upper[j] = min(upper[j], np.inf if hi is None else hi)
+        if lower[j] > upper[j]:
+            raise ValueError(f"bounds for {name!r} are empty: lower {lo} > upper {hi}")
+    for name, value in (fixed or {}).items():
+        if name not in names:
+            raise KeyError(f"fixed names unknown parameter {name!r}; law {law.name!r} has {names}")
+        j = names.index(name)
+        if law.transforms[j] == "log":
+            if value <= 0:
+                raise ValueError(f"fixed {name!r} must be > 0 (it is fitted as a log), got {value}")
+            value = math.log(value)
+        fixed_mask[j] = True
+        fixed_internal[j] = value
+        lower[j] = min(lower[j], value)
+        upper[j] = max(upper[j], value)
+    return lower, upper, fixed_mask, fixed_internal
+
+
+class Problem:
+    """Arrays of one validated fit problem, shared by the point fit and its bootstrap."""
+
+    def __init__(self, law, prepared, objective, lower, upper, fixed_mask, fixed_values, config):
+        self.law = law
+        self.prepared = prepared
+        self.objective = objective
+        self.F = law.features(prepared.inputs)
+        self.y_fit = np.log(prepared.y) if law.space == "log" else prepared.y.copy()
+        self.weights = prepared.weights
+        self.lower, self.upper = lower, upper
+        self.fixed_mask, self.fixed_values = fixed_mask, fixed_values
+        self.config = config
+
+    def with_fixed(self, theta: np.ndarray) -> np.ndarray:
+        return np.where(self.fixed_mask, self.fixed_values, theta)
+
+    def grid_values(self, grid: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+        w = self.weights if w is None else w
+        return np.asarray(
+            _solvers.objective_values(
+                self.law, self.objective, jnp.asarray(self.F), jnp.asarray(self.y_fit), jnp.asarray(w),
+                jnp.asarray(grid),
+            )
+        )
+
+    def solve(self, W: np.ndarray, theta0: np.ndarray) -> _solvers.SolveResult:
+        """``W`` [P, n] weights, ``theta0`` [P, S, p] internal starts."""
+        return _solvers.solve(
+            self.law, self.objective, self.config,
+            jnp.asarray(self.F), jnp.asarray(self.y_fit), jnp.asarray(W),
+            jnp.asarray(self.with_fixed(theta0)), jnp.asarray(self.lower), jnp.asarray(self.upper),
+            jnp.asarray(self.fixed_mask),
+        )
+
+
+def fit(
+    data,
+    law="chinchilla",
+    x=None,
+    y=None,
+    *,
+    weights=None,
+    objective=None,
+    delta: float | None = None,
+    n_starts: int = 32,
+    grid=None,
+    fixed: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
+    config: _solvers.SolverConfig | None = None,
+) -> Fit:
+    """Fit a scaling law to a table.
+
+    Args:
+        data: a DataFrame with one row per run.
+        law: a registered law name (``"power"``, ``"chinchilla"``, ``"loglinear"``, ``"sigmoid"``,
+            ``"data_constrained"``, ...) or a :class:`~scalinglaws.laws.Law`.
+        x: input column(s), default the law's input names (``N``, ``D`` for chinchilla); for
+            one-input laws a single name such as ``"C"``.
+        y: target column, default the law's target (``loss`` for loss laws).
+        weights: per-row weights (column name or array); 0 drops a row.
+        objective: ``"huber"`` (default for loss laws, on log residuals), ``"lsq"`` (default for
+            bounded metrics), ``"expectile"`` or an objective instance; ``delta`` sets Huber's
+            threshold (default 1e-3).
+        n_starts: how many of the best grid points (by objective) the solver starts from.
+        grid: start points in public units, overriding the law's grid: a mapping name -> values
+            (product grid) or an array [G, p].
+        fixed: parameters held at a public value, e.g. ``{"E": 1.69}``.
+        bounds: public-unit ``(lower, upper)`` per parameter (``None`` for open).
+        config: :class:`~scalinglaws.solvers.SolverConfig`.
+
+    Returns:
+        :class:`Fit`.
+    """
+    law = _laws.get(law)
+    obj = law.default_objective if objective is None else _objectives.get(objective, delta)
+    if objective is None and delta is not None:
+        if not isinstance(obj, _objectives.Huber):
+            raise ValueError(f"delta applies to the Huber objective; law {law.name!r} defaults to {obj.name}")
+        obj = _objectives.Huber(float(delta))
+    prepared = prepare(data, law, x, y, weights)
+    lower, upper, fixed_mask, fixed_values = _internal_bounds(law, bounds, fixed)
+    problem = Problem(law, prepared, obj, lower, upper, fixed_mask, fixed_values, config or _solvers.SolverConfig())
+    if grid is None:
+        start_grid = law.start_grid(problem.F, problem.y_fit)
+    elif isinstance(grid, Mapping):
+        start_grid = law.from_public(_laws._product_grid(grid, law.params))
+    else:
+        start_grid = law.from_public(np.asarray(grid, dtype=np.float64))
+    start_grid = problem.with_fixed(np.clip(start_grid, lower, upper))
+    values = problem.grid_values(start_grid)
+    if not np.isfinite(values).any():
+        raise InputError(
+            f"the objective is not finite at any of the {len(start_grid)} start points of law {law.name!r}; "
+            "pass a grid= that suits the data's scale"
+        )
+    idx = _solvers.top_k_starts(values, n_starts)
+    res = problem.solve(problem.weights[None, :], start_grid[idx][None])
+    return Fit._from_solve(problem, res, grid_size=len(start_grid), start_indices=idx)
+
+
+class Fit:
+    """A point fit: parameters, objective, convergence diagnostics, the data, and predictions.
+
+    Attributes:
+        law: the :class:`~scalinglaws.laws.Law`.
+        params: ``{name: value}`` in public units (``E``, ``A``, ... not logs).
+        objective: the minimised objective value (a sum over points).
+        converged: whether the solver met a convergence test (not the iteration cap).
+        on_bound: whether any free parameter ended on a bound.
+        diagnostics: dict with iterations, grad_norm, n_starts, grid_size, starts_converged,
+            starts_at_best (how many starts reached the best objective to 1e-9 relative),
+            best_start, objective name, n_points, r2 (natural units) and rmse.
+    """
+
+    def __init__(self, problem: Problem, theta: np.ndarray, objective_value: float, converged: bool,
+                 on_bound: bool, diagnostics: dict):
+        self._problem = problem
+        self.law = problem.law
+        self.theta = np.asarray(theta, dtype=np.float64)
+        self.params = self.law.params_dict(self.theta)
+        self.objective = float(objective_value)
+        self.converged = bool(converged)
+        self.on_bound = bool(on_bound)
+        self.diagnostics = dict(diagnostics)
+        self.diagnostics.setdefault("n_points", int(np.count_nonzero(problem.weights > 0)))
+        self.diagnostics.update(self._goodness())
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def _from_solve(cls, problem: Problem, res: _solvers.SolveResult, grid_size: int, start_indices) -> Fit:
+        f_starts = np.asarray(res.objective_starts[0])
+        best = float(res.objective[0])
+        at_best = int(np.sum(np.abs(f_starts - best) <= 1e-9 * max(abs(best), 1e-300)))
+        diagnostics = {
+            "objective_name": _objective_label(problem.objective, problem.law),
+            "iterations": int(res.iterations[0]),
+            "grad_norm": float(res.grad_norm[0]),
+            "grid_size": int(grid_size),
+            "n_starts": int(len(start_indices)),
+            "starts_converged": int(np.sum(np.asarray(res.converged_starts[0]))),
+            "starts_at_best": at_best,
+            "best_start": int(res.best_start[0]),
+        }
+        return cls(problem, np.asarray(res.theta[0]), best, bool(res.converged[0]), bool(res.on_bound[0]), diagnostics)
+
+    @classmethod
+    def from_params(cls, law, params: Mapping[str, float], data=None, x=None, y=None, weights=None,
+                    objective=None) -> Fit:
+        """A fit from published parameters (no optimisation), optionally scored on ``data``.
+
+        Without data, ``predict``, ``compute_optimal`` and ``compute_for`` work; the objective and
+        goodness of fit are NaN.
+        """
+        law = _laws.get(law)
+        theta = law.from_public(params)
+        obj = law.default_objective if objective is None else _objectives.get(objective)
+        if data is None:
+            return _ParamsOnlyFit(law, theta, obj)
+        prepared = prepare(data, law, x, y, weights)
+        lower, upper, fm, fv = _internal_bounds(law, None, None)
+        problem = Problem(law, prepared, obj, lower, upper, fm, fv, _solvers.SolverConfig())
+        value = float(problem.grid_values(theta[None])[0])
+        diag = {"objective_name": _objective_label(obj, law), "source": "from_params"}
+        return cls(problem, theta, value, converged=False, on_bound=False, diagnostics=diag)
+
+    # ------------------------------------------------------------------ data access
+    @property
+    def data(self) -> pd.DataFrame:
+        """The fitted table: input columns, target, and weights."""
+        p = self._problem.prepared
+        cols = {c: p.inputs[name] for name, c in zip(self.law.inputs, p.x_columns)}
+        cols[p.y_column] = p.y
+        cols["weight"] = p.weights
+        return pd.DataFrame(cols, index=p.index)
+
+    @property
+    def x_columns(self) -> tuple[str, ...]:
+        return self._problem.prepared.x_columns
+
+    @property
+    def y_column(self) -> str:
+        return self._problem.prepared.y_column
+
+    # ------------------------------------------------------------------ predictions
+    def _inputs_from_columns(self, columns: Mapping) -> dict:
+        """Accept either law input names (N, D) or the fitted column names."""
+        out = {}
+        for name, col in zip(self.law.inputs, self.x_columns):
+            if name in columns:
+                out[name] = columns[name]
+            elif col in columns:
+                out[name] = columns[col]
+            else:
+                raise KeyError(
+                    f"predict needs {col!r}" + (f" (law input {name!r})" if col != name else "")
+                    + f"; got {sorted(columns)}"
+                )
+        return out
+
+    def predict(self, **columns) -> np.ndarray:
+        """The law at the fitted parameters, in natural units: ``fit.predict(N=70e9, D=1.4e12)``."""
+        return self.law.predict(self.params, **self._inputs_from_columns(columns))
+
+    def residuals(self) -> np.ndarray:
+        """Fit-space residuals (``log y_hat - log y`` for loss laws) at the data."""
+        pred = np.asarray(self.law.predict_fit_space(jnp.asarray(self.theta), jnp.asarray(self._problem.F)))
+        return pred - self._problem.y_fit
+
+    def _goodness(self) -> dict:
+        p = self._problem
+        w = p.weights
+        yhat = np.asarray(self.law.predict_natural(jnp.asarray(self.theta), jnp.asarray(p.F)))
+        yv = p.prepared.y
+        wsum = w.sum()
+        ybar = np.sum(w * yv) / wsum
+        ss_res = float(np.sum(w * (yv - yhat) ** 2))
+        ss_tot = float(np.sum(w * (yv - ybar) ** 2))
+        return {
+            "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan"),
+            "rmse": math.sqrt(ss_res / wsum),
+        }
+
+    # ------------------------------------------------------------------ presentation
+    def summary(self) -> str:
+        """A printable table of estimates and diagnostics."""
+        d = self.diagnostics
+        p = self._problem.prepared
+        lines = [
+            f"{self.law.name} fit: {self.law.formula}",
+            f"data: {d['n_points']} points; "
+            + ", ".join(f"{c} [{v.min():.4g}, {v.max():.4g}]" for c, v in zip(p.x_columns, p.inputs.values()))
+            + f"; {p.y_column} [{p.y.min():.4g}, {p.y.max():.4g}]",
+            f"objective: {d['objective_name']} = {self.objective:.10g}",
+            f"converged: {'yes' if self.converged else 'NO'}"
+            + (f" ({d['iterations']} iterations, scaled gradient {d['grad_norm']:.2g})" if "iterations" in d else "")
+            + f"; on a bound: {'YES' if self.on_bound else 'no'}",
+        ]
+        if "n_starts" in d:
+            lines.append(
+                f"starts: best {d['n_starts']} of {d['grid_size']} grid points; {d['starts_converged']} converged, "
+                f"{d['starts_at_best']} reached the best objective"
+            )
+        lines.append(f"R^2 ({p.y_column}, natural units): {d['r2']:.4f}; RMSE {d['rmse']:.4g}")
+        width = max(len(n) for n in self.law.params) + 2
+        lines.append("")
+        lines.append(f"{'parameter':<{max(width, 11)}}{'estimate':>16}")
+        for n, v in self.params.items():
+            lines.append(f"{n:<{max(width, 11)}}{v:>16.6g}")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
+
+    def __repr__(self):
+        ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
+        return f"<Fit {self.law.name}: {ps}; objective={self.objective:.6g}, converged={self.converged}>"
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self, include_data: bool = True) -> dict:
+        p = self._problem.prepared
+        d = {
+            "kind": "scalinglaws.Fit",
+            "format_version": FORMAT_VERSION,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "law": self.law.name,
+            "formula": self.law.formula,
+            "params": self.params,
+            "theta": self.theta.tolist(),
+            "objective": {**_objective_to_json(self._problem.objective), "value": self.objective},
+            "converged": self.converged,
+            "on_bound": self.on_bound,
+            "diagnostics": self.diagnostics,
+            "columns": {"x": list(p.x_columns), "y": p.y_column},
+            "bounds": {"lower": self._problem.lower.tolist(), "upper": self._problem.upper.tolist()},
+            "fixed": {n: float(v) for n, v, m in zip(self.law.params, self._problem.fixed_values, self._problem.fixed_mask) if m},
+            "data_summary": {
+                "n": int(len(p.y)),
+                "n_positive_weight": int(np.count_nonzero(p.weights > 0)),
+                "ranges": {c: [float(v.min()), float(v.max())] for c, v in zip(p.x_columns, p.inputs.values())}
+                | {p.y_column: [float(p.y.min()), float(p.y.max())]},
+            },
+            "versions": _versions(),
+        }
+        if include_data:
+            d["data"] = {c: v.tolist() for c, v in zip(p.x_columns, p.inputs.values())} | {
+                p.y_column: p.y.tolist(),
+                "weight": p.weights.tolist(),
+            }
+        return d
+
+    def save(self, path, include_data: bool = True) -> Path:
+        """Write JSON (law, parameters, diagnostics, data summary, versions; the data by default)."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(include_data), indent=1, default=_json_default))
+        return path
+
+    @classmethod
+    def _from_dict(cls, d: dict) -> Fit:
+        law = _laws.get(d["law"])
+        obj = _objective_from_json(d["objective"])
+        theta = np.asarray(d["theta"], dtype=np.float64)
+        if "data" not in d:
+            return _ParamsOnlyFit(law, theta, obj, diagnostics=d.get("diagnostics", {}))
+        cols = d["columns"]
+        table = pd.DataFrame(d["data"])
+        prepared = prepare(table, law, cols["x"], cols["y"], weights="weight")
+        fixed = d.get("fixed", {})
+        fm = np.array([n in fixed for n in law.params])
+        fv = np.where(fm, theta, 0.0)  # fixed parameters were held at their values in theta
+        problem = Problem(law, prepared, obj, np.asarray(d["bounds"]["lower"], float),
+                          np.asarray(d["bounds"]["upper"], float), fm, fv, _solvers.SolverConfig())
+        return cls(problem, theta, d["objective"]["value"], d["converged"], d["on_bound"], d["diagnostics"])
+
+
+class _ParamsOnlyFit(Fit):
+    """A fit known only by its parameters (published values, or saved without data)."""
+
+    def __init__(self, law, theta, objective, diagnostics=None):
+        self._problem = None
+        self.law = law
+        self.theta = np.asarray(theta, dtype=np.float64)
+        self.params = law.params_dict(self.theta)
+        self.objective = float("nan")
+        self.converged = False
+        self.on_bound = False
+        self.diagnostics = dict(diagnostics or {"source": "from_params"})
+        self._objective_spec = objective
+
+    @property
+    def x_columns(self):
+        return tuple(self.law.inputs)
+
+    @property
+    def y_column(self):
+        return self.law.target
+
+    @property
+    def data(self):
+        raise AttributeError("this fit was built from parameters alone and holds no data")
+
+    def residuals(self):
+        raise AttributeError("this fit was built from parameters alone and holds no data")
+
+    def summary(self) -> str:
+        lines = [f"{self.law.name} (parameters given, not fitted): {self.law.formula}", ""]
+        lines.append(f"{'parameter':<12}{'value':>16}")
+        for n, v in self.params.items():
+            lines.append(f"{n:<12}{v:>16.6g}")
+        return "\n".join(lines)
+
+    def to_dict(self, include_data: bool = False) -> dict:
+        return {
+            "kind": "scalinglaws.Fit",
+            "format_version": FORMAT_VERSION,
+            "law": self.law.name,
+            "params": self.params,
+            "theta": self.theta.tolist(),
+            "objective": {**_objective_to_json(self._objective_spec), "value": None},
+            "diagnostics": self.diagnostics,
+            "versions": _versions(),
+        }
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"cannot serialise {type(o).__name__}")
+
+
+def load(path):
+    """Load a :class:`Fit` (or an ensemble) saved with ``.save``."""
+    d = json.loads(Path(path).read_text())
+    kind = d.get("kind")
+    if kind == "scalinglaws.Fit":
+        return Fit._from_dict(d)
+    loaders = _LOADERS.get(kind)
+    if loaders is None:
+        raise ValueError(f"{path}: not a scalinglaws file (kind {kind!r})")
+    return loaders(d)
+
+
+_LOADERS: dict = {}

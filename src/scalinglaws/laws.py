@@ -1,0 +1,606 @@
+"""Functional forms of scaling laws.
+
+A :class:`Law` is a pure JAX function of an internal parameter vector ``theta`` and a feature
+matrix ``F`` (one row per data point), plus everything the solver needs around it: parameter
+names and transforms (amplitudes are fitted as logs), input columns, which of them must be
+positive, bounds, a start grid, and, where it pays, an analytic Jacobian and curvature.
+
+Two fit spaces:
+
+- ``space="log"`` (losses, y > 0): the law returns ``log y_hat`` and residuals are
+  ``log y_hat - log y``. Sums of power laws are written in LogSumExp form, as Hoffmann et al.
+  (2022, arXiv:2203.15556) do: ``log(E + A N^-alpha) = LSE(log E, log A - alpha log N)``.
+- ``space="linear"`` (bounded metrics: pass rates, Elo): the law returns ``y_hat``.
+
+Built-in laws (``get(name)``):
+
+======================  ==========================================================  ==============================
+name                    form                                                        parameters
+======================  ==========================================================  ==============================
+``power``               y = E + A x^-alpha                                          E, A, alpha
+``chinchilla``          L = E + A N^-alpha + B D^-beta                              E, A, B, alpha, beta
+``loglinear``           y = a + b log10 x                                           a, b
+``sigmoid``             y = R0 + (A - R0) / (1 + (C_mid / x)^B)                     R0, A, C_mid, B
+``data_constrained``    Muennighoff et al. (2023, arXiv:2305.16264), see below      E, A, B, alpha, beta,
+                                                                                    R_D_star, R_N_star
+======================  ==========================================================  ==============================
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import objectives as _objectives
+from .validation import check_at_most, check_not_swapped
+
+__all__ = ["Law", "get", "register", "available", "custom"]
+
+LN10 = math.log(10.0)
+
+
+@dataclass(frozen=True, eq=False)
+class Law:
+    """A scaling law: a JAX prediction function with names, transforms, bounds and start grid.
+
+    Attributes:
+        name: registry name.
+        params: public parameter names, in the order of ``theta``.
+        transforms: per parameter, ``"log"`` (fitted as ``log`` of the public value, which must be
+            positive) or ``"identity"``.
+        inputs: default input columns (``N``, ``D``, ``C`` ...).
+        target: default target column.
+        space: ``"log"`` or ``"linear"`` (see module docstring).
+        fit_fn: ``(theta, F) -> prediction in fit space``, vectorised over the rows of ``F``.
+        log_inputs: whether ``F`` holds the natural log of each input (then inputs must be > 0) or
+            the raw inputs.
+        grid: ``(F, y_fit) -> ndarray [G, p]`` of internal start points; data-dependent so that
+            scale-free laws start near the data whatever its units.
+        lower, upper: internal-space bounds per parameter (``-inf``/``inf`` for none).
+        jacobian: optional ``(theta, F) -> (pred, J)`` with ``J`` of shape [n, p]; default
+            ``jax.jacfwd``.
+        curvature: optional ``(theta, F, c) -> sum_i c_i * Hessian(pred_i)`` of shape [p, p];
+            default ``jax.hessian`` of ``c @ fit_fn``.
+        default_objective: objective used when ``fit`` is given none.
+        formula, reference: for docs and summaries.
+    """
+
+    name: str
+    params: tuple[str, ...]
+    transforms: tuple[str, ...]
+    inputs: tuple[str, ...]
+    target: str
+    space: str
+    fit_fn: Callable
+    grid: Callable
+    log_inputs: bool = True
+    lower: tuple[float, ...] | None = None
+    upper: tuple[float, ...] | None = None
+    jacobian: Callable | None = None
+    curvature: Callable | None = None
+    default_objective: object = None
+    formula: str = ""
+    reference: str = ""
+    extras: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        p = len(self.params)
+        if len(self.transforms) != p:
+            raise ValueError(f"law {self.name!r}: {p} params but {len(self.transforms)} transforms")
+        bad = [t for t in self.transforms if t not in ("log", "identity")]
+        if bad:
+            raise ValueError(f"law {self.name!r}: unknown transform(s) {bad}; use 'log' or 'identity'")
+        if self.space not in ("log", "linear"):
+            raise ValueError(f"law {self.name!r}: space must be 'log' or 'linear', got {self.space!r}")
+        object.__setattr__(self, "lower", tuple(self.lower) if self.lower else (-np.inf,) * p)
+        object.__setattr__(self, "upper", tuple(self.upper) if self.upper else (np.inf,) * p)
+        if self.default_objective is None:
+            obj = _objectives.Huber(1e-3) if self.space == "log" else _objectives.LeastSquares()
+            object.__setattr__(self, "default_objective", obj)
+
+    # ----------------------------------------------------------------- parameter transforms
+    @property
+    def n_params(self) -> int:
+        return len(self.params)
+
+    @property
+    def internal_names(self) -> tuple[str, ...]:
+        return tuple(f"log_{n}" if t == "log" else n for n, t in zip(self.params, self.transforms))
+
+    def _log_mask(self):
+        return np.array([t == "log" for t in self.transforms])
+
+    def to_public(self, theta):
+        """Internal vector(s) ``[..., p]`` -> public values ``[..., p]`` (numpy or JAX)."""
+        xp = jnp if isinstance(theta, jax.Array) else np
+        theta = xp.asarray(theta)
+        return xp.where(self._log_mask(), xp.exp(theta), theta)
+
+    def from_public(self, values) -> np.ndarray:
+        """Public parameters (a mapping by name, or a sequence in ``params`` order) -> internal."""
+        if isinstance(values, Mapping):
+            missing = [n for n in self.params if n not in values]
+            if missing:
+                raise KeyError(f"law {self.name!r} needs parameters {list(self.params)}; missing {missing}")
+            values = [values[n] for n in self.params]
+        v = np.asarray(values, dtype=np.float64)
+        if v.shape[-1] != self.n_params:
+            raise ValueError(f"law {self.name!r} has {self.n_params} parameters, got {v.shape[-1]} values")
+        mask = self._log_mask()
+        if np.any(v[..., mask] <= 0):
+            bad = [n for n, m, x in zip(self.params, mask, np.atleast_2d(v).T) if m and np.any(x <= 0)]
+            raise ValueError(f"law {self.name!r}: parameters {bad} must be positive (fitted as logs)")
+        with np.errstate(divide="ignore"):
+            return np.where(mask, np.log(np.where(mask, v, 1.0)), v)
+
+    def params_dict(self, theta) -> dict[str, float]:
+        """Internal vector -> ``{public name: float}``."""
+        pub = np.asarray(self.to_public(np.asarray(theta, dtype=np.float64)))
+        return {n: float(x) for n, x in zip(self.params, pub)}
+
+    # ----------------------------------------------------------------- features and prediction
+    def features(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Stack input columns into the [n, k] feature matrix the law reads (logs if ``log_inputs``).
+
+        Callers validate positivity first (see ``validation``); this only transforms.
+        """
+        cols = [np.asarray(inputs[c], dtype=np.float64).reshape(-1) for c in self.inputs]
+        F = np.stack(cols, axis=-1)
+        return np.log(F) if self.log_inputs else F
+
+    def predict(self, params, **inputs) -> np.ndarray:
+        """Evaluate the law in natural units for public ``params`` (a dict) at the given inputs.
+
+        Inputs broadcast against each other: ``law.predict(p, N=[1e9, 1e10], D=2e11)``.
+        """
+        missing = [c for c in self.inputs if c not in inputs]
+        if missing:
+            raise KeyError(f"law {self.name!r} needs inputs {list(self.inputs)}; missing {missing}")
+        arrays = np.broadcast_arrays(*[np.asarray(inputs[c], dtype=np.float64) for c in self.inputs])
+        shape = arrays[0].shape
+        F = self.features(dict(zip(self.inputs, arrays)))
+        theta = jnp.asarray(self.from_public(params))
+        out = np.asarray(self.predict_fit_space(theta, jnp.asarray(F)))
+        if self.space == "log":
+            out = np.exp(out)
+        return out.reshape(shape)
+
+    def predict_fit_space(self, theta, F):
+        """JAX: prediction in fit space (log for ``space="log"``) for internal ``theta``."""
+        return self.fit_fn(theta, F)
+
+    def predict_natural(self, theta, F):
+        """JAX: prediction in natural units for internal ``theta``."""
+        out = self.fit_fn(theta, F)
+        return jnp.exp(out) if self.space == "log" else out
+
+    def value_and_jacobian(self, theta, F):
+        """``(pred [n], J [n, p])`` in fit space; analytic where the law provides it."""
+        if self.jacobian is not None:
+            return self.jacobian(theta, F)
+        pred = self.fit_fn(theta, F)
+        J = jax.jacfwd(self.fit_fn)(theta, F)
+        return pred, J
+
+    def curvature_term(self, theta, F, c):
+        """``sum_i c_i * d^2 pred_i / d theta^2`` (the second-order part of the exact Hessian)."""
+        if self.curvature is not None:
+            return self.curvature(theta, F, c)
+        return jax.hessian(lambda t: jnp.dot(c, self.fit_fn(t, F)))(theta)
+
+    def start_grid(self, F, y_fit) -> np.ndarray:
+        """Internal start points ``[G, p]`` for data ``F`` (features) and fit-space targets."""
+        g = np.asarray(self.grid(np.asarray(F), np.asarray(y_fit)), dtype=np.float64)
+        if g.ndim != 2 or g.shape[1] != self.n_params:
+            raise ValueError(f"law {self.name!r}: start grid must be [G, {self.n_params}], got {g.shape}")
+        lo, hi = np.asarray(self.lower), np.asarray(self.upper)
+        return np.clip(g, lo, hi)
+
+    def __repr__(self):
+        return f"Law({self.name!r}: {self.formula or ', '.join(self.params)})"
+
+
+# --------------------------------------------------------------------------------------------
+# LogSumExp of affine terms: log y = LSE_t (theta[c_t] - theta[s_t] * F[:, k_t]).
+# Covers `power` (terms {log E}, {log A - alpha log x}) and `chinchilla`. Analytic Jacobian and
+# curvature: with softmax weights P_t, d log y / d theta = sum_t P_t du_t/dtheta and the Hessian
+# is M^T (diag P - P P^T) M, M the (terms x params) matrix of du_t/dtheta.
+# --------------------------------------------------------------------------------------------
+
+
+def _lse_terms(theta, F, terms):
+    u = []
+    for c, s, k in terms:
+        ut = jnp.broadcast_to(theta[c], F.shape[:1])
+        if s is not None:
+            ut = ut - theta[s] * F[:, k]
+        u.append(ut)
+    return jnp.stack(u, axis=0)  # [T, n]
+
+
+def _lse_fn(terms):
+    def fn(theta, F):
+        return jax.nn.logsumexp(_lse_terms(theta, F, terms), axis=0)
+
+    return fn
+
+
+def _lse_jacobian(terms, p):
+    def jac(theta, F):
+        u = _lse_terms(theta, F, terms)
+        m = jnp.max(u, axis=0)
+        ex = jnp.exp(u - m)
+        s = jnp.sum(ex, axis=0)
+        P = ex / s
+        pred = m + jnp.log(s)
+        cols = [jnp.zeros_like(pred) for _ in range(p)]
+        for t, (c, sl, k) in enumerate(terms):
+            cols[c] = cols[c] + P[t]
+            if sl is not None:
+                cols[sl] = cols[sl] - P[t] * F[:, k]
+        return pred, jnp.stack(cols, axis=-1)
+
+    return jac
+
+
+def _lse_curvature(terms, p):
+    jac = _lse_jacobian(terms, p)
+
+    def curv(theta, F, c):
+        u = _lse_terms(theta, F, terms)
+        P = jax.nn.softmax(u, axis=0)
+        _, J = jac(theta, F)
+        # sum_i c_i M_i^T diag(P_i) M_i, written out entry by entry (M is sparse: each term
+        # touches its intercept and at most one exponent).
+        H = jnp.zeros((p, p), dtype=J.dtype)
+        for t, (ci, sl, k) in enumerate(terms):
+            cp = c * P[t]
+            H = H.at[ci, ci].add(jnp.sum(cp))
+            if sl is not None:
+                x = F[:, k]
+                cross = -jnp.sum(cp * x)
+                H = H.at[ci, sl].add(cross).at[sl, ci].add(cross)
+                H = H.at[sl, sl].add(jnp.sum(cp * x * x))
+        return H - (J * c[:, None]).T @ J
+
+    return curv
+
+
+# --------------------------------------------------------------------------------------------
+# power: y = E + A x^-alpha
+# --------------------------------------------------------------------------------------------
+_POWER_TERMS = ((0, None, None), (1, 2, 0))  # (log E), (log A - alpha log x)
+
+
+def _power_grid(F, y):
+    lx = F[:, 0]
+    lx_mid = float(np.median(lx))
+    ymin = float(np.min(np.exp(y)))
+    ymed = float(np.median(np.exp(y)))
+    rows = []
+    for alpha in (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5):
+        for frac in (0.01, 0.3, 0.6, 0.8, 0.9, 0.97):
+            E = frac * ymin
+            for shift in (-1.0, 0.0, 1.0):
+                a = math.log(max(ymed - E, 1e-12 * ymed)) + alpha * lx_mid + shift
+                rows.append((math.log(E), a, alpha))
+    return np.array(rows)
+
+
+def _make_power() -> Law:
+    terms = _POWER_TERMS
+    return Law(
+        name="power",
+        params=("E", "A", "alpha"),
+        transforms=("log", "log", "identity"),
+        inputs=("C",),
+        target="loss",
+        space="log",
+        fit_fn=_lse_fn(terms),
+        jacobian=_lse_jacobian(terms, 3),
+        curvature=_lse_curvature(terms, 3),
+        grid=_power_grid,
+        formula="y = E + A * x^-alpha",
+        reference="Kaplan et al. 2020, arXiv:2001.08361; Hoffmann et al. 2022, arXiv:2203.15556",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# chinchilla: L = E + A N^-alpha + B D^-beta
+# --------------------------------------------------------------------------------------------
+# theta = (log E, log A, log B, alpha, beta); F = (log N, log D)
+_CHINCHILLA_TERMS = ((0, None, None), (1, 3, 0), (2, 4, 1))
+
+
+def chinchilla_grid() -> np.ndarray:
+    """Hoffmann et al.'s grid as used by Besiroglu et al.: alpha, beta in {0, 0.5, ..., 2},
+    e in {-1, -0.5, ..., 1}, a, b in {0, 5, ..., 25}; 4,500 internal points (log E, log A,
+    log B, alpha, beta)."""
+    alphas = np.arange(0.0, 2.01, 0.5)
+    es = np.arange(-1.0, 1.01, 0.5)
+    abs_ = np.arange(0.0, 25.01, 5.0)
+    rows = [(e, a, b, al, be) for al, be, e, a, b in itertools.product(alphas, alphas, es, abs_, abs_)]
+    return np.array(rows, dtype=np.float64)
+
+
+def _make_chinchilla() -> Law:
+    terms = _CHINCHILLA_TERMS
+    return Law(
+        name="chinchilla",
+        params=("E", "A", "B", "alpha", "beta"),
+        transforms=("log", "log", "log", "identity", "identity"),
+        inputs=("N", "D"),
+        target="loss",
+        space="log",
+        fit_fn=_lse_fn(terms),
+        jacobian=_lse_jacobian(terms, 5),
+        curvature=_lse_curvature(terms, 5),
+        grid=lambda F, y: chinchilla_grid(),
+        extras={"check_inputs": check_not_swapped("N", "D", "language-model runs see more tokens than parameters")},
+        formula="L = E + A * N^-alpha + B * D^-beta",
+        reference="Hoffmann et al. 2022, arXiv:2203.15556 (Approach 3); Besiroglu et al. 2024, arXiv:2404.10102",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# loglinear: y = a + b log10 x
+# --------------------------------------------------------------------------------------------
+def _loglinear_fn(theta, F):
+    return theta[0] + theta[1] * F[:, 0] / LN10
+
+
+def _loglinear_jac(theta, F):
+    pred = _loglinear_fn(theta, F)
+    return pred, jnp.stack([jnp.ones_like(pred), F[:, 0] / LN10], axis=-1)
+
+
+def _loglinear_grid(F, y):
+    # Closed-form OLS is the optimum of the unweighted problem; the solver polishes for weights.
+    X = np.stack([np.ones_like(F[:, 0]), F[:, 0] / LN10], axis=-1)
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    return np.array([coef, [float(np.mean(y)), 0.0]])
+
+
+def _make_loglinear() -> Law:
+    return Law(
+        name="loglinear",
+        params=("a", "b"),
+        transforms=("identity", "identity"),
+        inputs=("C",),
+        target="y",
+        space="linear",
+        fit_fn=_loglinear_fn,
+        jacobian=_loglinear_jac,
+        curvature=lambda theta, F, c: jnp.zeros((2, 2), dtype=F.dtype),
+        grid=_loglinear_grid,
+        formula="y = a + b * log10(x)",
+        reference="log-linear RL compute curves, e.g. Khatri et al. 2025 (ScaleRL), arXiv:2510.13786",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# sigmoid (ScaleRL): y = R0 + (A - R0) / (1 + (C_mid / x)^B)
+# --------------------------------------------------------------------------------------------
+# theta = (R0, A, log C_mid, B); (C_mid / x)^B = exp(-B (log x - log C_mid)).
+def _sigmoid_fn(theta, F):
+    z = theta[3] * (F[:, 0] - theta[2])
+    return theta[0] + (theta[1] - theta[0]) * jax.nn.sigmoid(z)
+
+
+def _sigmoid_jac(theta, F):
+    lx = F[:, 0]
+    d = lx - theta[2]
+    s = jax.nn.sigmoid(theta[3] * d)
+    amp = theta[1] - theta[0]
+    ds = s * (1.0 - s)
+    pred = theta[0] + amp * s
+    J = jnp.stack([1.0 - s, s, -amp * ds * theta[3], amp * ds * d], axis=-1)
+    return pred, J
+
+
+def _sigmoid_grid(F, y):
+    lx = F[:, 0]
+    lo, hi = float(np.min(lx)), float(np.max(lx))
+    span = max(hi - lo, 1e-6)
+    ymin, ymax = float(np.min(y)), float(np.max(y))
+    yr = max(ymax - ymin, 1e-12)
+    rows = []
+    for R0 in (ymin - 0.1 * yr, ymin, ymin + 0.2 * yr):
+        for A in (ymax, ymax + 0.25 * yr, ymax + yr):
+            for q in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5):
+                for Bs in (1.0, 2.0, 4.0, 8.0, 16.0):
+                    rows.append((R0, A, lo + q * span, Bs / span))
+    return np.array(rows)
+
+
+def _make_sigmoid() -> Law:
+    return Law(
+        name="sigmoid",
+        params=("R0", "A", "C_mid", "B"),
+        transforms=("identity", "identity", "log", "identity"),
+        inputs=("C",),
+        target="y",
+        space="linear",
+        fit_fn=_sigmoid_fn,
+        jacobian=_sigmoid_jac,
+        grid=_sigmoid_grid,
+        lower=(-np.inf, -np.inf, -np.inf, 0.0),
+        formula="y = R0 + (A - R0) / (1 + (C_mid / x)^B)",
+        reference="Khatri et al. 2025, 'The Art of Scaling RL Compute' (ScaleRL), arXiv:2510.13786",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# data_constrained (Muennighoff et al. 2023, arXiv:2305.16264)
+# --------------------------------------------------------------------------------------------
+# theta = (log E, log A, log B, alpha, beta, log R_D*, log R_N*); F = (log N, log D, log U).
+def _data_constrained_fn(theta, F):
+    e, a, b, alpha, beta, lrd, lrn = (theta[i] for i in range(7))
+    lN, lD, lU = F[:, 0], F[:, 1], F[:, 2]
+    RD_star, RN_star = jnp.exp(lrd), jnp.exp(lrn)
+    # G = (alpha A / (beta B))^(1/(alpha+beta)); N_for(U) = G (U G)^(beta/alpha): the
+    # compute-optimal parameter count for U tokens under the Chinchilla allocation.
+    lG = (jnp.log(alpha) + a - jnp.log(beta) - b) / (alpha + beta)
+    l_nfor = lG + (beta / alpha) * (lU + lG)
+    lUN = jnp.minimum(lN, l_nfor)
+    R_N = jnp.maximum(jnp.expm1(lN - lUN), 0.0)
+    R_D = jnp.maximum(jnp.expm1(lD - lU), 0.0)
+    # Effective parameters and data: U (1 + R* (1 - exp(-R / R*))), as logs via log1p/expm1.
+    l_neff = lUN + jnp.log1p(-RN_star * jnp.expm1(-R_N / RN_star))
+    l_deff = lU + jnp.log1p(-RD_star * jnp.expm1(-R_D / RD_star))
+    u = jnp.stack([jnp.broadcast_to(e, lN.shape), a - alpha * l_neff, b - beta * l_deff])
+    return jax.nn.logsumexp(u, axis=0)
+
+
+def _data_constrained_grid(F, y):
+    rows = []
+    for e, a, b, al, be, rd, rn in itertools.product(
+        (0.0, 0.5, 1.0), (0.0, 5.0, 10.0, 15.0, 20.0, 25.0), (0.0, 5.0, 10.0, 15.0, 20.0, 25.0),
+        (0.25, 0.5), (0.25, 0.5), (5.0, 15.0, 40.0), (2.0, 5.0, 15.0),
+    ):
+        rows.append((e, a, b, al, be, math.log(rd), math.log(rn)))
+    return np.array(rows)
+
+
+def _make_data_constrained() -> Law:
+    return Law(
+        name="data_constrained",
+        params=("E", "A", "B", "alpha", "beta", "R_D_star", "R_N_star"),
+        transforms=("log", "log", "log", "identity", "identity", "log", "log"),
+        inputs=("N", "D", "U"),
+        target="loss",
+        space="log",
+        fit_fn=_data_constrained_fn,
+        grid=_data_constrained_grid,
+        # log(alpha), log(beta) enter N_for(U): keep the exponents away from 0.
+        lower=(-np.inf, -np.inf, -np.inf, 1e-3, 1e-3, -np.inf, -np.inf),
+        extras={"check_inputs": check_at_most("U", "D", "unique tokens cannot exceed tokens seen")},
+        formula=(
+            "L = E + A / N_eff^alpha + B / D_eff^beta, D_eff = U + U R_D* (1 - exp(-R_D / R_D*)), "
+            "N_eff = U_N + U_N R_N* (1 - exp(-R_N / R_N*)), R_D = max(D/U - 1, 0), "
+            "U_N = min(N, N_for(U)), R_N = max(N/U_N - 1, 0)"
+        ),
+        reference="Muennighoff et al. 2023, 'Scaling Data-Constrained Language Models', arXiv:2305.16264",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# user-defined laws
+# --------------------------------------------------------------------------------------------
+def _product_grid(spec: Mapping[str, Sequence[float]], names: Sequence[str]) -> np.ndarray:
+    missing = [n for n in names if n not in spec]
+    if missing:
+        raise KeyError(f"start grid needs values for every parameter; missing {missing}")
+    return np.array(list(itertools.product(*[np.atleast_1d(np.asarray(spec[n], float)) for n in names])))
+
+
+def custom(
+    name: str,
+    fn: Callable,
+    params: Sequence[str],
+    inputs: Sequence[str],
+    grid,
+    *,
+    target: str = "y",
+    space: str = "linear",
+    log_params: Sequence[str] = (),
+    lower: Mapping[str, float] | None = None,
+    upper: Mapping[str, float] | None = None,
+    formula: str = "",
+) -> Law:
+    """Define a law from a JAX function in natural units.
+
+    Args:
+        fn: ``fn(p, x) -> y_hat``, where ``p`` maps parameter names to scalars and ``x`` maps input
+            names to arrays of raw (not logged) inputs; it must use ``jax.numpy`` and broadcast.
+        params, inputs: names.
+        grid: start points in public units: a mapping name -> values (their product is the grid) or
+            an array ``[G, p]``.
+        space: ``"log"`` to fit ``log y`` with the Huber objective (``fn`` must then be positive),
+            ``"linear"`` for least squares on ``y``.
+        log_params: parameters fitted as logs (must be positive; typical for amplitudes).
+        lower, upper: public-unit bounds by parameter name.
+
+    Example::
+
+        law = sl.laws.custom("my_power", lambda p, x: p["E"] + p["A"] * x["C"] ** -p["alpha"],
+                             params=["E", "A", "alpha"], inputs=["C"], target="loss", space="log",
+                             log_params=["E", "A"], grid={"E": [1, 2], "A": [10, 1e3], "alpha": [.1, .3]})
+    """
+    params, inputs = tuple(params), tuple(inputs)
+    transforms = tuple("log" if p in set(log_params) else "identity" for p in params)
+    mask = np.array([t == "log" for t in transforms])
+
+    def fit_fn(theta, F):
+        pub = jnp.where(mask, jnp.exp(theta), theta)
+        p = {n: pub[i] for i, n in enumerate(params)}
+        x = {n: F[:, j] for j, n in enumerate(inputs)}
+        y = fn(p, x)
+        return jnp.log(y) if space == "log" else y
+
+    g = _product_grid(grid, params) if isinstance(grid, Mapping) else np.asarray(grid, float)
+
+    def to_internal_bound(bounds, default):
+        out = []
+        for n, t in zip(params, transforms):
+            v = (bounds or {}).get(n, default)
+            if t == "log" and np.isfinite(v):
+                v = math.log(v) if v > 0 else -np.inf
+            out.append(v)
+        return tuple(out)
+
+    law = Law(
+        name=name,
+        params=params,
+        transforms=transforms,
+        inputs=inputs,
+        target=target,
+        space=space,
+        fit_fn=fit_fn,
+        grid=lambda F, y: g_internal,
+        log_inputs=False,
+        lower=to_internal_bound(lower, -np.inf),
+        upper=to_internal_bound(upper, np.inf),
+        formula=formula,
+    )
+    g_internal = law.from_public(g)
+    return law
+
+
+# --------------------------------------------------------------------------------------------
+# registry
+# --------------------------------------------------------------------------------------------
+_REGISTRY: dict[str, Law] = {}
+
+
+def register(law: Law, overwrite: bool = False) -> Law:
+    """Add a law to the registry so ``fit(df, law.name)`` finds it."""
+    if law.name in _REGISTRY and not overwrite:
+        raise ValueError(f"a law named {law.name!r} is already registered; pass overwrite=True")
+    _REGISTRY[law.name] = law
+    return law
+
+
+def get(name) -> Law:
+    """The registered law called ``name`` (a :class:`Law` is returned unchanged)."""
+    if isinstance(name, Law):
+        return name
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown law {name!r}; available: {sorted(_REGISTRY)}") from None
+
+
+def available() -> list[str]:
+    """Names of the registered laws."""
+    return sorted(_REGISTRY)
+
+
+for _make in (_make_power, _make_chinchilla, _make_loglinear, _make_sigmoid, _make_data_constrained):
+    register(_make())
