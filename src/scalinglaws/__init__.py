@@ -11,9 +11,9 @@ jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"
 
-from . import datasets, laws, objectives, solvers  # noqa: E402
+from . import capex, datasets, laws, objectives, plot, solvers  # noqa: E402
 from .fitting import Fit, fit, load  # noqa: E402
 from .laws import Law  # noqa: E402
 from .validation import InputError  # noqa: E402
 
-__all__ = ["fit", "Fit", "load", "Law", "InputError", "datasets", "laws", "objectives", "solvers", "__version__"]
+__all__ = ["fit", "Fit", "load", "Law", "InputError", "capex", "datasets", "laws", "plot", "objectives", "solvers", "__version__"]

@@ -479,7 +479,10 @@ def _make_data_constrained() -> Law:
         fit_fn=_data_constrained_fn,
         grid=_data_constrained_grid,
         # log(alpha), log(beta) enter N_for(U): keep the exponents away from 0.
-        lower=(-np.inf, -np.inf, -np.inf, 1e-3, 1e-3, -np.inf, -np.inf),
+        # R_D*, R_N* are repetition half-lives in epochs; past 1e4 the data cannot tell them from
+        # infinity, so a fit that runs there ends on the bound and is flagged.
+        lower=(-np.inf, -np.inf, -np.inf, 1e-3, 1e-3, math.log(1e-2), math.log(1e-2)),
+        upper=(np.inf, np.inf, np.inf, np.inf, np.inf, math.log(1e4), math.log(1e4)),
         extras={"check_inputs": check_at_most("U", "D", "unique tokens cannot exceed tokens seen")},
         formula=(
             "L = E + A / N_eff^alpha + B / D_eff^beta, D_eff = U + U R_D* (1 - exp(-R_D / R_D*)), "

@@ -1,0 +1,149 @@
+"""Benchmark the capex simulations: 100,000 revenue paths x 10 years, and the cash/ruin pass.
+
+Compilation is timed separately (ahead-of-time ``lower().compile()`` of the jitted kernels, and
+the first public call, which traces and compiles); steady-state times are the median and
+minimum of repeated calls after that, each ending in ``block_until_ready`` (the kernels) or a
+host numpy array (the public functions, which return numpy). Writes
+``benchmarks/results/capex.json``.
+
+    PYTHONPATH=src python benchmarks/bench_capex.py [--paths 100000] [--years 10] [--repeats 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import scalinglaws
+from scalinglaws import capex
+
+RESULTS = Path(__file__).resolve().parent / "results" / "capex.json"
+
+
+def _cpu_model() -> str:
+    """The CPU model from /proc/cpuinfo (platform.processor() is often empty on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def _time(fn, repeats: int) -> dict:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return {"median_s": statistics.median(times), "min_s": min(times), "repeats": repeats}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", type=int, default=100_000)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    n, years = args.paths, args.years
+
+    # Scenario: the issue's growth distribution (median 10x, 90% interval [3.16x, 31.6x]).
+    r0, median, interval = 1.0, 10.0, (3.16, 31.6)
+    sigma = capex.growth_sigma(median, interval)
+    mu = jnp.asarray(capex._log_growth_medians(median, years, 0.0))
+    key = jax.random.key(0)
+    cash_kw = dict(planned_growth=10.0, spend_fraction=0.5, lead_time=1, margin=0.8,
+                   initial_cash=1.0)
+
+    # Compilation, ahead of time.
+    start = time.perf_counter()
+    revenue_kernel = capex._revenue_paths.lower(key, jnp.float64(r0), mu, jnp.float64(sigma),
+                                                n=n).compile()
+    compile_revenue = time.perf_counter() - start
+    revenue_dev = revenue_kernel(key, jnp.float64(r0), mu, jnp.float64(sigma)).block_until_ready()
+    spend_dev = jnp.asarray(capex.commitments(np.asarray(revenue_dev), planned_growth=10.0,
+                                              spend_fraction=0.5, lead_time=1))
+    start = time.perf_counter()
+    cash_kernel = capex._cash.lower(revenue_dev, spend_dev, jnp.float64(0.8), jnp.float64(1.0),
+                                    jnp.float64(0.95)).compile()
+    compile_cash = time.perf_counter() - start
+
+    # First public calls (trace + compile + run).
+    start = time.perf_counter()
+    revenue = capex.simulate_revenue(r0, median, interval, years, n, seed=0)
+    first_revenue = time.perf_counter() - start
+    start = time.perf_counter()
+    capex.simulate_cash(revenue, **cash_kw)
+    first_cash = time.perf_counter() - start
+
+    # Steady state.
+    kernel_revenue = _time(
+        lambda: revenue_kernel(key, jnp.float64(r0), mu, jnp.float64(sigma)).block_until_ready(),
+        args.repeats,
+    )
+    kernel_cash = _time(
+        lambda: jax.block_until_ready(cash_kernel(revenue_dev, spend_dev, jnp.float64(0.8),
+                                                  jnp.float64(1.0), jnp.float64(0.95))),
+        args.repeats,
+    )
+    public_revenue = _time(lambda: capex.simulate_revenue(r0, median, interval, years, n, seed=1),
+                           args.repeats)
+    public_cash = _time(lambda: capex.simulate_cash(revenue, **cash_kw), args.repeats)
+    end_to_end = _time(
+        lambda: capex.simulate_cash(capex.simulate_revenue(r0, median, interval, years, n, seed=2),
+                                    **cash_kw),
+        args.repeats,
+    )
+
+    result = {
+        "benchmark": "capex simulations",
+        "paths": n,
+        "years": years,
+        "scenario": {"r0": r0, "growth_median": median, "growth_interval90": list(interval),
+                     **cash_kw, "policy": "rolling"},
+        "compile_s": {"revenue_kernel": compile_revenue, "cash_kernel": compile_cash},
+        "notes": "compile_s: jit(...).lower(...).compile() of each kernel, done first in the "
+                 "process. first_call_s: the first public call after that (it may reuse the "
+                 "compiled kernel, as simulate_cash's does). steady_state: repeated calls.",
+        "first_call_s": {"simulate_revenue": first_revenue, "simulate_cash": first_cash},
+        "steady_state": {
+            "revenue_kernel (block_until_ready)": kernel_revenue,
+            "cash_kernel (block_until_ready)": kernel_cash,
+            "simulate_revenue (returns numpy)": public_revenue,
+            "simulate_cash (returns numpy, incl. commitments and checks)": public_cash,
+            "simulate_revenue + simulate_cash": end_to_end,
+        },
+        "machine": {
+            "processor": platform.processor(),
+            "cpu_model": _cpu_model(),
+            "machine": platform.machine(),
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "jax": jax.__version__,
+            "backend": jax.default_backend(),
+            "devices": [str(d) for d in jax.devices()],
+            "scalinglaws": scalinglaws.__version__,
+            "x64": bool(jax.config.jax_enable_x64),
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(json.dumps({k: result[k] for k in ("paths", "years", "compile_s", "first_call_s",
+                                             "steady_state")}, indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
