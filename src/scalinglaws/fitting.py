@@ -78,20 +78,31 @@ def _internal_bounds(law, bounds, fixed):
     fixed_mask = np.zeros(law.n_params, dtype=bool)
     fixed_internal = np.zeros(law.n_params)
     names = list(law.params)
-    for name, (lo, hi) in (bounds or {}).items():
+    for name, pair in (bounds or {}).items():
         if name not in names:
             raise KeyError(f"bounds name unknown parameter {name!r}; law {law.name!r} has {names}")
+        lo, hi = pair
+        for v in (lo, hi):
+            if v is not None and math.isnan(v):
+                raise ValueError(f"bounds for {name!r} contain NaN; use None for an open side")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"bounds for {name!r} are empty: lower {lo} > upper {hi}")
         j = names.index(name)
         if law.transforms[j] == "log":
-            lo = math.log(lo) if lo is not None and lo > 0 else -np.inf
-            hi = math.log(hi) if hi is not None and np.isfinite(hi) else np.inf
+            if hi is not None and hi <= 0:
+                raise ValueError(f"upper bound {hi} for {name!r} must be > 0: the parameter is positive (fitted as a log)")
+            lo = math.log(lo) if lo is not None and lo > 0 else None
+            hi = math.log(hi) if hi is not None and np.isfinite(hi) else None
         lower[j] = max(lower[j], -np.inf if lo is None else lo)
         upper[j] = min(upper[j], np.inf if hi is None else hi)
         if lower[j] > upper[j]:
-            raise ValueError(f"bounds for {name!r} are empty: lower {lo} > upper {hi}")
+            raise ValueError(f"bounds for {name!r} do not meet the law's own range")
     for name, value in (fixed or {}).items():
         if name not in names:
             raise KeyError(f"fixed names unknown parameter {name!r}; law {law.name!r} has {names}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"fixed value for {name!r} must be finite, got {value}")
         j = names.index(name)
         if law.transforms[j] == "log":
             if value <= 0:
@@ -154,6 +165,7 @@ def fit(
     fixed: Mapping[str, float] | None = None,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     config: _solvers.SolverConfig | None = None,
+    check_columns: bool = True,
 ) -> Fit:
     """Fit a scaling law to a table.
 
@@ -174,6 +186,7 @@ def fit(
         fixed: parameters held at a public value, e.g. ``{"E": 1.69}``.
         bounds: public-unit ``(lower, upper)`` per parameter (``None`` for open).
         config: :class:`~scalinglaws.solvers.SolverConfig`.
+        check_columns: run the law's plausibility checks on the inputs (swapped columns).
 
     Returns:
         :class:`Fit`.
@@ -184,11 +197,12 @@ def fit(
         if not isinstance(obj, _objectives.Huber):
             raise ValueError(f"delta applies to the Huber objective; law {law.name!r} defaults to {obj.name}")
         obj = _objectives.Huber(float(delta))
-    prepared = prepare(data, law, x, y, weights)
+    prepared = prepare(data, law, x, y, weights, check_columns=check_columns)
     lower, upper, fixed_mask, fixed_values = _internal_bounds(law, bounds, fixed)
     problem = Problem(law, prepared, obj, lower, upper, fixed_mask, fixed_values, config or _solvers.SolverConfig())
     if grid is None:
-        start_grid = law.start_grid(problem.F, problem.y_fit)
+        used = problem.weights > 0  # data-dependent grids look only at the rows that count
+        start_grid = law.start_grid(problem.F[used], problem.y_fit[used])
     elif isinstance(grid, Mapping):
         start_grid = law.from_public(_laws._product_grid(grid, law.params))
     else:
@@ -272,12 +286,18 @@ class Fit:
 
     # ------------------------------------------------------------------ data access
     @property
+    def weight_column(self) -> str:
+        """Name of the weights column in :attr:`data` (``weight``, or ``_weight`` if taken)."""
+        p = self._problem.prepared
+        return "_weight" if "weight" in (*p.x_columns, p.y_column) else "weight"
+
+    @property
     def data(self) -> pd.DataFrame:
         """The fitted table: input columns, target, and weights."""
         p = self._problem.prepared
         cols = {c: p.inputs[name] for name, c in zip(self.law.inputs, p.x_columns)}
         cols[p.y_column] = p.y
-        cols["weight"] = p.weights
+        cols[self.weight_column] = p.weights
         return pd.DataFrame(cols, index=p.index)
 
     @property
@@ -379,7 +399,7 @@ class Fit:
             "diagnostics": self.diagnostics,
             "columns": {"x": list(p.x_columns), "y": p.y_column},
             "bounds": {"lower": self._problem.lower.tolist(), "upper": self._problem.upper.tolist()},
-            "fixed": {n: float(v) for n, v, m in zip(self.law.params, self._problem.fixed_values, self._problem.fixed_mask) if m},
+            "fixed": {n: self.params[n] for n, m in zip(self.law.params, self._problem.fixed_mask) if m},
             "data_summary": {
                 "n": int(len(p.y)),
                 "n_positive_weight": int(np.count_nonzero(p.weights > 0)),
@@ -391,8 +411,9 @@ class Fit:
         if include_data:
             d["data"] = {c: v.tolist() for c, v in zip(p.x_columns, p.inputs.values())} | {
                 p.y_column: p.y.tolist(),
-                "weight": p.weights.tolist(),
+                self.weight_column: p.weights.tolist(),
             }
+            d["columns"]["weight"] = self.weight_column
         return d
 
     def save(self, path, include_data: bool = True) -> Path:
@@ -407,12 +428,17 @@ class Fit:
         obj = _objective_from_json(d["objective"])
         theta = np.asarray(d["theta"], dtype=np.float64)
         if "data" not in d:
-            return _ParamsOnlyFit(law, theta, obj, diagnostics=d.get("diagnostics", {}))
+            value = d["objective"].get("value")
+            return _ParamsOnlyFit(
+                law, theta, obj, diagnostics=d.get("diagnostics", {}),
+                objective_value=float("nan") if value is None else value,
+                converged=d.get("converged", False), on_bound=d.get("on_bound", False),
+            )
         cols = d["columns"]
         table = pd.DataFrame(d["data"])
-        prepared = prepare(table, law, cols["x"], cols["y"], weights="weight")
+        prepared = prepare(table, law, cols["x"], cols["y"], weights=cols.get("weight", "weight"), check_columns=False)
         fixed = d.get("fixed", {})
-        fm = np.array([n in fixed for n in law.params])
+        fm = np.array([n in fixed for n in law.params], dtype=bool)
         fv = np.where(fm, theta, 0.0)  # fixed parameters were held at their values in theta
         problem = Problem(law, prepared, obj, np.asarray(d["bounds"]["lower"], float),
                           np.asarray(d["bounds"]["upper"], float), fm, fv, _solvers.SolverConfig())
@@ -422,14 +448,15 @@ class Fit:
 class _ParamsOnlyFit(Fit):
     """A fit known only by its parameters (published values, or saved without data)."""
 
-    def __init__(self, law, theta, objective, diagnostics=None):
+    def __init__(self, law, theta, objective, diagnostics=None, objective_value=float("nan"),
+                 converged=False, on_bound=False):
         self._problem = None
         self.law = law
         self.theta = np.asarray(theta, dtype=np.float64)
         self.params = law.params_dict(self.theta)
-        self.objective = float("nan")
-        self.converged = False
-        self.on_bound = False
+        self.objective = float(objective_value)
+        self.converged = bool(converged)
+        self.on_bound = bool(on_bound)
         self.diagnostics = dict(diagnostics or {"source": "from_params"})
         self._objective_spec = objective
 
@@ -462,7 +489,10 @@ class _ParamsOnlyFit(Fit):
             "law": self.law.name,
             "params": self.params,
             "theta": self.theta.tolist(),
-            "objective": {**_objective_to_json(self._objective_spec), "value": None},
+            "objective": {**_objective_to_json(self._objective_spec),
+                          "value": None if math.isnan(self.objective) else self.objective},
+            "converged": self.converged,
+            "on_bound": self.on_bound,
             "diagnostics": self.diagnostics,
             "versions": _versions(),
         }

@@ -10,6 +10,10 @@ Every objective is a frozen dataclass exposing four pure, elementwise functions 
   irls_weight(r)(s - r)^2 / 2``, so ``J^T diag(w * irls_weight) J`` is the iteratively reweighted
   Gauss-Newton matrix (Holland & Welsch 1977), which is a descent model wherever ``psi_prime`` is 0.
 
+Each takes an optional smoothing scale ``s`` (default 1): objectives with ``smoothable = True``
+(Huber) widen their quadratic zone to ``delta * s``, which the solver uses for continuation
+(solve with a wide zone first, then narrow it to ``delta``); the others ignore it.
+
 The objective is a SUM over points, never a mean: with a mean, gradient tolerances stop
 quasi-Newton optimisers early, which is the documented cause of the biased published Chinchilla
 fit (Besiroglu et al. 2024, arXiv:2404.10102, Section 3).
@@ -37,20 +41,24 @@ class Huber:
     delta: float = 1e-3
 
     name = "huber"
+    smoothable = True
 
-    def rho(self, r):
+    def rho(self, r, s=1.0):
+        d = self.delta * s
         a = jnp.abs(r)
-        return jnp.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta))
+        return jnp.where(a <= d, 0.5 * r * r, d * (a - 0.5 * d))
 
-    def psi(self, r):
-        return jnp.clip(r, -self.delta, self.delta)
+    def psi(self, r, s=1.0):
+        d = self.delta * s
+        return jnp.clip(r, -d, d)
 
-    def psi_prime(self, r):
-        return (jnp.abs(r) <= self.delta).astype(r.dtype)
+    def psi_prime(self, r, s=1.0):
+        return (jnp.abs(r) <= self.delta * s).astype(r.dtype)
 
-    def irls_weight(self, r):
+    def irls_weight(self, r, s=1.0):
         # psi(r) / r, which is 1 inside the quadratic zone and delta / |r| outside.
-        return jnp.minimum(1.0, self.delta / jnp.maximum(jnp.abs(r), self.delta * 1e-12))
+        d = self.delta * s
+        return jnp.minimum(1.0, d / jnp.maximum(jnp.abs(r), d * 1e-12))
 
 
 @dataclass(frozen=True)
@@ -58,17 +66,18 @@ class LeastSquares:
     """Sum of squared residuals: ``rho(r) = r^2`` (so the objective is the weighted SSE)."""
 
     name = "lsq"
+    smoothable = False
 
-    def rho(self, r):
+    def rho(self, r, s=1.0):
         return r * r
 
-    def psi(self, r):
+    def psi(self, r, s=1.0):
         return 2.0 * r
 
-    def psi_prime(self, r):
+    def psi_prime(self, r, s=1.0):
         return jnp.full_like(r, 2.0)
 
-    def irls_weight(self, r):
+    def irls_weight(self, r, s=1.0):
         return jnp.full_like(r, 2.0)
 
 
@@ -85,21 +94,22 @@ class Expectile:
     tau: float = 0.9
 
     name = "expectile"
+    smoothable = False
 
     def _k(self, r):
         # Observation above the prediction <=> r < 0; give those weight tau.
         return jnp.where(r < 0, self.tau, 1.0 - self.tau)
 
-    def rho(self, r):
+    def rho(self, r, s=1.0):
         return self._k(r) * r * r
 
-    def psi(self, r):
+    def psi(self, r, s=1.0):
         return 2.0 * self._k(r) * r
 
-    def psi_prime(self, r):
+    def psi_prime(self, r, s=1.0):
         return 2.0 * self._k(r)
 
-    def irls_weight(self, r):
+    def irls_weight(self, r, s=1.0):
         return 2.0 * self._k(r)
 
 

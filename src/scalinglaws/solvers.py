@@ -15,11 +15,18 @@ The iteration (per problem and start, all in lock-step under ``vmap``):
    IRLS converges only linearly on these near-L1 problems (about 0.75 per step on Chinchilla);
    once the set of points inside the quadratic zone is settled, Newton converges in a few steps.
    A Newton step that fails to decrease ``f`` drops the problem back to the IRLS phase.
+3. Continuation (smoothable objectives only): stage ``k`` of ``K`` solves with Huber's quadratic
+   zone widened by ``smoothing_factor ** (K - 1 - k)``; each stage starts from the last one's
+   solution, and only the final stage is the real objective.
 
 Steps are accepted only when they decrease ``f`` (a NaN trial is a rejection); the damping ``lam``
-shrinks on success and grows on failure (Levenberg 1944, Marquardt 1963). Bounds are handled by
-projection with an active set: a parameter at a bound whose gradient points outward is held for
-that step. ``lax.while_loop`` runs until every member of the batch is done or ``max_iter``.
+shrinks on success and grows on failure (Levenberg 1944, Marquardt 1963), scaled by the diagonal
+of ``J^T diag(w) J``. Bounds are handled by projection with an active set: a parameter at a bound
+whose gradient points outward is held for that step.
+
+One pass over the data per iteration: the objective, gradient and both matrices are computed
+together at the trial point (one variadic reduction), and kept if the step is accepted.
+``lax.while_loop`` runs until every member of the batch is done or ``max_iter``.
 
 Why not L-BFGS or a line search: under ``vmap`` every ``while_loop`` (and each line search) runs
 until its slowest batch member is done, so line-search methods batch badly; an LM step is one
@@ -36,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["SolverConfig", "SolveResult", "solve", "objective_values"]
+__all__ = ["SolverConfig", "SolveResult", "solve", "objective_values", "top_k_starts"]
 
 
 @dataclass(frozen=True)
@@ -48,10 +55,18 @@ class SolverConfig:
         ftol: stop when the actual and the predicted relative decrease of ``f`` are both below it.
         xtol: stop when ``max_j |s_j| / max(|theta_j|, 1)`` is below it.
         gtol: stop when ``max_j |g_j| max(|theta_j|, 1)`` is below ``gtol * max(f, tiny)``.
-        lam0: initial IRLS damping, relative to the diagonal of the IRLS matrix.
+        lam0, newton_lam0: initial damping of the IRLS and the Newton phase.
         newton_switch: relative decrease of an accepted IRLS step below which Newton is tried.
         lam_max: damping beyond which the problem is declared stalled.
         bound_tol: a parameter within ``bound_tol * max(1, |bound|)`` of a bound is on it.
+        smoothing_stages, smoothing_factor: continuation for smoothable objectives (Huber).
+        stage_tol: the (looser) ftol/xtol/gtol that ends an intermediate stage.
+        abandon_after, abandon_ratio: racing between the starts of one problem. From iteration
+            ``abandon_after`` on, a start whose objective exceeds ``abandon_ratio`` times the best
+            start's current objective is abandoned (done, not converged, counted in the result).
+            Local descent only ever lowers ``f``, so such a start can still win only by falling
+            below its rival's end point from far above; on Chinchilla none of the abandoned
+            starts would have (``benchmarks/``). ``abandon_ratio=0`` runs every start to the end.
     """
 
     max_iter: int = 200
@@ -63,6 +78,11 @@ class SolverConfig:
     newton_switch: float = 3e-2
     lam_max: float = 1e10
     bound_tol: float = 1e-8
+    smoothing_stages: int = 1
+    smoothing_factor: float = 10.0
+    stage_tol: float = 1e-6
+    abandon_after: int = 40
+    abandon_ratio: float = 2.0
 
 
 class SolveResult(NamedTuple):
@@ -70,7 +90,8 @@ class SolveResult(NamedTuple):
 
     ``theta``: [P, p] internal parameters of the best start; ``objective``, ``grad_norm``,
     ``iterations``, ``converged``, ``on_bound``, ``best_start``: [P]; ``*_starts``: [P, S(, p)].
-    ``grad_norm`` is ``max_j |g_j| max(|theta_j|, 1)``, the scaled gradient the solver tests.
+    ``grad_norm`` is ``max_j |g_j| max(|theta_j|, 1)`` over free parameters, the scaled gradient
+    the solver tests. Objectives are always the real (unsmoothed) objective.
     """
 
     theta: jax.Array
@@ -84,52 +105,121 @@ class SolveResult(NamedTuple):
     objective_starts: jax.Array
     converged_starts: jax.Array
     iterations_starts: jax.Array
+    abandoned_starts: jax.Array
+
+
+class Terms(NamedTuple):
+    """Everything one iteration needs at a point: f, gradient, the two matrices, damping scale."""
+
+    f: jax.Array
+    g: jax.Array
+    A_irls: jax.Array
+    A_newton: jax.Array
+    scale: jax.Array
 
 
 class _State(NamedTuple):
     theta: jax.Array
-    f: jax.Array
+    terms: Terms
     lam: jax.Array
     lam_newton: jax.Array
     newton: jax.Array
+    stage: jax.Array
+    refresh: jax.Array
     done: jax.Array
     converged: jax.Array
+    abandoned: jax.Array
     k: jax.Array
 
 
-def _objective(law, objective, theta, F, y, w):
+def _sum_all(columns):
+    """Sum each [n] column in ONE pass (a variadic reduce): XLA otherwise emits one loop per sum."""
+    zeros = tuple(jnp.zeros((), c.dtype) for c in columns)
+    return jax.lax.reduce(tuple(columns), zeros, lambda a, b: tuple(x + y for x, y in zip(a, b)), (0,))
+
+
+def _symmetric(p, upper_entries, dtype):
+    iu = np.triu_indices(p)
+    M = jnp.zeros((p, p), dtype).at[iu].set(jnp.stack(upper_entries))
+    return M + jnp.triu(M, 1).T
+
+
+def compute_terms(law, objective, theta, F, y, w, smooth=1.0) -> Terms:
+    """Objective, gradient, IRLS and Newton matrices, and the damping scale, in one pass."""
+    p = theta.shape[0]
+    pred, J = law.value_and_jacobian(theta, F)
+    r = pred - y
+    rho = objective.rho(r, smooth)
+    c = w * objective.psi(r, smooth)
+    w_irls = w * objective.irls_weight(r, smooth)
+    w_newton = w * objective.psi_prime(r, smooth) - c
+    cols = [J[:, j] for j in range(p)]
+    iu = list(zip(*np.triu_indices(p)))
+    columns = [jnp.where(w > 0, w * rho, 0.0)]  # a weight of 0 drops the point, even a NaN one
+    columns += [c * cj for cj in cols]
+    columns += [w_irls * cols[i] * cols[j] for i, j in iu]
+    columns += [w_newton * cols[i] * cols[j] for i, j in iu]
+    columns += [w * cj * cj for cj in cols]
+    parts = law.curvature_parts(theta, F) if law.curvature_parts is not None else None
+    if parts is not None:
+        curv_cols, assemble = parts
+        columns += [c * k for k in curv_cols]
+    sums = _sum_all(columns)
+    f = sums[0]
+    g = jnp.stack(sums[1 : 1 + p])
+    m = len(iu)
+    A_irls = _symmetric(p, sums[1 + p : 1 + p + m], theta.dtype)
+    A_newton = _symmetric(p, sums[1 + p + m : 1 + p + 2 * m], theta.dtype)
+    scale = jnp.stack(sums[1 + p + 2 * m : 1 + 2 * p + 2 * m])
+    if parts is not None:
+        A_newton = A_newton + assemble(sums[1 + 2 * p + 2 * m :])
+    else:
+        # J^T diag(-c) J is already in A_newton; add sum_i c_i Hess(pred_i) + J^T diag(c) J.
+        A_newton = A_newton + law.curvature_term(theta, F, c) + (J * c[:, None]).T @ J
+    f = jnp.where(jnp.isfinite(f), f, jnp.inf)
+    return Terms(f, g, A_irls, A_newton, scale)
+
+
+def _objective(law, objective, theta, F, y, w, smooth=1.0):
     r = law.fit_fn(theta, F) - y
-    v = jnp.sum(w * objective.rho(r))
+    v = jnp.sum(jnp.where(w > 0, w * objective.rho(r, smooth), 0.0))
     return jnp.where(jnp.isfinite(v), v, jnp.inf)
 
 
-def _derivatives(law, objective, theta, F, y, w):
-    """Objective, gradient, IRLS matrix, Newton matrix at ``theta``."""
-    pred, J = law.value_and_jacobian(theta, F)
-    r = pred - y
-    f = jnp.sum(w * objective.rho(r))
-    c = w * objective.psi(r)
-    g = J.T @ c
-    A_irls = (J * (w * objective.irls_weight(r))[:, None]).T @ J
-    A_newton = (J * (w * objective.psi_prime(r))[:, None]).T @ J + law.curvature_term(theta, F, c)
-    return f, g, A_irls, A_newton
+def _n_stages(objective, config) -> int:
+    return max(1, config.smoothing_stages) if getattr(objective, "smoothable", False) else 1
+
+
+def _smoothing(objective, config, stage):
+    last = _n_stages(objective, config) - 1
+    return jnp.asarray(config.smoothing_factor, jnp.float64) ** (last - stage)
 
 
 def _scaled_max(v, theta):
     return jnp.max(jnp.abs(v) * jnp.maximum(jnp.abs(theta), 1.0))
 
 
-def _init_state(law, objective, config, F, y, w, lower, upper, theta0) -> _State:
+def _held(theta, g, lower, upper, fixed):
+    """Parameters that are fixed, or at a bound with the gradient pointing outward."""
+    return fixed | ((theta <= lower) & (g > 0)) | ((theta >= upper) & (g < 0))
+
+
+def _init_state(law, objective, config, F, y, w, lower, upper, theta0, stage0) -> _State:
     theta0 = jnp.clip(theta0, lower, upper)
-    f0 = _objective(law, objective, theta0, F, y, w)
+    stage0 = jnp.minimum(stage0, _n_stages(objective, config) - 1).astype(jnp.int32)
+    terms = compute_terms(law, objective, theta0, F, y, w, _smoothing(objective, config, stage0))
+    dtype = theta0.dtype
     return _State(
         theta=theta0,
-        f=f0,
-        lam=jnp.asarray(config.lam0, theta0.dtype),
-        lam_newton=jnp.asarray(config.newton_lam0, theta0.dtype),
+        terms=terms,
+        lam=jnp.asarray(config.lam0, dtype),
+        lam_newton=jnp.asarray(config.newton_lam0, dtype),
         newton=jnp.asarray(False),
-        done=~jnp.isfinite(f0),
+        stage=stage0,
+        refresh=jnp.asarray(False),
+        done=~jnp.isfinite(terms.f),
         converged=jnp.asarray(False),
+        abandoned=jnp.asarray(False),
         k=jnp.asarray(0, jnp.int32),
     )
 
@@ -139,66 +229,92 @@ def _iterate(law, objective, config, F, y, w, lower, upper, fixed, s: _State) ->
     p = s.theta.shape[0]
     dtype = s.theta.dtype
     tiny = jnp.finfo(dtype).tiny
-    f, g, A_irls, A_newton = _derivatives(law, objective, s.theta, F, y, w)
-    # Hold parameters that are fixed, or at a bound with the gradient pointing outward.
-    held = fixed | ((s.theta <= lower) & (g > 0)) | ((s.theta >= upper) & (g < 0))
+    T = s.terms
+    f = T.f
+    last_stage = s.stage >= _n_stages(objective, config) - 1
+    held = _held(s.theta, T.g, lower, upper, fixed)
     keep = ~held
-    g_free = jnp.where(keep, g, 0.0)
-    d_irls = jnp.diag(A_irls)
-    scale = jnp.maximum(d_irls, 1e-12 * jnp.max(d_irls) + tiny)
+    g_free = jnp.where(keep, T.g, 0.0)
+    scale = jnp.maximum(T.scale, 1e-12 * jnp.max(T.scale) + tiny)
     lam = jnp.where(s.newton, s.lam_newton, s.lam)
-    A_model = jnp.where(s.newton, A_newton, A_irls)
+    A_model = jnp.where(s.newton, T.A_newton, T.A_irls)
     A = jnp.where(keep[:, None] & keep[None, :], A_model + lam * jnp.diag(scale), jnp.eye(p, dtype=dtype))
     step = jnp.linalg.solve(A, -g_free)
-    step = jnp.where(keep & jnp.isfinite(step), step, 0.0)
+    step = jnp.where(keep & jnp.isfinite(step) & ~s.refresh, step, 0.0)
     trial = jnp.clip(s.theta + step, lower, upper)
     step = trial - s.theta
-    f_trial = _objective(law, objective, trial, F, y, w)
-    accept = f_trial < f
-    f_new = jnp.where(accept, f_trial, f)
+    # After a stage change the terms are stale (old smoothing): re-evaluate in place, no step.
+    T_trial = compute_terms(law, objective, trial, F, y, w, _smoothing(objective, config, s.stage))
+    accept = (T_trial.f < f) | s.refresh
+    f_new = jnp.where(accept, T_trial.f, f)
     fscale = jnp.maximum(f, tiny)
     rel = (f - f_new) / fscale
 
     # Convergence: tiny predicted and actual decrease, or a tiny step, taken with little damping
     # (a step strangled by a large lam says nothing); or a tiny scaled gradient.
     predicted = -(g_free @ step) - 0.5 * step @ (A_model @ step)
-    small_f = (jnp.abs(f - f_trial) <= config.ftol * fscale) & (jnp.abs(predicted) <= config.ftol * fscale)
-    small_x = jnp.max(jnp.abs(step) / jnp.maximum(jnp.abs(s.theta), 1.0)) <= config.xtol
-    small_g = _scaled_max(g_free, s.theta) <= config.gtol * fscale
-    converged = small_g | ((small_f | small_x) & (lam <= 1.0))
+    ftol = jnp.where(last_stage, config.ftol, config.stage_tol)
+    xtol = jnp.where(last_stage, config.xtol, config.stage_tol)
+    gtol = jnp.where(last_stage, config.gtol, config.stage_tol)
+    small_f = (jnp.abs(f - T_trial.f) <= ftol * fscale) & (jnp.abs(predicted) <= ftol * fscale)
+    small_x = jnp.max(jnp.abs(step) / jnp.maximum(jnp.abs(s.theta), 1.0)) <= xtol
+    small_g = _scaled_max(g_free, s.theta) <= gtol * fscale
+    stage_converged = (small_g | ((small_f | small_x) & (lam <= 1.0))) & ~s.refresh
     stalled = jnp.maximum(s.lam, s.lam_newton) >= config.lam_max
+    converged = stage_converged & last_stage
+    # An intermediate stage only supplies a start for the next: move on when it settles or stalls.
+    advance = (stage_converged | stalled) & ~last_stage
 
     lam_irls = jnp.where(accept, jnp.maximum(s.lam * 0.3, 1e-12), s.lam * 10.0)
     lam_newton = jnp.where(accept, jnp.maximum(s.lam_newton * 0.1, 1e-15), s.lam_newton * 10.0)
+    lam0 = jnp.asarray(config.lam0, dtype)
     new = _State(
         theta=jnp.where(accept, trial, s.theta),
-        f=f_new,
-        lam=jnp.where(s.newton, s.lam, lam_irls),
-        lam_newton=jnp.where(s.newton, lam_newton, s.lam_newton),
+        terms=jax.tree.map(lambda a, b: jnp.where(accept, a, b), T_trial, T),
+        # A new smoothing stage starts afresh: IRLS, initial damping, terms refreshed.
+        lam=jnp.where(advance, lam0, jnp.where(s.newton, s.lam, lam_irls)),
+        lam_newton=jnp.where(advance, config.newton_lam0, jnp.where(s.newton, lam_newton, s.lam_newton)),
         # Newton is tried once IRLS stalls, and kept while it keeps decreasing f.
-        newton=jnp.where(s.newton, accept, accept & (rel < config.newton_switch)),
-        done=converged | stalled,
+        newton=~advance & ~s.refresh & jnp.where(s.newton, accept, accept & (rel < config.newton_switch)),
+        stage=s.stage + advance.astype(jnp.int32),
+        refresh=advance,
+        done=converged | (stalled & last_stage),
         converged=converged,
+        abandoned=s.abandoned,
         k=s.k + 1,
     )
     # Members already done stay frozen while the rest of the batch iterates.
     return jax.tree.map(lambda old, upd: jnp.where(s.done, old, upd), s, new)
 
 
-def _run_batch(law, objective, config, F, y, W, lower, upper, fixed, theta0) -> _State:
-    """``theta0`` [P, S, p], ``W`` [P, n] -> final states [P, S]."""
-    per_start = lambda fn: jax.vmap(lambda w, t: jax.vmap(lambda t1: fn(w, t1))(t))
-    init = per_start(lambda w, t: _init_state(law, objective, config, F, y, w, lower, upper, t))(W, theta0)
-    step = per_start(lambda w, s: _iterate(law, objective, config, F, y, w, lower, upper, fixed, s))
+def _run_batch(law, objective, config, F, y, W, lower, upper, fixed, theta0, stage0) -> _State:
+    """``theta0`` [P, S, p], ``stage0`` [P, S], ``W`` [P, n] -> final states [P, S]."""
+    init_one = lambda w, t, st: _init_state(law, objective, config, F, y, w, lower, upper, t, st)
+    step_one = lambda w, s: _iterate(law, objective, config, F, y, w, lower, upper, fixed, s)
+    init = jax.vmap(lambda w, t, st: jax.vmap(lambda t1, st1: init_one(w, t1, st1))(t, st))(W, theta0, stage0)
+    step = jax.vmap(lambda w, s: jax.vmap(lambda s1: step_one(w, s1))(s))
+    last = _n_stages(objective, config) - 1
+
+    def race(s: _State) -> _State:
+        # Abandon starts far behind the best start of their problem (real objective only).
+        f = jnp.where(s.stage >= last, s.terms.f, jnp.inf)
+        best = jnp.min(f, axis=1, keepdims=True)
+        behind = (s.stage >= last) & (s.terms.f > config.abandon_ratio * best) & (s.k >= config.abandon_after)
+        drop = behind & ~s.done
+        return s._replace(done=s.done | drop, abandoned=s.abandoned | drop)
+
+    def body(s):
+        s = step(W, s)
+        return race(s) if config.abandon_ratio > 0 else s
 
     def cond(s):
         return jnp.any(~s.done) & (jnp.max(s.k) < config.max_iter)
 
-    return jax.lax.while_loop(cond, lambda s: step(W, s), init)
+    return jax.lax.while_loop(cond, body, init)
 
 
 @partial(jax.jit, static_argnames=("law", "objective", "config"))
-def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, fixed) -> SolveResult:
+def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, fixed, stage0=None) -> SolveResult:
     """Minimise every (problem, start) pair and keep the best start per problem.
 
     Args:
@@ -210,40 +326,44 @@ def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, f
         W: [P, n] non-negative weights per problem (0 drops a point: padding, resampling).
         theta0: [P, S, p] internal start points.
         lower, upper: [p] internal bounds; fixed: [p] bool, parameters held at their start value.
+        stage0: [P, S] int, the smoothing stage each start begins at (default 0, the widest); a
+            start already at the optimum of a nearby problem (a bootstrap replicate started from
+            the full-data fit) skips the continuation with a large value.
     """
-    final = _run_batch(law, objective, config, F, y, W, lower, upper, fixed, theta0)
-    theta_s, f_s = final.theta, final.f
-    conv_s = final.converged
-    f_rank = jnp.where(jnp.isfinite(f_s), f_s, jnp.inf)
-    best = jnp.argmin(f_rank, axis=1)
+    if stage0 is None:
+        stage0 = jnp.zeros(theta0.shape[:2], jnp.int32)
+    final = _run_batch(law, objective, config, F, y, W, lower, upper, fixed, theta0, stage0)
+    theta_s = final.theta
+    # The real objective at every end point: a start stopped by max_iter in an intermediate
+    # smoothing stage holds a smoothed value, which must neither be reported nor ranked.
+    f_s = jax.vmap(lambda w, ts: jax.vmap(lambda t: _objective(law, objective, t, F, y, w))(ts))(W, theta_s)
+    best = jnp.argmin(f_s, axis=1)
     take = lambda a: jnp.take_along_axis(a, best[:, None], axis=1)[:, 0]
     theta = jnp.take_along_axis(theta_s, best[:, None, None], axis=1)[:, 0, :]
-    objective_best = take(f_s)
 
-    # Gradient at the chosen optimum (free, inward components only), for the diagnostics.
     def grad_norm(w, th):
-        f, g, _, _ = _derivatives(law, objective, th, F, y, w)
-        held = fixed | ((th <= lower) & (g > 0)) | ((th >= upper) & (g < 0))
-        return _scaled_max(jnp.where(held, 0.0, g), th)
+        g = compute_terms(law, objective, th, F, y, w).g
+        return _scaled_max(jnp.where(_held(th, g, lower, upper, fixed), 0.0, g), th)
 
     gn = jax.vmap(grad_norm)(W, theta)
-    span = jnp.maximum(1.0, jnp.abs(jnp.where(jnp.isfinite(lower), lower, 0.0)))
-    span_u = jnp.maximum(1.0, jnp.abs(jnp.where(jnp.isfinite(upper), upper, 0.0)))
-    at_lo = jnp.isfinite(lower) & (theta <= lower + config.bound_tol * span)
-    at_hi = jnp.isfinite(upper) & (theta >= upper - config.bound_tol * span_u)
+    span_lo = jnp.maximum(1.0, jnp.abs(jnp.where(jnp.isfinite(lower), lower, 0.0)))
+    span_hi = jnp.maximum(1.0, jnp.abs(jnp.where(jnp.isfinite(upper), upper, 0.0)))
+    at_lo = jnp.isfinite(lower) & (theta <= lower + config.bound_tol * span_lo)
+    at_hi = jnp.isfinite(upper) & (theta >= upper - config.bound_tol * span_hi)
     on_bound = jnp.any((at_lo | at_hi) & ~fixed, axis=-1)
     return SolveResult(
         theta=theta,
-        objective=objective_best,
+        objective=take(f_s),
         grad_norm=gn,
         iterations=take(final.k),
-        converged=take(conv_s),
+        converged=take(final.converged),
         on_bound=on_bound,
         best_start=best.astype(jnp.int32),
         theta_starts=theta_s,
         objective_starts=f_s,
-        converged_starts=conv_s,
+        converged_starts=final.converged,
         iterations_starts=final.k,
+        abandoned_starts=final.abandoned,
     )
 
 

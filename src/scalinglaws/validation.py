@@ -38,8 +38,13 @@ class Prepared:
     index: pd.Index
 
 
+def _plain(v):
+    """numpy scalar -> Python scalar, so messages read 0.0 rather than np.float64(0.0)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _row_label(index: pd.Index, pos: int) -> str:
-    label = index[pos]
+    label = _plain(index[pos])
     return f"row {pos}" if label == pos else f"row {pos} (index {label!r})"
 
 
@@ -90,12 +95,15 @@ def resolve_columns(law, x, y, columns: Sequence[str]) -> tuple[tuple[str, ...],
 
 def _numeric(table: pd.DataFrame, col: str) -> np.ndarray:
     s = table[col]
+    if isinstance(s, pd.DataFrame):
+        raise InputError(f"column {col!r} appears {s.shape[1]} times in the table; rename or drop the copies",
+                         column=col)
     values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.isnan(values) & ~pd.isna(s).to_numpy()
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"column {col!r} is not numeric: {_row_label(table.index, pos)} holds {s.iloc[pos]!r}",
+            f"column {col!r} is not numeric: {_row_label(table.index, pos)} holds {_plain(s.iloc[pos])!r}",
             column=col,
             row=pos,
         )
@@ -106,7 +114,7 @@ def _check_finite(values: np.ndarray, col: str, index: pd.Index) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        what = "NaN (missing)" if np.isnan(values[pos]) else f"{values[pos]}"
+        what = "NaN (missing)" if np.isnan(values[pos]) else f"{float(values[pos])}"
         raise InputError(
             f"column {col!r} has {what} at {_row_label(index, pos)} ({int(bad.sum())} such row(s)); "
             "drop or fill those rows before fitting",
@@ -120,14 +128,46 @@ def _check_positive(values: np.ndarray, col: str, index: pd.Index, why: str) -> 
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"column {col!r} must be > 0 ({why}) but {_row_label(index, pos)} holds {values[pos]!r} "
+            f"column {col!r} must be > 0 ({why}) but {_row_label(index, pos)} holds {float(values[pos])!r} "
             f"({int(bad.sum())} such row(s))",
             column=col,
             row=pos,
         )
 
 
-def prepare(data, law, x=None, y=None, weights=None, groups=None) -> Prepared:
+def _weights(table: pd.DataFrame, weights, index: pd.Index) -> np.ndarray:
+    n = len(table)
+    if weights is None:
+        return np.ones(n)
+    if isinstance(weights, str):
+        if weights not in table.columns:
+            raise InputError(
+                f"weights column {weights!r} is not in the table; the table has columns {list(table.columns)}",
+                column=weights,
+            )
+        w, name = _numeric(table, weights), weights
+    else:
+        name = "weights"
+        if isinstance(weights, pd.Series):
+            # Align on the index, as pandas users expect; a label the table lacks is an error.
+            missing = index.difference(weights.index)
+            if len(missing):
+                raise InputError(f"weights Series has no value for index label(s) {list(missing[:5])}")
+            weights = weights.reindex(index)
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (n,):
+            raise InputError(f"weights must have one value per row ({n}), got shape {w.shape}")
+    _check_finite(w, name, index)
+    neg = w < 0
+    if neg.any():
+        pos = int(np.flatnonzero(neg)[0])
+        raise InputError(
+            f"{name!r} must be >= 0 but {_row_label(index, pos)} holds {float(w[pos])!r}", column=name, row=pos
+        )
+    return w
+
+
+def prepare(data, law, x=None, y=None, weights=None, groups=None, check_columns: bool = True) -> Prepared:
     """Validate ``data`` for ``law`` and return float64 arrays.
 
     Args:
@@ -139,6 +179,8 @@ def prepare(data, law, x=None, y=None, weights=None, groups=None) -> Prepared:
         weights: per-row weights: a column name or an array; finite and >= 0. A weight of 0 is
             the same as dropping the row.
         groups: a column name whose values label clusters (for the grouped bootstrap).
+        check_columns: run the law's plausibility checks (e.g. chinchilla's "N and D look
+            swapped"); turn off for data that is unusual on purpose.
     """
     table = _as_table(data)
     if len(table) == 0:
@@ -157,21 +199,7 @@ def prepare(data, law, x=None, y=None, weights=None, groups=None) -> Prepared:
     if law.space == "log":
         _check_positive(yv, y_col, index, f"law {law.name!r} fits log {y_col}")
 
-    n = len(table)
-    if weights is None:
-        w = np.ones(n)
-    else:
-        wname = weights if isinstance(weights, str) else "weights"
-        w = _numeric(table, weights) if isinstance(weights, str) else np.asarray(weights, dtype=np.float64)
-        if w.shape != (n,):
-            raise InputError(f"weights must have one value per row ({n}), got shape {w.shape}")
-        _check_finite(w, wname, index)
-        neg = w < 0
-        if neg.any():
-            pos = int(np.flatnonzero(neg)[0])
-            raise InputError(
-                f"{wname!r} must be >= 0 but {_row_label(index, pos)} holds {w[pos]!r}", column=wname, row=pos
-            )
+    w = _weights(table, weights, index)
     n_eff = int(np.count_nonzero(w > 0))
     if n_eff <= law.n_params:
         raise InputError(
@@ -187,7 +215,7 @@ def prepare(data, law, x=None, y=None, weights=None, groups=None) -> Prepared:
             raise InputError(f"groups column {groups!r} is missing at {_row_label(index, pos)}", column=groups, row=pos)
         g = table[groups].to_numpy()
     check = law.extras.get("check_inputs") if law.extras else None
-    if check is not None:
+    if check is not None and check_columns:
         check(inputs, dict(zip(law.inputs, x_cols)), index)
     return Prepared(x_cols, y_col, inputs, yv, w, g, index)
 
@@ -206,7 +234,8 @@ def check_not_swapped(small: str, large: str, what: str):
             raise InputError(
                 f"columns {columns[small]!r} and {columns[large]!r} look swapped: {what}, yet "
                 f"{columns[small]!r} > {columns[large]!r} in {int(bad.sum())} of {len(a)} rows "
-                f"(first: {_row_label(index, pos)}, {a[pos]:.4g} > {b[pos]:.4g})",
+                f"(first: {_row_label(index, pos)}, {a[pos]:.4g} > {b[pos]:.4g}); if the units differ "
+                "on purpose, pass check_columns=False",
                 column=columns[small],
                 row=pos,
             )
