@@ -71,10 +71,10 @@ def _objective_from_json(d) -> object:
     return _objectives.LeastSquares()
 
 
-def _internal_bounds(law, bounds, fixed):
-    """Law bounds intersected with user bounds (public units) -> internal lower, upper; fixed mask."""
-    lower = np.array(law.lower, dtype=np.float64)
-    upper = np.array(law.upper, dtype=np.float64)
+def _internal_bounds(law, bounds, fixed, F=None, y_fit=None):
+    """Law bounds (tightened by the data's scale when given) intersected with user bounds (public
+    units) -> internal lower, upper; fixed mask and values."""
+    lower, upper = law.bounds(F, y_fit)
     fixed_mask = np.zeros(law.n_params, dtype=bool)
     fixed_internal = np.zeros(law.n_params)
     names = list(law.params)
@@ -115,6 +115,11 @@ def _internal_bounds(law, bounds, fixed):
     return lower, upper, fixed_mask, fixed_internal
 
 
+def law_fit_space(law, y: np.ndarray) -> np.ndarray:
+    """Targets in the law's fit space: ``log y`` for loss laws, ``y`` otherwise."""
+    return np.log(y) if law.space == "log" else np.asarray(y, dtype=np.float64).copy()
+
+
 class Problem:
     """Arrays of one validated fit problem, shared by the point fit and its bootstrap."""
 
@@ -123,7 +128,7 @@ class Problem:
         self.prepared = prepared
         self.objective = objective
         self.F = law.features(prepared.inputs)
-        self.y_fit = np.log(prepared.y) if law.space == "log" else prepared.y.copy()
+        self.y_fit = law_fit_space(law, prepared.y)
         self.weights = prepared.weights
         self.lower, self.upper = lower, upper
         self.fixed_mask, self.fixed_values = fixed_mask, fixed_values
@@ -198,7 +203,9 @@ def fit(
             raise ValueError(f"delta applies to the Huber objective; law {law.name!r} defaults to {obj.name}")
         obj = _objectives.Huber(float(delta))
     prepared = prepare(data, law, x, y, weights, check_columns=check_columns)
-    lower, upper, fixed_mask, fixed_values = _internal_bounds(law, bounds, fixed)
+    F_all, y_all = law.features(prepared.inputs), law_fit_space(law, prepared.y)
+    used = prepared.weights > 0
+    lower, upper, fixed_mask, fixed_values = _internal_bounds(law, bounds, fixed, F_all[used], y_all[used])
     problem = Problem(law, prepared, obj, lower, upper, fixed_mask, fixed_values, config or _solvers.SolverConfig())
     if grid is None:
         used = problem.weights > 0  # data-dependent grids look only at the rows that count

@@ -72,6 +72,10 @@ class Law:
             [n] and a function of their ``c``-weighted sums such that ``sum_i c_i Hessian(pred_i)
             = assemble([sum_i c_i K_q,i]) - J^T diag(c) J``. Lets the solver get the curvature in
             the same single pass over the data as everything else.
+        data_bounds: optional ``(F, y_fit) -> (lower, upper)`` internal bounds that depend on the
+            data's scale, tightening ``lower``/``upper`` (e.g. an irreducible loss ``E`` at least
+            1e-6 of the smallest loss: below that it is zero, and a fit that runs there is flagged
+            as on a bound instead of drifting to ``log E = -inf``).
         default_objective: objective used when ``fit`` is given none.
         formula, reference: for docs and summaries.
     """
@@ -90,6 +94,7 @@ class Law:
     jacobian: Callable | None = None
     curvature: Callable | None = None
     curvature_parts: Callable | None = None
+    data_bounds: Callable | None = None
     default_objective: object = None
     formula: str = ""
     reference: str = ""
@@ -200,12 +205,20 @@ class Law:
             return self.curvature(theta, F, c)
         return jax.hessian(lambda t: jnp.dot(c, self.fit_fn(t, F)))(theta)
 
+    def bounds(self, F=None, y_fit=None) -> tuple[np.ndarray, np.ndarray]:
+        """Internal (lower, upper) bounds, tightened by ``data_bounds`` when data is given."""
+        lo, hi = np.array(self.lower, dtype=np.float64), np.array(self.upper, dtype=np.float64)
+        if self.data_bounds is not None and F is not None and len(y_fit):
+            dlo, dhi = self.data_bounds(np.asarray(F), np.asarray(y_fit))
+            lo, hi = np.maximum(lo, dlo), np.minimum(hi, dhi)
+        return lo, hi
+
     def start_grid(self, F, y_fit) -> np.ndarray:
         """Internal start points ``[G, p]`` for data ``F`` (features) and fit-space targets."""
         g = np.asarray(self.grid(np.asarray(F), np.asarray(y_fit)), dtype=np.float64)
         if g.ndim != 2 or g.shape[1] != self.n_params:
             raise ValueError(f"law {self.name!r}: start grid must be [G, {self.n_params}], got {g.shape}")
-        lo, hi = np.asarray(self.lower), np.asarray(self.upper)
+        lo, hi = self.bounds(F, y_fit)
         return np.clip(g, lo, hi)
 
     def __repr__(self):
@@ -304,6 +317,17 @@ def _curvature_from_parts(parts, jacobian):
     return curv
 
 
+def _irreducible_floor(p, index=0, ratio=1e-6):
+    """Data bounds: log E >= log(ratio * min y); log y is the fit-space target of loss laws."""
+
+    def bounds(F, y_fit):
+        lo = np.full(p, -np.inf)
+        lo[index] = float(np.min(y_fit)) + math.log(ratio)
+        return lo, np.full(p, np.inf)
+
+    return bounds
+
+
 # --------------------------------------------------------------------------------------------
 # power: y = E + A x^-alpha
 # --------------------------------------------------------------------------------------------
@@ -338,6 +362,7 @@ def _make_power() -> Law:
         jacobian=_lse_jacobian(terms, 3),
         curvature=_curvature_from_parts(_lse_curvature_parts(terms, 3), _lse_jacobian(terms, 3)),
         curvature_parts=_lse_curvature_parts(terms, 3),
+        data_bounds=_irreducible_floor(3),
         grid=_power_grid,
         formula="y = E + A * x^-alpha",
         reference="Kaplan et al. 2020, arXiv:2001.08361; Hoffmann et al. 2022, arXiv:2203.15556",
@@ -375,6 +400,7 @@ def _make_chinchilla() -> Law:
         jacobian=_lse_jacobian(terms, 5),
         curvature=_curvature_from_parts(_lse_curvature_parts(terms, 5), _lse_jacobian(terms, 5)),
         curvature_parts=_lse_curvature_parts(terms, 5),
+        data_bounds=_irreducible_floor(5),
         grid=lambda F, y: chinchilla_grid(),
         extras={"check_inputs": check_not_swapped("N", "D", "language-model runs see more tokens than parameters")},
         formula="L = E + A * N^-alpha + B * D^-beta",
