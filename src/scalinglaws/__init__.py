@@ -11,9 +11,10 @@ jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"
 
-from . import capex, datasets, laws, objectives, plot, solvers  # noqa: E402
+from . import bootstrap, capex, datasets, ensemble, extrapolate, laws, objectives, plot, solvers  # noqa: E402
+from .ensemble import Ensemble  # noqa: E402
 from .fitting import Fit, fit, load  # noqa: E402
 from .laws import Law  # noqa: E402
 from .validation import InputError  # noqa: E402
 
-__all__ = ["fit", "Fit", "load", "Law", "InputError", "capex", "datasets", "laws", "plot", "objectives", "solvers", "__version__"]
+__all__ = ["fit", "Fit", "Ensemble", "load", "Law", "InputError", "capex", "datasets", "laws", "plot", "objectives", "solvers", "__version__"]

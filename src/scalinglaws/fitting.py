@@ -146,14 +146,20 @@ class Problem:
             )
         )
 
-    def solve(self, W: np.ndarray, theta0: np.ndarray) -> _solvers.SolveResult:
-        """``W`` [P, n] weights, ``theta0`` [P, S, p] internal starts."""
+    def solve(self, W: np.ndarray, theta0: np.ndarray, stage0: np.ndarray | None = None) -> _solvers.SolveResult:
+        """``W`` [P, n] weights, ``theta0`` [P, S, p] internal starts, ``stage0`` [P, S]."""
         return _solvers.solve(
             self.law, self.objective, self.config,
             jnp.asarray(self.F), jnp.asarray(self.y_fit), jnp.asarray(W),
             jnp.asarray(self.with_fixed(theta0)), jnp.asarray(self.lower), jnp.asarray(self.upper),
-            jnp.asarray(self.fixed_mask),
+            jnp.asarray(self.fixed_mask), None if stage0 is None else jnp.asarray(stage0, jnp.int32),
         )
+
+    def ranked_starts(self) -> np.ndarray:
+        """The law's start grid for this data, best objective first."""
+        used = self.weights > 0
+        grid = self.with_fixed(np.clip(self.law.start_grid(self.F[used], self.y_fit[used]), self.lower, self.upper))
+        return grid[_solvers.top_k_starts(self.grid_values(grid), len(grid))]
 
 
 def fit(
@@ -223,7 +229,10 @@ def fit(
         )
     idx = _solvers.top_k_starts(values, n_starts)
     res = problem.solve(problem.weights[None, :], start_grid[idx][None])
-    return Fit._from_solve(problem, res, grid_size=len(start_grid), start_indices=idx)
+    result = Fit._from_solve(problem, res, grid_size=len(start_grid), start_indices=idx)
+    result._ranked_starts = start_grid[idx]
+    result._source = data if isinstance(data, pd.DataFrame) else None
+    return result
 
 
 class Fit:
@@ -239,6 +248,9 @@ class Fit:
             starts_at_best (how many starts reached the best objective to 1e-9 relative),
             best_start, objective name, n_points, r2 (natural units) and rmse.
     """
+
+    _ranked_starts: np.ndarray | None = None
+    _source: pd.DataFrame | None = None
 
     def __init__(self, problem: Problem, theta: np.ndarray, objective_value: float, converged: bool,
                  on_bound: bool, diagnostics: dict):
@@ -334,6 +346,96 @@ class Fit:
     def predict(self, **columns) -> np.ndarray:
         """The law at the fitted parameters, in natural units: ``fit.predict(N=70e9, D=1.4e12)``."""
         return self.law.predict(self.params, **self._inputs_from_columns(columns))
+
+    def input_ranges(self) -> dict[str, tuple[float, float]]:
+        """``{law input: (min, max)}`` over the rows with positive weight."""
+        p = self._problem.prepared
+        used = p.weights > 0
+        return {name: (float(v[used].min()), float(v[used].max())) for name, v in p.inputs.items()}
+
+    # ------------------------------------------------------------------ extrapolation
+    def compute_optimal(self, C) -> pd.DataFrame:
+        """Compute-optimal N, D, tokens per parameter and loss at budgets ``C`` (Chinchilla-form laws).
+
+        ``N_opt = G (C/6)^(beta/(alpha+beta))``, ``G = (alpha A / (beta B))^(1/(alpha+beta))``,
+        ``D_opt = C / (6 N_opt)`` (Hoffmann et al. 2022, Approach 3). No band: see
+        :meth:`bootstrap`.
+        """
+        from . import extrapolate
+
+        C = np.atleast_1d(np.asarray(C, dtype=np.float64))
+        d = extrapolate.allocation_draws(self.law, self.theta, C)
+        return pd.DataFrame({"C": C, **{k: v[0] for k, v in d.items()}})
+
+    def compute_for(self, target) -> pd.DataFrame:
+        """The compute (chinchilla: at the optimal allocation) or input x at which the fitted
+        law reaches each ``target``; NaN with ``reachable`` False where it never does."""
+        from . import extrapolate
+
+        targets = np.atleast_1d(np.asarray(target, dtype=np.float64))
+        x = extrapolate.inverse_draws(self.law, self.theta, targets)[0]
+        return pd.DataFrame({"target": targets, extrapolate.inverse_input(self.law): x, "reachable": np.isfinite(x)})
+
+    # ------------------------------------------------------------------ bootstrap
+    def bootstrap(self, n: int = 1000, seed: int = 0, method: str = "multinomial", groups=None, *,
+                  n_starts: int = 4, race: tuple[int, float] | None = (10, 2.0), chunk_size: int = 8192,
+                  devices=None, progress=None, slots: int | None = None):
+        """Refit on ``n`` resampled data sets: an :class:`~scalinglaws.ensemble.Ensemble`.
+
+        Args:
+            n: replicates.
+            seed: the same seed gives the same replicates (on any chunking or device count).
+            method: ``"multinomial"`` (Efron) or ``"bayesian"`` (Dirichlet weights, Rubin 1981).
+            groups: a column name of the fitted table (or an array, one label per row): resample
+                whole groups (runs, model sizes, families): the cluster bootstrap.
+            n_starts: starts per replicate: the full-data optimum plus the ``n_starts - 1`` best
+                points of the law's start grid.
+            race: ``(after, ratio)``: a grid start still above ``ratio`` times the replicate's
+                warm-start optimum after ``after`` iterations is abandoned (counted in
+                ``diagnostics``); ``None`` runs every start to convergence.
+            chunk_size: replicates per block (memory is bounded by a block, not by ``n``).
+            devices: devices to shard replicates over (default all of ``jax.devices()``).
+            progress: show a progress bar (default: when stderr is a terminal).
+            slots: solver slots per device (default ``bootstrap.default_slots()``).
+        """
+        from . import bootstrap as _bootstrap
+        from .ensemble import Ensemble
+
+        prob = self._problem
+        labels = self._group_labels(groups)
+        if n_starts < 1:
+            raise ValueError(f"n_starts must be >= 1, got {n_starts}")
+        ranked = self._ranked_starts if self._ranked_starts is not None else prob.ranked_starts()
+        extra = ranked[: max(n_starts - 1, 0)]
+        starts = np.concatenate([self.theta[None, :], extra], axis=0)
+        # The optimum starts at the real objective; grid points go through the continuation.
+        stage0 = np.array([_solvers.WARM] + [0] * len(extra), dtype=np.int32)
+        arrays = _bootstrap.run_ensemble(prob, starts, stage0, n, seed, method, labels, chunk_size, devices, progress,
+                                         slots, race)
+        info = {"labels": ["full-data optimum"] + [f"grid point {i + 1}" for i in range(len(extra))]}
+        return Ensemble(self, arrays, method, seed, groups if isinstance(groups, str) else None, info, labels)
+
+    def _group_labels(self, groups):
+        if groups is None:
+            return None
+        n = len(self._problem.y_fit)
+        if isinstance(groups, str):
+            if self._source is not None and groups in self._source.columns:
+                values = self._source[groups].to_numpy()
+            else:
+                data = self.data
+                if groups not in data.columns:
+                    have = list(self._source.columns) if self._source is not None else list(data.columns)
+                    raise InputError(f"groups column {groups!r} not in the fitted table (columns {have})", column=groups)
+                values = data[groups].to_numpy()
+        else:
+            values = np.asarray(groups)
+        if values.shape != (n,):
+            raise InputError(f"groups must give one label per row ({n}), got shape {values.shape}")
+        if pd.isna(values).any():
+            pos = int(np.flatnonzero(pd.isna(values))[0])
+            raise InputError(f"groups label missing at row {pos}", column=groups if isinstance(groups, str) else None, row=pos)
+        return values
 
     def residuals(self) -> np.ndarray:
         """Fit-space residuals (``log y_hat - log y`` for loss laws) at the data."""

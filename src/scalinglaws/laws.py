@@ -329,6 +329,68 @@ def _irreducible_floor(p, index=0, ratio=1e-6):
 
 
 # --------------------------------------------------------------------------------------------
+# Closed forms, on public parameters given as dicts of numpy arrays (broadcasting over replicates).
+# An "inverse" returns the input that reaches a target, NaN where no input does; an "allocation"
+# returns the compute-optimal (N, D) for compute C.
+# --------------------------------------------------------------------------------------------
+def _power_inverse(P, target):
+    """x with E + A x^-alpha = target: x = (A / (target - E))^(1/alpha); none if target <= E."""
+    E, A, alpha = P["E"], P["A"], P["alpha"]
+    gap = target - E
+    ok = (gap > 0) & (alpha > 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        x = np.exp(np.log(A / np.where(ok, gap, 1.0)) / np.where(ok, alpha, 1.0))
+    return np.where(ok, x, np.nan)
+
+
+def chinchilla_allocation(P, C):
+    """Compute-optimal N, D for C = 6 N D (Hoffmann et al. 2022, eq. 4):
+    N_opt = G (C/6)^(beta/(alpha+beta)), D_opt = C / (6 N_opt), G = (alpha A / (beta B))^(1/(alpha+beta))."""
+    A, B, alpha, beta = P["A"], P["B"], P["alpha"], P["beta"]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+        N = G * (C / 6.0) ** (beta / (alpha + beta))
+    return N, C / (6.0 * N)
+
+
+def _chinchilla_inverse(P, target):
+    """Compute C whose compute-optimal loss is ``target``.
+
+    At the optimum L(C) = E + K (C/6)^-gamma with gamma = alpha beta / (alpha + beta) and
+    K = A G^-alpha + B G^beta, so C = 6 (K / (target - E))^(1/gamma); none if target <= E.
+    """
+    E, A, B, alpha, beta = P["E"], P["A"], P["B"], P["alpha"], P["beta"]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        G = (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
+        K = A * G**-alpha + B * G**beta
+        gamma = alpha * beta / (alpha + beta)
+        gap = target - E
+        ok = (gap > 0) & (gamma > 0) & np.isfinite(K)
+        C = 6.0 * np.exp(np.log(K / np.where(ok, gap, 1.0)) / np.where(ok, gamma, 1.0))
+    return np.where(ok, C, np.nan)
+
+
+def _loglinear_inverse(P, target):
+    """x = 10^((target - a) / b); none if b = 0."""
+    a, b = P["a"], P["b"]
+    ok = b != 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        x = 10.0 ** ((target - a) / np.where(ok, b, 1.0))
+    return np.where(ok & np.isfinite(x), x, np.nan)
+
+
+def _sigmoid_inverse(P, target):
+    """x = C_mid (s / (1 - s))^(1/B) with s = (target - R0) / (A - R0); none unless 0 < s < 1
+    (a target beyond the ceiling A, or before the floor R0, is never reached)."""
+    R0, A, C_mid, B = P["R0"], P["A"], P["C_mid"], P["B"]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = (target - R0) / (A - R0)
+        ok = (s > 0) & (s < 1) & (B > 0)
+        x = C_mid * np.exp(np.log(np.where(ok, s / (1 - s), 1.0)) / np.where(ok, B, 1.0))
+    return np.where(ok, x, np.nan)
+
+
+# --------------------------------------------------------------------------------------------
 # power: y = E + A x^-alpha
 # --------------------------------------------------------------------------------------------
 _POWER_TERMS = ((0, None, None), (1, 2, 0))  # (log E), (log A - alpha log x)
@@ -364,6 +426,7 @@ def _make_power() -> Law:
         curvature_parts=_lse_curvature_parts(terms, 3),
         data_bounds=_irreducible_floor(3),
         grid=_power_grid,
+        extras={"inverse": _power_inverse},
         formula="y = E + A * x^-alpha",
         reference="Kaplan et al. 2020, arXiv:2001.08361; Hoffmann et al. 2022, arXiv:2203.15556",
     )
@@ -402,7 +465,12 @@ def _make_chinchilla() -> Law:
         curvature_parts=_lse_curvature_parts(terms, 5),
         data_bounds=_irreducible_floor(5),
         grid=lambda F, y: chinchilla_grid(),
-        extras={"check_inputs": check_not_swapped("N", "D", "language-model runs see more tokens than parameters")},
+        extras={
+            "check_inputs": check_not_swapped("N", "D", "language-model runs see more tokens than parameters"),
+            "allocation": chinchilla_allocation,
+            "inverse": _chinchilla_inverse,
+            "inverse_input": "C",
+        },
         formula="L = E + A * N^-alpha + B * D^-beta",
         reference="Hoffmann et al. 2022, arXiv:2203.15556 (Approach 3); Besiroglu et al. 2024, arXiv:2404.10102",
     )
@@ -440,6 +508,7 @@ def _make_loglinear() -> Law:
         curvature=lambda theta, F, c: jnp.zeros((2, 2), dtype=F.dtype),
         curvature_parts=lambda theta, F: ([], lambda sums: jnp.zeros((2, 2), dtype=F.dtype)),
         grid=_loglinear_grid,
+        extras={"inverse": _loglinear_inverse},
         formula="y = a + b * log10(x)",
         reference="log-linear RL compute curves, e.g. Khatri et al. 2025 (ScaleRL), arXiv:2510.13786",
     )
@@ -491,6 +560,7 @@ def _make_sigmoid() -> Law:
         fit_fn=_sigmoid_fn,
         jacobian=_sigmoid_jac,
         grid=_sigmoid_grid,
+        extras={"inverse": _sigmoid_inverse},
         lower=(-np.inf, -np.inf, -np.inf, 0.0),
         formula="y = R0 + (A - R0) / (1 + (C_mid / x)^B)",
         reference="Khatri et al. 2025, 'The Art of Scaling RL Compute' (ScaleRL), arXiv:2510.13786",

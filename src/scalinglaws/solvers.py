@@ -204,8 +204,34 @@ def _held(theta, g, lower, upper, fixed):
     return fixed | ((theta <= lower) & (g > 0)) | ((theta >= upper) & (g < 0))
 
 
+WARM = 2**30
+"""``stage0 >= WARM`` marks a warm start (already at an optimum of a nearby problem, such as a
+bootstrap replicate started from the full-data fit): it begins at the real objective, in the
+Newton phase, where a few steps converge it; IRLS from there would crawl at its linear rate."""
+
+
+def fresh_state(objective, config, old: _State, theta0, stage0) -> _State:
+    """A slot restarted at ``theta0`` without evaluating anything: the next iteration is a
+    refresh (zero step, terms evaluated and accepted), which is the initial evaluation."""
+    dtype = theta0.dtype
+    return old._replace(
+        theta=theta0,
+        lam=jnp.asarray(config.lam0, dtype),
+        lam_newton=jnp.asarray(config.newton_lam0, dtype),
+        newton=stage0 >= WARM,
+        stage=jnp.minimum(stage0, _n_stages(objective, config) - 1).astype(jnp.int32),
+        refresh=jnp.asarray(True),
+        done=jnp.asarray(False),
+        converged=jnp.asarray(False),
+        abandoned=jnp.asarray(False),
+        k=jnp.asarray(0, jnp.int32),
+        terms=old.terms._replace(f=jnp.asarray(jnp.inf, dtype)),
+    )
+
+
 def _init_state(law, objective, config, F, y, w, lower, upper, theta0, stage0) -> _State:
     theta0 = jnp.clip(theta0, lower, upper)
+    warm = stage0 >= WARM
     stage0 = jnp.minimum(stage0, _n_stages(objective, config) - 1).astype(jnp.int32)
     terms = compute_terms(law, objective, theta0, F, y, w, _smoothing(objective, config, stage0))
     dtype = theta0.dtype
@@ -214,7 +240,7 @@ def _init_state(law, objective, config, F, y, w, lower, upper, theta0, stage0) -
         terms=terms,
         lam=jnp.asarray(config.lam0, dtype),
         lam_newton=jnp.asarray(config.newton_lam0, dtype),
-        newton=jnp.asarray(False),
+        newton=warm,
         stage=stage0,
         refresh=jnp.asarray(False),
         done=~jnp.isfinite(terms.f),
@@ -275,7 +301,8 @@ def _iterate(law, objective, config, F, y, w, lower, upper, fixed, s: _State) ->
         lam=jnp.where(advance, lam0, jnp.where(s.newton, s.lam, lam_irls)),
         lam_newton=jnp.where(advance, config.newton_lam0, jnp.where(s.newton, lam_newton, s.lam_newton)),
         # Newton is tried once IRLS stalls, and kept while it keeps decreasing f.
-        newton=~advance & ~s.refresh & jnp.where(s.newton, accept, accept & (rel < config.newton_switch)),
+        # A refresh evaluation keeps the phase it was given (a warm start stays in Newton).
+        newton=jnp.where(s.refresh, s.newton, ~advance & jnp.where(s.newton, accept, accept & (rel < config.newton_switch))),
         stage=s.stage + advance.astype(jnp.int32),
         refresh=advance,
         done=converged | (stalled & last_stage),
@@ -326,9 +353,8 @@ def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, f
         W: [P, n] non-negative weights per problem (0 drops a point: padding, resampling).
         theta0: [P, S, p] internal start points.
         lower, upper: [p] internal bounds; fixed: [p] bool, parameters held at their start value.
-        stage0: [P, S] int, the smoothing stage each start begins at (default 0, the widest); a
-            start already at the optimum of a nearby problem (a bootstrap replicate started from
-            the full-data fit) skips the continuation with a large value.
+        stage0: [P, S] int, the smoothing stage each start begins at (default 0, the widest);
+            ``WARM`` (or more) for a warm start (see ``WARM``).
     """
     if stage0 is None:
         stage0 = jnp.zeros(theta0.shape[:2], jnp.int32)
@@ -346,18 +372,13 @@ def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, f
         return _scaled_max(jnp.where(_held(th, g, lower, upper, fixed), 0.0, g), th)
 
     gn = jax.vmap(grad_norm)(W, theta)
-    span_lo = jnp.maximum(1.0, jnp.abs(jnp.where(jnp.isfinite(lower), lower, 0.0)))
-    span_hi = jnp.maximum(1.0, jnp.abs(jnp.where(jnp.isfinite(upper), upper, 0.0)))
-    at_lo = jnp.isfinite(lower) & (theta <= lower + config.bound_tol * span_lo)
-    at_hi = jnp.isfinite(upper) & (theta >= upper - config.bound_tol * span_hi)
-    on_bound = jnp.any((at_lo | at_hi) & ~fixed, axis=-1)
     return SolveResult(
         theta=theta,
         objective=take(f_s),
         grad_norm=gn,
         iterations=take(final.k),
         converged=take(final.converged),
-        on_bound=on_bound,
+        on_bound=on_bound(theta, lower, upper, fixed, config.bound_tol),
         best_start=best.astype(jnp.int32),
         theta_starts=theta_s,
         objective_starts=f_s,
@@ -365,6 +386,15 @@ def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, f
         iterations_starts=final.k,
         abandoned_starts=final.abandoned,
     )
+
+
+def on_bound(theta, lower, upper, fixed, bound_tol):
+    """[...] bool: a free parameter within ``bound_tol * max(1, |bound|)`` of a finite bound."""
+    span_lo = jnp.maximum(1.0, jnp.abs(jnp.where(jnp.isfinite(lower), lower, 0.0)))
+    span_hi = jnp.maximum(1.0, jnp.abs(jnp.where(jnp.isfinite(upper), upper, 0.0)))
+    at_lo = jnp.isfinite(lower) & (theta <= lower + bound_tol * span_lo)
+    at_hi = jnp.isfinite(upper) & (theta >= upper - bound_tol * span_hi)
+    return jnp.any((at_lo | at_hi) & ~fixed, axis=-1)
 
 
 @partial(jax.jit, static_argnames=("law", "objective"))

@@ -1,0 +1,392 @@
+"""Bootstrap ensembles of fits: resampling weights, chunked and sharded solves, intervals.
+
+A replicate is a weight vector over the fixed data: multinomial counts (Efron's bootstrap), or
+Dirichlet(1, ..., 1) weights scaled to the number of units (Rubin's 1981 Bayesian bootstrap).
+With ``groups``, whole groups (a model size, a run, a family) are resampled together: the cluster
+bootstrap (Davison & Hinkley 1997, section 3.8). Because every replicate shares the data's shape,
+the whole ensemble is one compiled array program, streamed in chunks of bounded memory and
+sharded over ``jax.devices()``.
+
+Replicate ``i``'s weights are drawn from ``fold_in(PRNGKey(seed), i)``: the same seed gives the
+same replicates whatever the chunk size and however many devices share the work.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from . import solvers as _solvers
+
+__all__ = ["replicate_weights", "run_ensemble", "EnsembleArrays", "percentile_interval", "bca_interval"]
+
+METHODS = ("multinomial", "bayesian")
+
+
+def _group_index(groups: np.ndarray | None, n: int) -> tuple[np.ndarray, int]:
+    """Map rows to 0..G-1 (each row its own unit when there are no groups)."""
+    if groups is None:
+        return np.arange(n, dtype=np.int32), n
+    _, inverse = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    return inverse.astype(np.int32), int(inverse.max()) + 1
+
+
+def _unit_weights(key, n_units: int, method: str, dtype):
+    if method == "multinomial":
+        # n_units draws with replacement, as counts per unit.
+        draws = jax.random.randint(key, (n_units,), 0, n_units)
+        return jnp.zeros(n_units, dtype).at[draws].add(1.0)
+    # Bayesian bootstrap: Dirichlet(1,...,1), drawn as normalised Exp(1) variables (30x faster
+    # than a gamma sampler on the CPU), scaled so the weights sum to n_units like counts do.
+    g = jax.random.exponential(key, (n_units,), dtype)
+    return g * (n_units / jnp.sum(g))
+
+
+def replicate_weights(key, indices, base_weights, group_index, n_units: int, method: str):
+    """Weights [len(indices), n] for the given replicate indices (pure; JAX arrays in and out).
+
+    Row ``j`` of replicate ``i`` gets ``base_weights[j] * u_i[group_index[j]]``, with ``u_i`` the
+    unit weights drawn from ``fold_in(key, i)``.
+    """
+
+    def one(i):
+        u = _unit_weights(jax.random.fold_in(key, i), n_units, method, base_weights.dtype)
+        return base_weights * u[group_index]
+
+    return jax.vmap(one)(indices)
+
+
+@dataclass
+class EnsembleArrays:
+    """Raw per-replicate results (numpy), as the solver left them."""
+
+    theta: np.ndarray  # [R, p] internal parameters of the best start
+    objective: np.ndarray  # [R]
+    converged: np.ndarray  # [R] bool
+    on_bound: np.ndarray  # [R] bool
+    iterations: np.ndarray  # [R]
+    grad_norm: np.ndarray  # [R]
+    best_start: np.ndarray  # [R] index into the starts
+    start_objective: np.ndarray  # [R, S]
+    start_abandoned: np.ndarray  # [R, S] bool
+    time_s: float
+    compile_s: float
+
+
+class _Stream(NamedTuple):
+    """A pool of solver slots working through a queue of (replicate, start) tasks on one device.
+
+    Per slot (``[B]``): solver state, task id (-1 when free) and weights. Per task (``[T]``, task
+    ``t`` = start ``t // R`` of replicate ``t % R``): the filed results. Per replicate (``[R]``):
+    the objective its first start (the warm start) reached, which the other starts race against.
+    """
+
+    state: _solvers._State
+    task: jax.Array
+    W: jax.Array
+    next_task: jax.Array
+    theta: jax.Array
+    f: jax.Array
+    converged: jax.Array
+    abandoned: jax.Array
+    iterations: jax.Array
+    grad_norm: jax.Array
+    on_bound: jax.Array
+    best_f: jax.Array
+
+
+class _Data(NamedTuple):
+    """The arrays a stream reads: data, bounds and starts (jit arguments, so one compiled program
+    serves every data set of the same shape)."""
+
+    F: jax.Array
+    y: jax.Array
+    base: jax.Array
+    lower: jax.Array
+    upper: jax.Array
+    fixed: jax.Array
+    starts: jax.Array
+    stage0: jax.Array
+
+
+def _problem_data(problem, starts, stage0) -> _Data:
+    return _Data(jnp.asarray(problem.F), jnp.asarray(problem.y_fit), jnp.asarray(problem.weights),
+                 jnp.asarray(problem.lower), jnp.asarray(problem.upper), jnp.asarray(problem.fixed_mask),
+                 jnp.asarray(starts), jnp.asarray(stage0, jnp.int32))
+
+
+def _device_api(mesh):
+    """Wrap per-device functions with a leading device axis: plain jit on one device, shard_map
+    over the ``replicates`` mesh axis on several. ``wrap(fn, n_rep)``: the first ``n_rep``
+    arguments are replicated, the rest (and every output) carry the device axis."""
+
+    def wrap(fn, n_rep, donate=()):
+        def per_device(*args):
+            rep, dev = args[:n_rep], args[n_rep:]
+            out = fn(*rep, *[jax.tree.map(lambda a: a[0], d) for d in dev])
+            return jax.tree.map(lambda a: a[None], out)
+
+        if mesh is None:
+            return jax.jit(per_device, donate_argnums=donate)
+        n_args = fn.__code__.co_argcount
+        specs = tuple([PartitionSpec()] * n_rep + [PartitionSpec("replicates")] * (n_args - n_rep))
+        return jax.jit(jax.shard_map(per_device, mesh=mesh, in_specs=specs, out_specs=PartitionSpec("replicates"),
+                                     check_vma=False), donate_argnums=donate)
+
+    return wrap
+
+
+@functools.lru_cache(maxsize=32)
+def _stream_functions(law, objective, config, n_units, method, n_starts, n_local, slots, race, mesh):
+    """Jitted ``run(data, key, group_index, rep_offset) -> _Stream``: ``n_local`` replicates x
+    ``n_starts`` starts per device, streamed through ``slots`` solver slots in one while loop.
+
+    Tasks are handed out start-major: every replicate's warm start first, so its objective is
+    known (``best_f``) by the time the other starts run and race against it. Each iteration
+    refills free slots from the queue (a refilled slot's first iteration is its initial
+    evaluation), takes one solver step on every slot, and files the results of slots that
+    finished. A finished start stops costing work at once, which a plain vmap over every
+    (replicate, start) pair would spend until the slowest was done. Cached: ensembles of the same
+    shape reuse the compiled program.
+    """
+    R = n_local
+    T = R * n_starts
+    B = slots
+    last = _solvers._n_stages(objective, config) - 1
+    i32 = jnp.int32
+    race_after, race_ratio = race
+
+    def local_run(d: _Data, key, group_index, rep_offset) -> _Stream:
+        p = d.starts.shape[1]
+        n = d.y.shape[0]
+        W_all = replicate_weights(key, rep_offset + jnp.arange(R, dtype=i32), d.base, group_index, n_units, method)
+        proto = _solvers._init_state(law, objective, config, d.F, d.y, d.base, d.lower, d.upper, d.starts[0],
+                                      jnp.asarray(0, i32))
+        state0 = jax.tree.map(lambda a: jnp.broadcast_to(jnp.asarray(a), (B,) + jnp.shape(a)), proto)
+        state0 = state0._replace(done=jnp.ones(B, bool))
+        zeros = lambda *shape, dt=jnp.float64: jnp.zeros(shape, dt)
+        c0 = _Stream(state0, jnp.full(B, -1, i32), zeros(B, n), jnp.asarray(0, i32), zeros(T, p),
+                     jnp.full(T, jnp.inf), zeros(T, dt=bool), zeros(T, dt=bool), zeros(T, dt=i32), zeros(T),
+                     zeros(T, dt=bool), jnp.full(R, jnp.inf))
+        step = jax.vmap(lambda w, st: _solvers._iterate(law, objective, config, d.F, d.y, w, d.lower, d.upper,
+                                                         d.fixed, st))
+        fresh = jax.vmap(lambda st, th, s0: _solvers.fresh_state(objective, config, st, th, s0))
+
+        def body(c: _Stream) -> _Stream:
+            # 1. Refill free slots from the queue (no evaluation: that is the next step's refresh).
+            free = c.task < 0
+            new_id = (c.next_task + jnp.cumsum(free) - 1).astype(i32)
+            take = free & (new_id < T)
+            ids = jnp.where(take, new_id, 0)
+            restarted = fresh(c.state, d.starts[ids // R], d.stage0[ids // R])
+            pick = lambda a, b: jnp.where(take.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
+            state = jax.tree.map(pick, restarted, c.state)
+            W = pick(W_all[ids % R], c.W)
+            task = jnp.where(take, new_id, c.task).astype(i32)
+            next_task = jnp.minimum(c.next_task + jnp.sum(free), T).astype(i32)
+            rep = task % R
+            is_extra = task >= R
+
+            # 2. One step on every slot; race extra starts against the replicate's warm start.
+            state = step(W, state)
+            behind = is_extra & (state.stage >= last) & (state.k >= race_after) & ~state.done
+            behind = behind & (race_ratio > 0) & (state.terms.f > race_ratio * c.best_f[rep])
+            state = state._replace(done=state.done | behind | (state.k >= config.max_iter),
+                                   abandoned=state.abandoned | behind)
+
+            # 3. File the results of finished slots and free them.
+            finished = state.done & (task >= 0)
+            dest = jnp.where(finished, task, T)  # T is out of range: dropped
+            put = lambda arr, v: arr.at[dest].set(v, mode="drop")
+            g = state.terms.g
+            held = jax.vmap(_solvers._held, in_axes=(0, 0, None, None, None))(state.theta, g, d.lower, d.upper,
+                                                                               d.fixed)
+            gn = jax.vmap(_solvers._scaled_max)(jnp.where(held, 0.0, g), state.theta)
+            ob = _solvers.on_bound(state.theta, d.lower, d.upper, d.fixed, config.bound_tol)
+            best_f = c.best_f.at[jnp.where(finished & ~is_extra, rep, R)].min(state.terms.f, mode="drop")
+            return _Stream(state, jnp.where(finished, -1, task).astype(i32), W, next_task,
+                           put(c.theta, state.theta), put(c.f, state.terms.f), put(c.converged, state.converged),
+                           put(c.abandoned, state.abandoned), put(c.iterations, state.k), put(c.grad_norm, gn),
+                           put(c.on_bound, ob), best_f)
+
+        return jax.lax.while_loop(lambda c: (c.next_task < T) | jnp.any(c.task >= 0), body, c0)
+
+    return _device_api(mesh)(local_run, 3)
+
+
+def _use_progress(progress) -> bool:
+    if progress is None:
+        return sys.stderr.isatty()
+    return bool(progress)
+
+
+def default_slots() -> int:
+    """Solver slots per device: enough lanes to fill a GPU; a cache-sized pool on a CPU."""
+    return 16384 if jax.default_backend() in ("gpu", "cuda", "rocm", "tpu") else 1024
+
+
+def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, seed: int,
+                 method: str = "multinomial", groups: np.ndarray | None = None, chunk_size: int = 8192,
+                 devices=None, progress=None, slots: int | None = None,
+                 race: tuple[int, float] | None = (10, 2.0)) -> EnsembleArrays:
+    """Solve ``n`` bootstrap replicates of ``problem`` from the given starts.
+
+    Replicates are processed in blocks of ``chunk_size`` (memory is bounded by a block, not by
+    ``n``), split evenly across devices. Each device streams its (replicate, start) tasks through
+    a fixed pool of solver slots (see ``_stream_functions``): the first start of every replicate
+    (the full-data optimum, a warm start) first, then the others, each raced against its
+    replicate's warm-start optimum. One compiled program serves any ``n``.
+
+    Args:
+        problem: a ``fitting.Problem`` (data, law, objective, bounds, solver config).
+        theta_starts: [S, p] internal starts shared by every replicate (the warm start first).
+        stage0: [S] smoothing stage each start begins at (``solvers.WARM`` for a warm start).
+        n, seed, method, groups: the resampling scheme (see module docstring).
+        chunk_size: replicates per block, rounded up to a multiple of the device count.
+        devices: devices to shard the replicate axis over (default ``jax.devices()``).
+        progress: show a tqdm bar (default: when stderr is a terminal).
+        slots: solver slots per device (default :func:`default_slots`).
+        race: ``(after, ratio)``: an extra start whose objective is still above ``ratio`` times
+            its replicate's warm-start optimum after ``after`` iterations is abandoned (counted in
+            the result). ``None`` runs every start to convergence. On Chinchilla no extra start
+            ever beats the warm start (``benchmarks/bench_bootstrap.py`` measures it), while
+            running them to the end costs 4x the time.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if n < 1:
+        raise ValueError(f"n must be a positive number of replicates, got {n}")
+    devices = list(jax.devices() if devices is None else devices)
+    D = len(devices)
+    block = int(math.ceil(min(int(chunk_size), n) / D) * D)
+    R = block // D
+    mesh = Mesh(np.array(devices), ("replicates",)) if D > 1 else None
+    group_index, n_units = _group_index(groups, len(problem.y_fit))
+    S, p = theta_starts.shape
+    B = min(int(slots or default_slots()), R * S)
+    race = (0, 0.0) if race is None else (int(race[0]), float(race[1]))
+    run = _stream_functions(problem.law, problem.objective, problem.config, n_units, method, S, R, B, race, mesh)
+    data = _problem_data(problem, theta_starts, stage0)
+    key = jax.random.PRNGKey(seed)
+    gi = jnp.asarray(group_index)
+    sharding = NamedSharding(mesh, PartitionSpec("replicates")) if mesh is not None else None
+    put = (lambda a: jax.device_put(a, sharding)) if sharding is not None else jnp.asarray
+
+    out = dict(
+        theta=np.empty((n, p)), objective=np.empty(n), converged=np.empty(n, bool), on_bound=np.empty(n, bool),
+        iterations=np.empty(n, np.int32), grad_norm=np.empty(n), best_start=np.empty(n, np.int32),
+        start_objective=np.empty((n, S)), start_abandoned=np.empty((n, S), bool),
+    )
+    n_blocks = int(math.ceil(n / block))
+    bar = None
+    if _use_progress(progress):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, unit="replicate", desc="bootstrap")
+    t_first = None
+    start_all = time.perf_counter()
+    for b in range(n_blocks):
+        t0 = time.perf_counter()
+        lo = b * block
+        # The last block keeps the full shape (no recompile): its tail is computed and dropped.
+        offsets = put(jnp.asarray(lo + R * np.arange(D), dtype=jnp.int32))
+        c = jax.block_until_ready(run(data, key, gi, offsets))
+        # [D, T] by task (start-major) -> [D * R, S] by replicate.
+        by_rep = lambda a: np.swapaxes(np.asarray(a).reshape((D, S, R) + np.asarray(a).shape[2:]), 1, 2).reshape(
+            (D * R, S) + np.asarray(a).shape[2:])
+        f_s = by_rep(c.f)
+        best = np.argmin(f_s, axis=1)
+        take = min(block, n - lo)
+        rows = slice(lo, lo + take)
+        pick = lambda a: np.take_along_axis(a, best.reshape((-1, 1) + (1,) * (a.ndim - 2)), 1)[:, 0][:take]
+        out["theta"][rows] = pick(by_rep(c.theta))
+        out["objective"][rows] = pick(f_s)
+        out["converged"][rows] = pick(by_rep(c.converged))
+        out["iterations"][rows] = pick(by_rep(c.iterations))
+        out["on_bound"][rows] = pick(by_rep(c.on_bound))
+        out["grad_norm"][rows] = pick(by_rep(c.grad_norm))
+        out["best_start"][rows] = best[:take]
+        out["start_objective"][rows] = f_s[:take]
+        out["start_abandoned"][rows] = by_rep(c.abandoned)[:take]
+        if t_first is None:
+            t_first = time.perf_counter() - t0
+        if bar is not None:
+            bar.update(take)
+    total = time.perf_counter() - start_all
+    if bar is not None:
+        bar.close()
+    # The first block includes compilation; later blocks of the same shape do not.
+    if n_blocks > 1:
+        per_block = (total - t_first) / (n_blocks - 1)
+        compile_s = max(t_first - per_block, 0.0)
+    else:
+        compile_s = float("nan")  # not separable from one block; benchmarks/ measure it apart
+    return EnsembleArrays(**out, time_s=total - (0.0 if np.isnan(compile_s) else compile_s), compile_s=compile_s)
+
+
+# --------------------------------------------------------------------------------------------
+# intervals
+# --------------------------------------------------------------------------------------------
+def percentile_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed percentile interval over axis 0 (NaN draws ignored)."""
+    a = (1.0 - level) / 2.0
+    return np.nanquantile(draws, a, axis=0), np.nanquantile(draws, 1.0 - a, axis=0)
+
+
+def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray, level: float):
+    """Bias-corrected and accelerated interval (Efron 1987; Efron & Tibshirani 1993, ch. 14).
+
+    ``z0 = Phi^-1(P*(theta* < theta_hat))`` corrects median bias, and the acceleration
+    ``a = sum (m - t_i)^3 / (6 (sum (m - t_i)^2)^1.5)`` from the jackknife values ``t_i`` (mean
+    ``m``) corrects for the standard error changing with the parameter. The endpoints are the
+    draws' quantiles at ``Phi(z0 + (z0 + z) / (1 - a (z0 + z)))`` for ``z = Phi^-1(alpha)``.
+    """
+    from scipy.stats import norm
+
+    draws = np.asarray(draws, dtype=np.float64)
+    estimate = np.broadcast_to(np.asarray(estimate, dtype=np.float64), draws.shape[1:])
+    valid = np.isfinite(draws)
+    n_valid = valid.sum(axis=0)
+    below = np.sum(np.where(valid, draws < estimate, False), axis=0) + 0.5 * np.sum(
+        np.where(valid, draws == estimate, False), axis=0
+    )
+    prop = np.clip(below / np.maximum(n_valid, 1), 1e-12, 1 - 1e-12)
+    z0 = norm.ppf(prop)
+    jk = np.asarray(jackknife, dtype=np.float64)
+    d = np.nanmean(jk, axis=0) - jk
+    num = np.nansum(d**3, axis=0)
+    den = 6.0 * np.nansum(d**2, axis=0) ** 1.5
+    accel = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    a = (1.0 - level) / 2.0
+    out = []
+    for z in (norm.ppf(a), norm.ppf(1.0 - a)):
+        q = norm.cdf(z0 + (z0 + z) / (1.0 - accel * (z0 + z)))
+        out.append(q)
+    lo_q, hi_q = out
+    lower = np.empty(draws.shape[1:])
+    upper = np.empty(draws.shape[1:])
+    flat_draws = draws.reshape(draws.shape[0], -1)
+    for j, (ql, qh) in enumerate(zip(np.ravel(lo_q), np.ravel(hi_q))):
+        col = flat_draws[:, j]
+        col = col[np.isfinite(col)]
+        lower.flat[j] = np.quantile(col, ql) if len(col) else np.nan
+        upper.flat[j] = np.quantile(col, qh) if len(col) else np.nan
+    return lower, upper
+
+
+def jackknife_weights(base_weights: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """Leave-one-unit-out weight vectors [U, n] (a unit is a row, or a group)."""
+    group_index, n_units = _group_index(groups, len(base_weights))
+    W = np.broadcast_to(base_weights, (n_units, len(base_weights))).copy()
+    W[group_index, np.arange(len(base_weights))] = 0.0
+    return W

@@ -1,0 +1,313 @@
+"""The bootstrap result: an :class:`Ensemble` of refits with intervals, bands and diagnostics.
+
+In the style of ``scipy.stats.bootstrap`` and statsmodels results: one object holds the point fit,
+the raw ensemble (one row per replicate), its diagnostics, and methods that turn it into tables:
+parameter intervals, prediction bands, compute-optimal allocation and compute-for-target.
+
+Replicates that failed to converge are flagged and, by default, left out of intervals and bands;
+``diagnostics`` and ``summary()`` say how many. Replicates that ended on a bound are kept (a bound
+can be the honest answer) and counted.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import bootstrap as _bootstrap
+from . import extrapolate as _extrapolate
+from . import solvers as _solvers
+
+__all__ = ["Ensemble"]
+
+
+class Ensemble:
+    """Bootstrap ensemble of fits of one law to one data set.
+
+    Attributes:
+        fit: the point fit on the full data (:class:`~scalinglaws.fitting.Fit`).
+        law: its law.
+        n_replicates, method, seed, groups: how the replicates were drawn.
+        theta: [R, p] internal parameters per replicate (logs for amplitudes).
+        objective, converged, on_bound, iterations, grad_norm: [R] per replicate.
+        params: DataFrame, one row per replicate, public parameters plus flags.
+    """
+
+    def __init__(self, fit, arrays: _bootstrap.EnsembleArrays, method: str, seed: int, groups, starts_info: dict,
+                 group_labels=None):
+        self.fit = fit
+        self.law = fit.law
+        self.method = method
+        self.seed = int(seed)
+        self.groups = groups
+        self._group_labels = group_labels
+        self._a = arrays
+        self.theta = arrays.theta
+        self.objective = arrays.objective
+        self.converged = arrays.converged
+        self.on_bound = arrays.on_bound
+        self.iterations = arrays.iterations
+        self.grad_norm = arrays.grad_norm
+        self.starts_info = dict(starts_info)
+        self._jackknife_theta = None
+
+    # ------------------------------------------------------------------ raw ensemble
+    @property
+    def n_replicates(self) -> int:
+        return int(self.theta.shape[0])
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Replicates used for intervals and bands: converged with a finite objective."""
+        return self.converged & np.isfinite(self.objective)
+
+    @property
+    def params(self) -> pd.DataFrame:
+        pub = np.asarray(self.law.to_public(self.theta))
+        df = pd.DataFrame(pub, columns=list(self.law.params))
+        df["objective"] = self.objective
+        df["converged"] = self.converged
+        df["on_bound"] = self.on_bound
+        df.index.name = "replicate"
+        return df
+
+    def _theta(self, include_failed: bool) -> np.ndarray:
+        return self.theta if include_failed else self.theta[self.valid]
+
+    @property
+    def diagnostics(self) -> dict:
+        R = self.n_replicates
+        a = self._a
+        S = a.start_objective.shape[1]
+        warm = a.start_objective[:, 0]
+        # An extra start "wins" only by finding a strictly better optimum than the warm start
+        # (ties at the same optimum differ in the last bits and say nothing).
+        better = a.start_objective < warm[:, None] * (1 - 1e-9)
+        wins = better.sum(axis=0)
+        return {
+            "n_replicates": R,
+            "method": self.method,
+            "groups": self.groups,
+            "failed_to_converge": int(np.sum(~self.converged)),
+            "failed_fraction": float(np.mean(~self.converged)),
+            "on_bound": int(np.sum(self.on_bound)),
+            "on_bound_fraction": float(np.mean(self.on_bound)),
+            "iterations_median": float(np.median(self.iterations)),
+            "iterations_max": int(np.max(self.iterations)),
+            "starts": self.starts_info.get("labels", [f"start {i}" for i in range(S)]),
+            "start_wins": wins.tolist(),
+            "start_abandoned": a.start_abandoned.sum(axis=0).tolist(),
+            "time_s": a.time_s,
+            "compile_s": a.compile_s,
+        }
+
+    # ------------------------------------------------------------------ intervals
+    def _band(self, draws, estimate, level, method, jackknife_fn=None):
+        if method == "percentile":
+            return _bootstrap.percentile_interval(draws, level)
+        if method == "bca":
+            jk = jackknife_fn(self._jackknife())
+            return _bootstrap.bca_interval(draws, estimate, jk, level)
+        raise ValueError(f"interval method must be 'percentile' or 'bca', got {method!r}")
+
+    def interval(self, level: float = 0.95, method: str = "percentile", include_failed: bool = False) -> pd.DataFrame:
+        """Confidence intervals for the parameters.
+
+        Returns a DataFrame indexed by parameter with the point-fit ``estimate``, ``lower``,
+        ``upper`` and the bootstrap standard error ``se``. ``method="bca"`` needs a jackknife
+        (one leave-one-unit-out refit per row or group, solved in one batch on first use).
+        """
+        _check_level(level)
+        theta = self._theta(include_failed)
+        pub = np.asarray(self.law.to_public(theta))
+        est = np.array([self.fit.params[n] for n in self.law.params])
+        lo, hi = self._band(pub, est, level, method, lambda jk: np.asarray(self.law.to_public(jk)))
+        return pd.DataFrame(
+            {"estimate": est, "lower": lo, "upper": hi, "se": np.std(pub, axis=0, ddof=1)},
+            index=pd.Index(self.law.params, name="parameter"),
+        )
+
+    def _jackknife(self) -> np.ndarray:
+        """Leave-one-unit-out refits [U, p], started from the full-data optimum."""
+        if self._jackknife_theta is None:
+            prob = self.fit._problem
+            groups = self._group_labels
+            W = _bootstrap.jackknife_weights(prob.weights, groups)
+            theta0 = np.broadcast_to(self.fit.theta, (W.shape[0], 1, self.law.n_params)).copy()
+            stage = np.full((W.shape[0], 1), _solvers.WARM, dtype=np.int32)
+            res = prob.solve(W, theta0, stage)
+            self._jackknife_theta = np.asarray(res.theta)
+        return self._jackknife_theta
+
+    # ------------------------------------------------------------------ predictions
+    def _inputs(self, columns) -> dict:
+        return self.fit._inputs_from_columns(columns)
+
+    def predict(self, level: float = 0.9, method: str = "percentile", include_failed: bool = False,
+                **columns) -> pd.DataFrame:
+        """Prediction band at the given inputs: ``ens.predict(level=0.9, N=70e9, D=1.4e12)``.
+
+        Returns one row per input point: the inputs, ``estimate`` (the point fit), ``lower``,
+        ``upper`` (quantiles over replicates) and ``oom_beyond_data``, the orders of magnitude
+        the point lies beyond the fitted range (0 inside it).
+        """
+        _check_level(level)
+        inputs = self._inputs(columns)
+        flat, shape = _extrapolate._broadcast_inputs(self.law, inputs)
+        draws = _extrapolate.predict_draws(self.law, self._theta(include_failed), flat)
+        est = _extrapolate.predict_draws(self.law, self.fit.theta, flat)[0]
+        lo, hi = self._band(draws, est, level, method,
+                            lambda jk: _extrapolate.predict_draws(self.law, jk, flat))
+        out = pd.DataFrame({c: flat[name] for name, c in zip(self.law.inputs, self.fit.x_columns)})
+        out["estimate"], out["lower"], out["upper"] = est, lo, hi
+        out["oom_beyond_data"] = _extrapolate.extrapolation_oom(self.fit.input_ranges(), flat)
+        return out
+
+    def compute_optimal(self, C, level: float = 0.9, include_failed: bool = False) -> pd.DataFrame:
+        """Compute-optimal allocation with bands, for Chinchilla-form laws.
+
+        ``N_opt = G (C/6)^(beta/(alpha+beta))``, ``G = (alpha A / (beta B))^(1/(alpha+beta))``,
+        ``D_opt = C / (6 N_opt)`` (Hoffmann et al. 2022). One row per budget ``C`` with the
+        point-fit value and the ``level`` band of N_opt, D_opt, tokens_per_param and loss.
+        """
+        _check_level(level)
+        C = np.atleast_1d(np.asarray(C, dtype=np.float64))
+        draws = _extrapolate.allocation_draws(self.law, self._theta(include_failed), C)
+        point = _extrapolate.allocation_draws(self.law, self.fit.theta, C)
+        out = pd.DataFrame({"C": C})
+        for name in ("N_opt", "D_opt", "tokens_per_param", "loss"):
+            lo, hi = _bootstrap.percentile_interval(draws[name], level)
+            out[name] = point[name][0]
+            out[f"{name}_lower"] = lo
+            out[f"{name}_upper"] = hi
+        return out
+
+    def compute_for_draws(self, target: float, include_failed: bool = False) -> np.ndarray:
+        """Per replicate, the compute (or x) needed to reach ``target``; ``inf`` where unreachable.
+
+        Failed replicates are left out unless ``include_failed``: the array has one entry per
+        replicate used for bands. This is the draw vector :func:`scalinglaws.capex.plan` prices.
+        """
+        x = _extrapolate.inverse_draws(self.law, self._theta(include_failed), float(target))[:, 0]
+        return np.where(np.isnan(x), np.inf, x)
+
+    def compute_for(self, target, level: float = 0.9, include_failed: bool = False) -> pd.DataFrame:
+        """Compute (or x) needed to reach each target, with a band.
+
+        One row per target: the point fit's ``estimate`` (NaN if the point fit never reaches it),
+        ``lower``, ``upper`` (quantiles over the replicates that reach it) and
+        ``reachable_fraction``: the share of replicates for which the target is reachable at all.
+        A target below a replicate's asymptote is unreachable for it, not a NaN in the band.
+        """
+        _check_level(level)
+        targets = np.atleast_1d(np.asarray(target, dtype=np.float64))
+        draws = _extrapolate.inverse_draws(self.law, self._theta(include_failed), targets)
+        point = _extrapolate.inverse_draws(self.law, self.fit.theta, targets)[0]
+        reach = np.isfinite(draws)
+        lo, hi = _bootstrap.percentile_interval(np.where(reach, draws, np.nan), level)
+        all_nan = ~reach.any(axis=0)
+        lo, hi = np.where(all_nan, np.nan, lo), np.where(all_nan, np.nan, hi)
+        name = _extrapolate.inverse_input(self.law)
+        return pd.DataFrame({"target": targets, f"{name}_estimate": point, f"{name}_lower": lo,
+                             f"{name}_upper": hi, "reachable_fraction": reach.mean(axis=0)})
+
+    # ------------------------------------------------------------------ presentation
+    def summary(self, level: float = 0.95) -> str:
+        d = self.diagnostics
+        iv = self.interval(level)
+        lines = [
+            f"{self.law.name} bootstrap: {self.n_replicates} {self.method} replicates"
+            + (f" resampling groups of {self.groups!r}" if self.groups else "")
+            + f", seed {self.seed}",
+            f"point fit: objective {self.fit.objective:.10g}, converged {'yes' if self.fit.converged else 'NO'}",
+            f"replicates: {d['failed_to_converge']} failed to converge ({100 * d['failed_fraction']:.2f}%, left out"
+            f" of intervals), {d['on_bound']} ended on a bound ({100 * d['on_bound_fraction']:.2f}%)",
+            f"starts: {', '.join(d['starts'])}; strictly better than the warm start {d['start_wins']}; "
+            f"abandoned {d['start_abandoned']}",
+            f"solve time {d['time_s']:.3g} s (compile {d['compile_s']:.3g} s); iterations median "
+            f"{d['iterations_median']:.0f}, max {d['iterations_max']}",
+            "",
+            f"{'parameter':<12}{'estimate':>14}{'lower':>14}{'upper':>14}{'se':>12}   ({100 * level:g}% percentile)",
+        ]
+        for name, row in iv.iterrows():
+            lines.append(f"{name:<12}{row.estimate:>14.6g}{row.lower:>14.6g}{row.upper:>14.6g}{row.se:>12.4g}")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
+
+    def __repr__(self):
+        return f"<Ensemble {self.law.name}: {self.n_replicates} {self.method} replicates, seed {self.seed}>"
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict:
+        a = self._a
+        return {
+            "kind": "scalinglaws.Ensemble",
+            "format_version": 1,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "fit": self.fit.to_dict(include_data=True),
+            "method": self.method,
+            "seed": self.seed,
+            "groups": self.groups,
+            "group_labels": None if self._group_labels is None else [str(g) for g in self._group_labels],
+            "starts_info": self.starts_info,
+            "arrays": {
+                "theta": a.theta.tolist(),
+                "objective": a.objective.tolist(),
+                "converged": a.converged.tolist(),
+                "on_bound": a.on_bound.tolist(),
+                "iterations": a.iterations.tolist(),
+                "grad_norm": a.grad_norm.tolist(),
+                "best_start": a.best_start.tolist(),
+                "start_objective": a.start_objective.tolist(),
+                "start_abandoned": a.start_abandoned.tolist(),
+                "time_s": a.time_s,
+                "compile_s": a.compile_s,
+            },
+        }
+
+    def save(self, path) -> Path:
+        """Write JSON: the point fit (with its data), the raw ensemble and how it was drawn."""
+        from .fitting import _json_default
+
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), default=_json_default))
+        return path
+
+    @classmethod
+    def _from_dict(cls, d: dict) -> Ensemble:
+        from .fitting import Fit
+
+        fit = Fit._from_dict(d["fit"])
+        a = d["arrays"]
+        arrays = _bootstrap.EnsembleArrays(
+            theta=np.asarray(a["theta"], float), objective=np.asarray(a["objective"], float),
+            converged=np.asarray(a["converged"], bool), on_bound=np.asarray(a["on_bound"], bool),
+            iterations=np.asarray(a["iterations"], np.int32), grad_norm=np.asarray(a["grad_norm"], float),
+            best_start=np.asarray(a["best_start"], np.int32),
+            start_objective=np.asarray(a["start_objective"], float),
+            start_abandoned=np.asarray(a["start_abandoned"], bool),
+            time_s=a["time_s"], compile_s=a["compile_s"],
+        )
+        labels = d.get("group_labels")
+        return cls(fit, arrays, d["method"], d["seed"], d.get("groups"), d.get("starts_info", {}),
+                   None if labels is None else np.asarray(labels))
+
+
+def _check_level(level: float) -> None:
+    if not 0.0 < float(level) < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+
+
+def _register_loader():
+    from . import fitting
+
+    fitting._LOADERS["scalinglaws.Ensemble"] = Ensemble._from_dict
+
+
+_register_loader()
