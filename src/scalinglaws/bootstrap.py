@@ -17,6 +17,7 @@ import functools
 import math
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
@@ -166,9 +167,13 @@ def _stream_functions(law, objective, config, n_units, method, n_starts, n_local
     i32 = jnp.int32
     race_after, race_ratio = race
 
-    def local_run(d: _Data, key, group_index, rep_offset) -> _Stream:
+    def local_run(d: _Data, key, group_index, rep_offset, n_valid) -> _Stream:
+        # Only the first n_valid of the R replicate rows are real (the block is padded to a
+        # bucket size so other ensemble sizes reuse this program); tasks for the rest are never
+        # handed out. Queue position v is replicate v % n_valid from start v // n_valid.
         p = d.starts.shape[1]
         n = d.y.shape[0]
+        n_tasks = n_valid * n_starts
         W_all = replicate_weights(key, rep_offset + jnp.arange(R, dtype=i32), d.base, group_index, n_units, method)
         proto = _solvers._init_state(law, objective, config, d.F, d.y, d.base, d.lower, d.upper, d.starts[0],
                                       jnp.asarray(0, i32))
@@ -185,15 +190,16 @@ def _stream_functions(law, objective, config, n_units, method, n_starts, n_local
         def body(c: _Stream) -> _Stream:
             # 1. Refill free slots from the queue (no evaluation: that is the next step's refresh).
             free = c.task < 0
-            new_id = (c.next_task + jnp.cumsum(free) - 1).astype(i32)
-            take = free & (new_id < T)
-            ids = jnp.where(take, new_id, 0)
-            restarted = fresh(c.state, d.starts[ids // R], d.stage0[ids // R])
+            position = (c.next_task + jnp.cumsum(free) - 1).astype(i32)
+            take = free & (position < n_tasks)
+            pos = jnp.where(take, position, 0)
+            s_new, r_new = pos // n_valid, pos % n_valid
+            restarted = fresh(c.state, d.starts[s_new], d.stage0[s_new])
             pick = lambda a, b: jnp.where(take.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
             state = jax.tree.map(pick, restarted, c.state)
-            W = pick(W_all[ids % R], c.W)
-            task = jnp.where(take, new_id, c.task).astype(i32)
-            next_task = jnp.minimum(c.next_task + jnp.sum(free), T).astype(i32)
+            W = pick(W_all[r_new], c.W)
+            task = jnp.where(take, s_new * R + r_new, c.task).astype(i32)  # result slot: start-major
+            next_task = jnp.minimum(c.next_task + jnp.sum(free), n_tasks).astype(i32)
             rep = task % R
             is_extra = task >= R
 
@@ -219,9 +225,15 @@ def _stream_functions(law, objective, config, n_units, method, n_starts, n_local
                            put(c.abandoned, state.abandoned), put(c.iterations, state.k), put(c.grad_norm, gn),
                            put(c.on_bound, ob), best_f)
 
-        return jax.lax.while_loop(lambda c: (c.next_task < T) | jnp.any(c.task >= 0), body, c0)
+        return jax.lax.while_loop(lambda c: (c.next_task < n_tasks) | jnp.any(c.task >= 0), body, c0)
 
     return _device_api(mesh)(local_run, 3)
+
+
+def bucket_size(n: int, smallest: int = 128) -> int:
+    """Replicates per device block, rounded up to a power of two so that ensembles of other
+    sizes reuse the compiled program (the padding is never solved)."""
+    return max(smallest, 1 << (max(int(n), 1) - 1).bit_length())
 
 
 def _use_progress(progress) -> bool:
@@ -238,7 +250,7 @@ def default_slots() -> int:
 def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, seed: int,
                  method: str = "multinomial", groups: np.ndarray | None = None, chunk_size: int = 8192,
                  devices=None, progress=None, slots: int | None = None,
-                 race: tuple[int, float] | None = (10, 2.0)) -> EnsembleArrays:
+                 race: tuple[int, float] | None = (10, 2.0), first_replicate: int = 0) -> EnsembleArrays:
     """Solve ``n`` bootstrap replicates of ``problem`` from the given starts.
 
     Replicates are processed in blocks of ``chunk_size`` (memory is bounded by a block, not by
@@ -261,6 +273,9 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
             the result). ``None`` runs every start to convergence. On Chinchilla no extra start
             ever beats the warm start (``benchmarks/bench_bootstrap.py`` measures it), while
             running them to the end costs 4x the time.
+        first_replicate: index of the first replicate: replicates ``first_replicate ..
+            first_replicate + n - 1`` of the seed's stream are solved (for splitting one ensemble
+            across hosts; see docs/sharding.md).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -268,8 +283,8 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         raise ValueError(f"n must be a positive number of replicates, got {n}")
     devices = list(jax.devices() if devices is None else devices)
     D = len(devices)
-    block = int(math.ceil(min(int(chunk_size), n) / D) * D)
-    R = block // D
+    R = bucket_size(math.ceil(min(int(chunk_size), n) / D))  # per device
+    block = R * D
     mesh = Mesh(np.array(devices), ("replicates",)) if D > 1 else None
     group_index, n_units = _group_index(groups, len(problem.y_fit))
     S, p = theta_starts.shape
@@ -299,25 +314,31 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         t0 = time.perf_counter()
         lo = b * block
         # The last block keeps the full shape (no recompile): its tail is computed and dropped.
-        offsets = put(jnp.asarray(lo + R * np.arange(D), dtype=jnp.int32))
-        c = jax.block_until_ready(run(data, key, gi, offsets))
+        take = min(block, n - lo)
+        # Split the block's real replicates evenly over devices; padding stays at each tail.
+        per_dev = np.full(D, take // D) + (np.arange(D) < take % D)
+        first_rep = first_replicate + lo + np.concatenate([[0], np.cumsum(per_dev)[:-1]])
+        c = jax.block_until_ready(run(data, key, gi, put(jnp.asarray(first_rep, jnp.int32)),
+                                      put(jnp.asarray(per_dev, jnp.int32))))
         # [D, T] by task (start-major) -> [D * R, S] by replicate.
         by_rep = lambda a: np.swapaxes(np.asarray(a).reshape((D, S, R) + np.asarray(a).shape[2:]), 1, 2).reshape(
             (D * R, S) + np.asarray(a).shape[2:])
-        f_s = by_rep(c.f)
+        # Keep each device's real rows, in replicate order.
+        real = np.concatenate([d * R + np.arange(per_dev[d]) for d in range(D)])
+        by_rep_real = lambda a: by_rep(a)[real]
+        f_s = by_rep_real(c.f)
         best = np.argmin(f_s, axis=1)
-        take = min(block, n - lo)
         rows = slice(lo, lo + take)
-        pick = lambda a: np.take_along_axis(a, best.reshape((-1, 1) + (1,) * (a.ndim - 2)), 1)[:, 0][:take]
-        out["theta"][rows] = pick(by_rep(c.theta))
+        pick = lambda a: np.take_along_axis(a, best.reshape((-1, 1) + (1,) * (a.ndim - 2)), 1)[:, 0]
+        out["theta"][rows] = pick(by_rep_real(c.theta))
         out["objective"][rows] = pick(f_s)
-        out["converged"][rows] = pick(by_rep(c.converged))
-        out["iterations"][rows] = pick(by_rep(c.iterations))
-        out["on_bound"][rows] = pick(by_rep(c.on_bound))
-        out["grad_norm"][rows] = pick(by_rep(c.grad_norm))
-        out["best_start"][rows] = best[:take]
-        out["start_objective"][rows] = f_s[:take]
-        out["start_abandoned"][rows] = by_rep(c.abandoned)[:take]
+        out["converged"][rows] = pick(by_rep_real(c.converged))
+        out["iterations"][rows] = pick(by_rep_real(c.iterations))
+        out["on_bound"][rows] = pick(by_rep_real(c.on_bound))
+        out["grad_norm"][rows] = pick(by_rep_real(c.grad_norm))
+        out["best_start"][rows] = best
+        out["start_objective"][rows] = f_s
+        out["start_abandoned"][rows] = by_rep_real(c.abandoned)
         if t_first is None:
             t_first = time.perf_counter() - t0
         if bar is not None:
@@ -338,9 +359,11 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
 # intervals
 # --------------------------------------------------------------------------------------------
 def percentile_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Equal-tailed percentile interval over axis 0 (NaN draws ignored)."""
+    """Equal-tailed percentile interval over axis 0 (NaN draws ignored; all-NaN gives NaN)."""
     a = (1.0 - level) / 2.0
-    return np.nanquantile(draws, a, axis=0), np.nanquantile(draws, 1.0 - a, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column is an answer here
+        return np.nanquantile(draws, a, axis=0), np.nanquantile(draws, 1.0 - a, axis=0)
 
 
 def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray, level: float):

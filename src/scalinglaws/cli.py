@@ -5,32 +5,156 @@
     scalinglaws datasets
     scalinglaws fit --dataset chinchilla-240 --law chinchilla [--out fit.json]
     scalinglaws fit runs.csv --law power --x C --y loss
+    scalinglaws fit --dataset chinchilla-240 --bootstrap 1000 --level 0.9 --out ens.json --plot fit.png
+    scalinglaws predict fit.json --N 7e10 --D 1.4e12          # the law at given inputs
+    scalinglaws predict ens.json --C 1e24 1e25                # chinchilla: at the compute-optimal allocation
+    scalinglaws allocate ens.json --C 1e24 1e25 1e26 [--plot alloc.png]
+    scalinglaws compute-for ens.json --target 1.9 2.0
+
+``predict``, ``allocate`` and ``compute-for`` read a file saved by ``fit --out`` (a point fit, or
+an ensemble when ``--bootstrap`` was given: then every number comes with a ``--level`` band).
+Bad input (missing columns, NaN or non-numeric values, unreadable files) prints one line
+``error: ...`` to stderr and exits with status 2.
+
+Heavy modules (JAX, the solvers, matplotlib) are imported inside the command functions.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
-import pandas as pd
-
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "CommandError"]
 
 
-def _read_table(args) -> pd.DataFrame:
+class CommandError(Exception):
+    """A user error the command reports as ``error: ...`` (exit status 2)."""
+
+
+# --------------------------------------------------------------------------------------------
+# argument types and helpers
+
+
+def _level(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < v < 1.0:
+        raise argparse.ArgumentTypeError(f"level must be in (0, 1), e.g. 0.9; got {text}")
+    return v
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def _finite(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    v = _finite(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return v
+
+
+def _fmt(v) -> str:
+    return f"{v:.4g}"
+
+
+def _table(df, csv: bool = False) -> str:
+    """A DataFrame as text: numbers to 4 significant digits (large ones in scientific notation),
+    no index; CSV at full precision with ``csv``."""
+    if csv:
+        return df.to_csv(index=False).rstrip("\n")
+    width = None
+    if sys.stdout.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    return df.to_string(index=False, float_format=_fmt, line_width=width)
+
+
+def _check_writable(path: str | None, what: str) -> None:
+    if path and not Path(path).expanduser().resolve().parent.is_dir():
+        raise CommandError(f"{what} {path}: directory {Path(path).parent} does not exist")
+
+
+def _read_table(args):
+    import pandas as pd
+
     from . import datasets
 
     if args.dataset and args.csv:
-        raise SystemExit("give a CSV path or --dataset, not both")
+        raise CommandError("give a CSV path or --dataset, not both")
     if args.dataset:
         return datasets.load(args.dataset)
     if not args.csv:
-        raise SystemExit("give a CSV path or --dataset NAME (see `scalinglaws datasets`)")
+        raise CommandError("give a CSV path or --dataset NAME (see `scalinglaws datasets`)")
     path = Path(args.csv)
-    if not path.exists():
-        raise SystemExit(f"no such file: {path}")
+    if not path.is_file():
+        raise CommandError(f"no such file: {path}")
     return pd.read_csv(path)
+
+
+def _load_result(path_text: str):
+    """A Fit or an Ensemble saved as JSON, with one-line errors for unreadable files."""
+    import json
+
+    from . import ensemble  # noqa: F401  (registers the Ensemble loader)
+    from . import fitting
+
+    path = Path(path_text)
+    if not path.is_file():
+        raise CommandError(f"no such file: {path}")
+    try:
+        return fitting.load(path)
+    except json.JSONDecodeError as err:
+        raise CommandError(f"{path}: not a JSON file saved by scalinglaws ({err.msg}, line {err.lineno})") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path}: not a text file saved by scalinglaws") from None
+    except (KeyError, TypeError, AttributeError) as err:
+        raise CommandError(f"{path}: not a complete scalinglaws file ({type(err).__name__}: {err})") from None
+
+
+def _split(result):
+    """(point fit, ensemble or None)."""
+    from .ensemble import Ensemble
+
+    if isinstance(result, Ensemble):
+        return result.fit, result
+    return result, None
+
+
+def _has_allocation(law) -> bool:
+    return bool(law.extras) and law.extras.get("allocation") is not None and len(law.inputs) == 2
+
+
+def _describe(fit, ens, level: float) -> str:
+    if ens is None:
+        return f"{fit.law.name} point fit ({fit.law.formula})"
+    return (f"{fit.law.name} ensemble: {100 * level:g}% percentile band over {int(ens.valid.sum())} bootstrap "
+            f"replicates ({ens.method})")
+
+
+# --------------------------------------------------------------------------------------------
+# commands
 
 
 def _cmd_datasets(args) -> int:
@@ -46,7 +170,16 @@ def _cmd_datasets(args) -> int:
 
 def _cmd_fit(args) -> int:
     from . import fitting
+    from . import laws as _laws
 
+    if args.groups and not args.bootstrap:
+        raise CommandError("--groups applies to the bootstrap: give --bootstrap N as well")
+    _check_writable(args.out, "--out")
+    _check_writable(args.plot, "--plot")
+    if args.plot:  # fail before the (possibly long) fit if the law cannot be drawn
+        from . import plot
+
+        plot.fit_plot_kind(_laws.get(args.law))
     df = _read_table(args)
     x = None
     if args.x:
@@ -54,18 +187,196 @@ def _cmd_fit(args) -> int:
     fixed = dict(_parse_assignment(s) for s in args.fix or [])
     result = fitting.fit(df, args.law, x=x, y=args.y, objective=args.objective, delta=args.delta,
                          n_starts=args.starts, fixed=fixed or None, weights=args.weights)
-    print(result.summary())
+    if args.bootstrap:
+        result = result.bootstrap(args.bootstrap, seed=args.seed, method=args.method, groups=args.groups)
+        print(result.summary(level=args.level))
+    else:
+        print(result.summary())
     if args.out:
         result.save(args.out)
         print(f"\nsaved to {args.out}")
+    if args.plot:
+        _save_figure(plot.plot_fit(result, level=args.level), args.plot)
     return 0
+
+
+def _save_figure(fig, path: str) -> None:
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.savefig(path, dpi=120)
+    finally:
+        plt.close(fig)
+    print(f"plot saved to {path}")
 
 
 def _parse_assignment(text: str) -> tuple[str, float]:
     name, sep, value = text.partition("=")
     if not sep:
-        raise SystemExit(f"--fix takes NAME=VALUE, got {text!r}")
-    return name, float(value)
+        raise CommandError(f"--fix takes NAME=VALUE, got {text!r}")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise CommandError(f"--fix {text}: {value!r} is not a number") from None
+
+
+def _looks_numeric(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_inputs(tokens: list[str]) -> dict[str, list[float]]:
+    """``--N 1e9 1e10 --D=2e11`` -> ``{"N": [1e9, 1e10], "D": [2e11]}``."""
+    out: dict[str, list[str]] = {}
+    current = None
+    for tok in tokens:
+        if tok.startswith("--") and len(tok) > 2 and not _looks_numeric(tok):
+            name, eq, value = tok[2:].partition("=")
+            if name in out:
+                raise CommandError(f"--{name} given twice; give all its values after one --{name}")
+            out[name] = [value] if eq else []
+            current = name
+        elif current is None:
+            raise CommandError(f"unexpected argument {tok!r}; give inputs as --COLUMN VALUE [VALUE ...]")
+        else:
+            out[current].append(tok)
+    values: dict[str, list[float]] = {}
+    for name, texts in out.items():
+        if not texts:
+            raise CommandError(f"--{name} needs one or more values")
+        vals = []
+        for t in texts:
+            try:
+                v = float(t)
+            except ValueError:
+                raise CommandError(f"--{name}: {t!r} is not a number") from None
+            if not math.isfinite(v):
+                raise CommandError(f"--{name}: {t} is not finite")
+            vals.append(v)
+        values[name] = vals
+    return values
+
+
+def _match_inputs(fit, given: dict[str, list[float]], alloc: bool) -> dict[str, list[float]]:
+    """Given values keyed by law input names or fitted column names -> keyed by fitted columns."""
+    cols = list(fit.x_columns)
+    names = list(fit.law.inputs)
+    expected = " ".join(f"--{c} ..." for c in cols)
+    hint = " (or --C ... alone for the compute-optimal allocation)" if alloc and "C" not in cols + names else ""
+    out: dict[str, list[float]] = {}
+    for key, vals in given.items():
+        if key in cols:
+            col = key
+        elif key in names:
+            col = cols[names.index(key)]
+        else:
+            raise CommandError(f"unknown input --{key}: this {fit.law.name} fit takes {expected}{hint}")
+        if col in out:
+            raise CommandError(f"input {col!r} given twice (as --{col} and --{names[cols.index(col)]})")
+        out[col] = vals
+    missing = [c for c in cols if c not in out]
+    if missing:
+        raise CommandError(f"missing input(s) {', '.join('--' + c for c in missing)}: this {fit.law.name} fit takes "
+                           f"{expected}{hint}")
+    return out
+
+
+def _cmd_predict(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    result = _load_result(args.file)
+    fit, ens = _split(result)
+    law = fit.law
+    alloc = _has_allocation(law)
+    given = _parse_inputs(args.inputs)
+    if not given:
+        expected = " ".join(f"--{c} ..." for c in fit.x_columns)
+        raise CommandError(f"give input values: {expected}" + (" (or --C ... for the compute-optimal allocation)"
+                                                               if alloc else ""))
+    if alloc and set(given) == {"C"} and "C" not in (*fit.x_columns, *law.inputs):
+        C = np.asarray(given["C"])
+        if np.any(C <= 0):
+            raise CommandError(f"--C: compute budgets must be > 0, got {given['C']}")
+        table = _allocation(fit, ens, C, args.level)
+        print(_describe(fit, ens, args.level) + "; loss at the compute-optimal allocation of each budget C")
+        print(_table(table, args.csv))
+        return 0
+    inputs = _match_inputs(fit, given, alloc)
+    try:
+        arrays = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in inputs.values()])
+    except ValueError:
+        sizes = ", ".join(f"--{c}: {len(v)}" for c, v in inputs.items())
+        raise CommandError(f"input lengths do not broadcast ({sizes}); give each input 1 value or the same number")
+    inputs = dict(zip(inputs, arrays))
+    if law.log_inputs:
+        for c, v in inputs.items():
+            if np.any(v <= 0):
+                raise CommandError(f"--{c}: values must be > 0 (law {law.name!r} takes their log), got {v.tolist()}")
+    if ens is not None:
+        table = ens.predict(level=args.level, **inputs)
+    else:
+        table = pd.DataFrame({c: v.ravel() for c, v in inputs.items()})
+        table[fit.y_column] = np.asarray(fit.predict(**inputs), dtype=np.float64).ravel()
+        try:
+            ranges = fit.input_ranges()
+        except AttributeError:  # a fit built from parameters holds no data
+            ranges = None
+        if ranges is not None:
+            from . import extrapolate
+
+            by_name = {n: table[c].to_numpy() for n, c in zip(law.inputs, fit.x_columns)}
+            table["oom_beyond_data"] = extrapolate.extrapolation_oom(ranges, by_name)
+    print(_describe(fit, ens, args.level) + f"; predicted {fit.y_column}")
+    print(_table(table, args.csv))
+    return 0
+
+
+def _allocation(fit, ens, C, level):
+    return fit.compute_optimal(C) if ens is None else ens.compute_optimal(C, level=level)
+
+
+def _cmd_allocate(args) -> int:
+    result = _load_result(args.file)
+    fit, ens = _split(result)
+    if not _has_allocation(fit.law):
+        raise CommandError(f"allocate needs a law with a compute-optimal allocation of C = 6 N D (chinchilla); "
+                           f"{args.file} holds a {fit.law.name!r} fit")
+    _check_writable(args.plot, "--plot")
+    table = _allocation(fit, ens, args.C, args.level)
+    print(_describe(fit, ens, args.level) + "; compute-optimal allocation (C = 6 N D)")
+    print(_table(table, args.csv))
+    if args.plot:
+        from . import plot
+
+        _save_figure(plot.plot_allocation(result, args.C, level=args.level), args.plot)
+    return 0
+
+
+def _cmd_compute_for(args) -> int:
+    from . import extrapolate
+
+    import warnings
+
+    result = _load_result(args.file)
+    fit, ens = _split(result)
+    with warnings.catch_warnings():
+        # A target no replicate reaches leaves an all-NaN column; the table says so (NaN, fraction 0).
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        table = fit.compute_for(args.target) if ens is None else ens.compute_for(args.target, level=args.level)
+    name = extrapolate.inverse_input(fit.law)
+    what = (f"compute {name} at the compute-optimal allocation" if _has_allocation(fit.law)
+            else f"{name}") + f" needed to reach each target {fit.y_column}"
+    print(_describe(fit, ens, args.level) + f"; {what}")
+    print(_table(table, args.csv))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("datasets", help="list the shipped data sets")
     p.set_defaults(func=_cmd_datasets)
 
-    p = sub.add_parser("fit", help="fit a law to a CSV or a shipped data set and print the parameters")
+    p = sub.add_parser("fit", help="fit a law to a CSV or a shipped data set and print the parameters",
+                       description="Fit a law; with --bootstrap N, refit on N resampled data sets and print "
+                                   "parameter intervals.")
     p.add_argument("csv", nargs="?", help="CSV file with one row per run")
     p.add_argument("--dataset", help="a shipped data set instead of a CSV (see `scalinglaws datasets`)")
     p.add_argument("--law", default="chinchilla", help="power, chinchilla, loglinear, sigmoid, data_constrained")
@@ -89,21 +402,74 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--starts", type=int, default=32, help="solver starts from the best grid points (default 32)")
     p.add_argument("--fix", nargs="+", metavar="NAME=VALUE", help="hold parameters at values, e.g. E=1.69")
     p.add_argument("--weights", help="column of per-row weights")
-    p.add_argument("--out", help="save the fit as JSON")
+    p.add_argument("--bootstrap", type=_positive_int, metavar="N",
+                   help="refit on N resampled data sets and print intervals (--out then saves the ensemble)")
+    p.add_argument("--level", type=_level, default=0.95, help="interval level with --bootstrap (default 0.95)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--method", choices=["multinomial", "bayesian"], default="multinomial",
+                   help="bootstrap resampling (default multinomial)")
+    p.add_argument("--groups", metavar="COL", help="bootstrap whole groups of rows sharing a value of COL")
+    p.add_argument("--out", help="save the fit (or, with --bootstrap, the ensemble) as JSON")
+    p.add_argument("--plot", metavar="PNG", help="draw the fit (with the band, with --bootstrap) to an image file")
     p.set_defaults(func=_cmd_fit)
+
+    p = sub.add_parser(
+        "predict", allow_abbrev=False,
+        help="evaluate a saved fit or ensemble at given inputs",
+        usage="scalinglaws predict [-h] [--level LEVEL] [--csv] FILE --COLUMN VALUE [VALUE ...] ...",
+        description="Evaluate a saved fit (or ensemble, with a band) at the given inputs: one --COLUMN per "
+                    "input of the law (e.g. --N 7e10 --D 1.4e12), each with one or more values; values "
+                    "broadcast. For chinchilla, --C alone gives the loss at the compute-optimal allocation "
+                    "of each budget.",
+    )
+    p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
+    p.add_argument("--level", type=_level, default=0.9, help="band level for an ensemble (default 0.9)")
+    p.add_argument("--csv", action="store_true", help="print CSV at full precision instead of a table")
+    p.set_defaults(func=_cmd_predict, takes_inputs=True)
+
+    p = sub.add_parser("allocate", help="compute-optimal N and D at compute budgets (chinchilla)",
+                       description="Compute-optimal parameters N_opt, tokens D_opt, tokens per parameter and loss "
+                                   "at each budget C = 6 N D, with bands for an ensemble.")
+    p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
+    p.add_argument("--C", nargs="+", type=_positive_float, required=True, metavar="FLOP", help="compute budgets")
+    p.add_argument("--level", type=_level, default=0.9, help="band level for an ensemble (default 0.9)")
+    p.add_argument("--plot", metavar="PNG", help="draw N_opt and D_opt against C to an image file")
+    p.add_argument("--csv", action="store_true", help="print CSV at full precision instead of a table")
+    p.set_defaults(func=_cmd_allocate)
+
+    p = sub.add_parser("compute-for", help="compute (or x) needed to reach target values",
+                       description="The compute (chinchilla: at the compute-optimal allocation) or input x at "
+                                   "which the fit reaches each target; for an ensemble with a band and the "
+                                   "fraction of replicates that ever reach it.")
+    p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
+    p.add_argument("--target", nargs="+", type=_finite, required=True, help="target values (e.g. losses)")
+    p.add_argument("--level", type=_level, default=0.9, help="band level for an ensemble (default 0.9)")
+    p.add_argument("--csv", action="store_true", help="print CSV at full precision instead of a table")
+    p.set_defaults(func=_cmd_compute_for)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from .validation import InputError
+def _message(err: BaseException) -> str:
+    if isinstance(err, KeyError) and err.args:
+        msg = str(err.args[0])
+    elif isinstance(err, OSError) and err.filename is not None:
+        msg = f"{err.strerror or err}: {err.filename}"
+    else:
+        msg = str(err) or type(err).__name__
+    return " ".join(msg.split())  # one line
 
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras and not getattr(args, "takes_inputs", False):
+        parser.error("unrecognized arguments: " + " ".join(extras))
+    args.inputs = extras
     try:
         return args.func(args)
-    except (InputError, KeyError) as err:
-        msg = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
-        print(f"error: {msg}", file=sys.stderr)
+    except (CommandError, ValueError, KeyError, OSError) as err:  # InputError is a ValueError
+        print(f"error: {_message(err)}", file=sys.stderr)
         return 2
 
 

@@ -76,7 +76,14 @@ class Ensemble:
         return df
 
     def _theta(self, include_failed: bool) -> np.ndarray:
-        return self.theta if include_failed else self.theta[self.valid]
+        if include_failed:
+            return self.theta
+        if not self.valid.any():
+            raise ValueError(
+                f"no replicate converged ({self.n_replicates} failed); see .diagnostics, or pass "
+                "include_failed=True to summarise the unconverged end points anyway"
+            )
+        return self.theta[self.valid]
 
     @property
     def diagnostics(self) -> dict:
@@ -198,8 +205,9 @@ class Ensemble:
     def compute_for(self, target, level: float = 0.9, include_failed: bool = False) -> pd.DataFrame:
         """Compute (or x) needed to reach each target, with a band.
 
-        One row per target: the point fit's ``estimate`` (NaN if the point fit never reaches it),
-        ``lower``, ``upper`` (quantiles over the replicates that reach it) and
+        One row per target: the point fit's value in a column named for the input (``C`` for
+        chinchilla; NaN if the point fit never reaches it), its ``_lower`` and ``_upper``
+        quantiles over the replicates that reach it, and
         ``reachable_fraction``: the share of replicates for which the target is reachable at all.
         A target below a replicate's asymptote is unreachable for it, not a NaN in the band.
         """
@@ -212,7 +220,7 @@ class Ensemble:
         all_nan = ~reach.any(axis=0)
         lo, hi = np.where(all_nan, np.nan, lo), np.where(all_nan, np.nan, hi)
         name = _extrapolate.inverse_input(self.law)
-        return pd.DataFrame({"target": targets, f"{name}_estimate": point, f"{name}_lower": lo,
+        return pd.DataFrame({"target": targets, name: point, f"{name}_lower": lo,
                              f"{name}_upper": hi, "reachable_fraction": reach.mean(axis=0)})
 
     # ------------------------------------------------------------------ presentation
@@ -228,8 +236,9 @@ class Ensemble:
             f" of intervals), {d['on_bound']} ended on a bound ({100 * d['on_bound_fraction']:.2f}%)",
             f"starts: {', '.join(d['starts'])}; strictly better than the warm start {d['start_wins']}; "
             f"abandoned {d['start_abandoned']}",
-            f"solve time {d['time_s']:.3g} s (compile {d['compile_s']:.3g} s); iterations median "
-            f"{d['iterations_median']:.0f}, max {d['iterations_max']}",
+            f"solve time {d['time_s']:.3g} s"
+            + ("" if np.isnan(d["compile_s"]) else f" (compile {d['compile_s']:.3g} s)")
+            + f"; iterations median {d['iterations_median']:.0f}, max {d['iterations_max']}",
             "",
             f"{'parameter':<12}{'estimate':>14}{'lower':>14}{'upper':>14}{'se':>12}   ({100 * level:g}% percentile)",
         ]

@@ -581,6 +581,12 @@ class _ParamsOnlyFit(Fit):
     def data(self):
         raise AttributeError("this fit was built from parameters alone and holds no data")
 
+    def input_ranges(self):
+        raise AttributeError("this fit was built from parameters alone: it has no fitted input range")
+
+    def bootstrap(self, *args, **kwargs):
+        raise AttributeError("this fit was built from parameters alone: there is no data to resample")
+
     def residuals(self):
         raise AttributeError("this fit was built from parameters alone and holds no data")
 

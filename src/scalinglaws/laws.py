@@ -175,6 +175,11 @@ class Law:
             raise KeyError(f"law {self.name!r} needs inputs {list(self.inputs)}; missing {missing}")
         arrays = np.broadcast_arrays(*[np.asarray(inputs[c], dtype=np.float64) for c in self.inputs])
         shape = arrays[0].shape
+        for c, a in zip(self.inputs, arrays):
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"input {c!r} must be finite")
+            if self.log_inputs and np.any(a <= 0):
+                raise ValueError(f"input {c!r} must be > 0: law {self.name!r} takes its log")
         F = self.features(dict(zip(self.inputs, arrays)))
         theta = jnp.asarray(self.from_public(params))
         out = np.asarray(self.predict_fit_space(theta, jnp.asarray(F)))

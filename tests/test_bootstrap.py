@@ -1,0 +1,244 @@
+"""Bootstrap ensembles: published intervals, allocation, determinism, sharding, bands."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws import bootstrap
+
+# Epoch AI's Huber-likelihood fit with 4,000 bootstrap replicates (SOURCES.md): 95% percentile.
+EPOCH_95 = {"alpha": (0.317, 0.373), "beta": (0.331, 0.415), "E": (1.769, 1.871)}
+HOFFMANN_UNROUNDED = dict(E=math.exp(0.5267228), A=math.exp(6.0073404), B=math.exp(6.0179186),
+                          alpha=0.33917084, beta=0.2849083)
+
+
+@pytest.fixture(scope="module")
+def chinchilla():
+    return sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
+
+
+@pytest.fixture(scope="module")
+def ensemble(chinchilla):
+    return chinchilla.bootstrap(4000, seed=0)
+
+
+def test_intervals_match_epoch(ensemble):
+    """Within 0.006 of Epoch's bounds. Epoch fit a Huber *likelihood* (with a scale parameter)
+    to each replicate and we fit the plain summed Huber loss, the same objective as their point
+    fit; the two estimators differ slightly, hence a tolerance rather than equality."""
+    iv = ensemble.interval(0.95)
+    for name, (lo, hi) in EPOCH_95.items():
+        assert abs(iv.loc[name, "lower"] - lo) <= 0.006, (name, iv.loc[name].to_dict())
+        assert abs(iv.loc[name, "upper"] - hi) <= 0.006, (name, iv.loc[name].to_dict())
+    d = ensemble.diagnostics
+    assert d["n_replicates"] == 4000 and d["failed_to_converge"] == 0
+
+
+def test_tokens_per_parameter_at_chinchilla_compute(chinchilla, ensemble):
+    refit = chinchilla.compute_optimal(5.88e23)
+    assert 15 <= refit.tokens_per_param[0] <= 25
+    band = ensemble.compute_optimal(5.88e23, level=0.9)
+    assert band.tokens_per_param_lower[0] < refit.tokens_per_param[0] < band.tokens_per_param_upper[0]
+    hoffmann = sl.Fit.from_params("chinchilla", HOFFMANN_UNROUNDED).compute_optimal(5.88e23)
+    assert hoffmann.tokens_per_param[0] == pytest.approx(59, abs=1)
+
+
+def test_allocation_closed_form(chinchilla):
+    p = chinchilla.params
+    C = np.array([1e22, 1e25])
+    out = chinchilla.compute_optimal(C)
+    G = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
+    N = G * (C / 6) ** (p["beta"] / (p["alpha"] + p["beta"]))
+    np.testing.assert_allclose(out.N_opt, N, rtol=1e-12)
+    np.testing.assert_allclose(out.D_opt, C / (6 * N), rtol=1e-12)
+    np.testing.assert_allclose(out.loss, chinchilla.predict(N=N, D=C / (6 * N)), rtol=1e-12)
+    # N_opt is the argmin of the loss along the iso-compute curve.
+    for c, n in zip(C, N):
+        grid = n * np.exp(np.linspace(-0.2, 0.2, 41))
+        losses = chinchilla.predict(N=grid, D=c / (6 * grid))
+        assert np.argmin(losses) == 20
+
+
+def test_same_seed_same_numbers_and_seeds_differ(chinchilla):
+    a = chinchilla.bootstrap(300, seed=5)
+    b = chinchilla.bootstrap(300, seed=5)
+    c = chinchilla.bootstrap(300, seed=6)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    assert not np.allclose(a.theta, c.theta)
+
+
+def test_chunking_and_slots_do_not_change_replicates(chinchilla):
+    ref = chinchilla.bootstrap(600, seed=1)
+    for kw in (dict(chunk_size=256), dict(slots=128)):
+        other = chinchilla.bootstrap(600, seed=1, **kw)
+        # Replicate i's weights come from fold_in(seed, i) whatever the layout; ties between
+        # starts that reach the same optimum differ only in the last bits.
+        np.testing.assert_allclose(other.theta, ref.theta, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(other.objective, ref.objective, rtol=1e-10)
+
+
+def test_two_cpu_devices_match_one(tmp_path):
+    """The replicate axis sharded over 2 CPU devices gives the 1-device ensemble."""
+    script = textwrap.dedent(
+        """
+        import json, sys
+        import numpy as np
+        import jax
+        import scalinglaws as sl
+        assert len(jax.devices()) == int(sys.argv[2]), jax.devices()
+        fit = sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
+        ens = fit.bootstrap(400, seed=3, chunk_size=200)
+        np.save(sys.argv[1], ens.theta)
+        """
+    )
+    paths = {}
+    for n_dev in (1, 2):
+        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n_dev}", JAX_PLATFORMS="cpu")
+        out = tmp_path / f"theta_{n_dev}.npy"
+        subprocess.run([sys.executable, "-c", script, str(out), str(n_dev)], env=env, check=True, timeout=600)
+        paths[n_dev] = np.load(out)
+    np.testing.assert_allclose(paths[2], paths[1], rtol=1e-7, atol=1e-9)
+
+
+def test_replicate_weights():
+    key = jax.random.PRNGKey(0)
+    base = jnp.ones(50)
+    gi = jnp.arange(50, dtype=jnp.int32)
+    W = np.asarray(bootstrap.replicate_weights(key, jnp.arange(10), base, gi, 50, "multinomial"))
+    assert W.shape == (10, 50)
+    np.testing.assert_array_equal(W.sum(axis=1), 50)
+    np.testing.assert_array_equal(W, np.round(W))
+    # replicate i depends on i alone, not on which batch it was drawn in
+    W2 = np.asarray(bootstrap.replicate_weights(key, jnp.arange(5, 10), base, gi, 50, "multinomial"))
+    np.testing.assert_array_equal(W2, W[5:])
+    Wb = np.asarray(bootstrap.replicate_weights(key, jnp.arange(10), base, gi, 50, "bayesian"))
+    np.testing.assert_allclose(Wb.sum(axis=1), 50)
+    assert np.all(Wb > 0)
+    # groups: rows of a group share their weight; base weights multiply (0 stays 0)
+    groups = np.repeat(np.arange(10), 5)
+    gidx, n_units = bootstrap._group_index(groups, 50)
+    base2 = jnp.asarray(np.r_[np.zeros(5), np.ones(45)])
+    Wg = np.asarray(bootstrap.replicate_weights(key, jnp.arange(20), base2, jnp.asarray(gidx), n_units, "multinomial"))
+    for g in range(1, 10):
+        assert np.all(Wg[:, g * 5 : (g + 1) * 5] == Wg[:, [g * 5]])
+    assert np.all(Wg[:, :5] == 0)
+
+
+def test_bayesian_and_grouped_bootstrap(chinchilla):
+    bayes = chinchilla.bootstrap(400, seed=0, method="bayesian")
+    assert bayes.method == "bayesian" and bayes.diagnostics["failed_to_converge"] == 0
+    iv = bayes.interval(0.95)
+    assert iv.loc["alpha", "lower"] < chinchilla.params["alpha"] < iv.loc["alpha", "upper"]
+    df = sl.datasets.load("chinchilla-240")
+    df["size"] = np.round(np.log10(df.N), 1)
+    fit = sl.fit(df, "chinchilla")
+    grouped = fit.bootstrap(400, seed=0, groups="size")
+    assert grouped.groups == "size"
+    # Resampling whole model sizes is noisier than resampling runs.
+    assert grouped.interval().loc["alpha", "se"] > chinchilla.bootstrap(400, seed=0).interval().loc["alpha", "se"]
+    with pytest.raises(sl.InputError, match="nope"):
+        fit.bootstrap(10, groups="nope")
+    with pytest.raises(ValueError, match="method"):
+        fit.bootstrap(10, method="jackknife")
+
+
+def test_bca_interval(chinchilla, ensemble):
+    iv = ensemble.interval(0.95, method="bca")
+    pc = ensemble.interval(0.95)
+    for name in ("alpha", "beta", "E"):
+        assert iv.loc[name, "lower"] < chinchilla.params[name] < iv.loc[name, "upper"]
+        # BCa moves the percentile endpoints by a fraction of the width, not by multiples.
+        width = pc.loc[name, "upper"] - pc.loc[name, "lower"]
+        assert abs(iv.loc[name, "lower"] - pc.loc[name, "lower"]) < 0.5 * width
+
+
+def test_bca_reduces_to_percentile_for_symmetric_unbiased_draws():
+    rng = np.random.default_rng(0)
+    draws = rng.normal(size=(20001, 1))
+    draws = np.concatenate([draws, -draws])  # exactly symmetric about 0: z0 = 0
+    jk = np.linspace(-1, 1, 101)[:, None]  # symmetric jackknife: acceleration 0
+    lo, hi = bootstrap.bca_interval(draws, np.zeros(1), jk, 0.9)
+    plo, phi = bootstrap.percentile_interval(draws, 0.9)
+    np.testing.assert_allclose([lo[0], hi[0]], [plo[0], phi[0]], atol=1e-3)
+
+
+def test_compute_for_band_and_unreachable(chinchilla, ensemble):
+    table = ensemble.compute_for([2.0, 1.5])
+    ok, unreachable = table.iloc[0], table.iloc[1]
+    assert ok.reachable_fraction == 1.0
+    assert ok.C_lower < ok.C < ok.C_upper
+    # 1.5 is below every replicate's irreducible loss E: unreachable, not a NaN band
+    assert unreachable.reachable_fraction == 0.0 and np.isnan(unreachable.C)
+    draws = ensemble.compute_for_draws(1.5)
+    assert np.all(np.isinf(draws))
+    point = chinchilla.compute_for([2.0, 1.5])
+    assert point.reachable.tolist() == [True, False]
+    assert point.C[0] == pytest.approx(ok.C)
+    # at that compute the compute-optimal loss is the target
+    assert chinchilla.compute_optimal(point.C[0]).loss[0] == pytest.approx(2.0, rel=1e-10)
+
+
+def test_predict_band(chinchilla, ensemble):
+    out = ensemble.predict(level=0.9, N=[1e9, 7e10], D=[2e10, 1.4e12])
+    assert list(out.columns) == ["N", "D", "estimate", "lower", "upper", "oom_beyond_data"]
+    assert np.all(out.lower < out.estimate) and np.all(out.estimate < out.upper)
+    np.testing.assert_allclose(out.estimate, chinchilla.predict(N=[1e9, 7e10], D=[2e10, 1.4e12]))
+    assert out.oom_beyond_data[0] == 0.0
+    assert out.oom_beyond_data[1] == pytest.approx(np.log10(1.4e12 / chinchilla.data.D.max()))
+    # the band widens with extrapolation
+    assert (out.upper - out.lower)[1] > (out.upper - out.lower)[0]
+
+
+def test_failed_replicates_are_flagged_not_dropped(chinchilla):
+    import dataclasses
+
+    fit = sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
+    fit._problem.config = dataclasses.replace(fit._problem.config, max_iter=8)
+    ens = fit.bootstrap(200, seed=0)
+    d = ens.diagnostics
+    assert 0 < d["failed_to_converge"] < 200
+    assert len(ens.params) == 200 and (~ens.params.converged).sum() == d["failed_to_converge"]
+    assert "failed to converge" in ens.summary()
+    assert not ens.interval(include_failed=True).equals(ens.interval())
+    fit._problem.config = dataclasses.replace(fit._problem.config, max_iter=2)
+    none = fit.bootstrap(50, seed=0)
+    with pytest.raises(ValueError, match="no replicate converged"):
+        none.interval()
+    assert none.interval(include_failed=True).shape == (5, 4)
+
+
+def test_ensemble_save_load(ensemble, tmp_path):
+    path = ensemble.save(tmp_path / "ens.json")
+    back = sl.load(path)
+    assert isinstance(back, sl.Ensemble)
+    np.testing.assert_array_equal(back.theta, ensemble.theta)
+    assert back.interval().equals(ensemble.interval())
+    assert back.fit.params == ensemble.fit.params
+    assert json.loads(path.read_text())["kind"] == "scalinglaws.Ensemble"
+
+
+def test_progress_bar(chinchilla, capsys):
+    chinchilla.bootstrap(100, seed=0)  # stderr is not a terminal under pytest: no bar
+    assert "replicate" not in capsys.readouterr().err
+    chinchilla.bootstrap(100, seed=0, progress=True)
+    assert "replicate" in capsys.readouterr().err
+
+
+def test_other_laws_bootstrap():
+    x = np.logspace(3, 5, 30)
+    y = 0.4 + 0.24 / (1 + (1.1e4 / x) ** 1.7) + np.random.default_rng(0).normal(0, 0.005, 30)
+    fit = sl.fit({"C": x, "y": y}, "sigmoid")
+    ens = fit.bootstrap(300, seed=0)
+    assert ens.diagnostics["failed_to_converge"] <= 3
+    table = ens.compute_for([0.5, 0.9])
+    assert table.reachable_fraction[1] == 0.0  # above every replicate's ceiling A
+    assert 0 < table.reachable_fraction[0] <= 1
