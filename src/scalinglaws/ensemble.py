@@ -237,7 +237,7 @@ class Ensemble:
             f"starts: {', '.join(d['starts'])}; strictly better than the warm start {d['start_wins']}; "
             f"abandoned {d['start_abandoned']}",
             f"solve time {d['time_s']:.3g} s"
-            + ("" if np.isnan(d["compile_s"]) else f" (compile {d['compile_s']:.3g} s)")
+            + (" (including compilation)" if np.isnan(d["compile_s"]) else f" (+ compile {d['compile_s']:.3g} s)")
             + f"; iterations median {d['iterations_median']:.0f}, max {d['iterations_max']}",
             "",
             f"{'parameter':<12}{'estimate':>14}{'lower':>14}{'upper':>14}{'se':>12}   ({100 * level:g}% percentile)",
