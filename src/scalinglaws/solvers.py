@@ -109,12 +109,12 @@ class SolveResult(NamedTuple):
 
 
 class Terms(NamedTuple):
-    """Everything one iteration needs at a point: f, gradient, the two matrices, damping scale."""
+    """Everything one iteration needs at a point: f, gradient, the step matrix (the IRLS or the
+    Newton matrix, whichever the next step uses) and the damping scale."""
 
     f: jax.Array
     g: jax.Array
-    A_irls: jax.Array
-    A_newton: jax.Array
+    A: jax.Array
     scale: jax.Array
 
 
@@ -144,21 +144,26 @@ def _symmetric(p, upper_entries, dtype):
     return M + jnp.triu(M, 1).T
 
 
-def compute_terms(law, objective, theta, F, y, w, smooth=1.0) -> Terms:
-    """Objective, gradient, IRLS and Newton matrices, and the damping scale, in one pass."""
+def compute_terms(law, objective, theta, F, y, w, smooth=1.0, newton=False) -> Terms:
+    """Objective, gradient, step matrix and damping scale, in one pass over the data.
+
+    ``newton`` (a traced bool) picks the matrix: the exact Hessian
+    ``J^T diag(w psi') J + sum_i w_i psi_i Hess(pred_i)``, or the IRLS matrix
+    ``J^T diag(w psi / r) J``. Choosing per lane with a weight vector, rather than reducing both,
+    keeps the pass at one matrix's worth of sums (33 instead of 48 for Chinchilla: 25% faster).
+    """
     p = theta.shape[0]
     pred, J = law.value_and_jacobian(theta, F)
     r = pred - y
     rho = objective.rho(r, smooth)
     c = w * objective.psi(r, smooth)
-    w_irls = w * objective.irls_weight(r, smooth)
-    w_newton = w * objective.psi_prime(r, smooth) - c
+    # Newton: J^T diag(w psi' - c) J here, plus sum c (M^T diag(P) M) from the curvature parts.
+    v = jnp.where(newton, w * objective.psi_prime(r, smooth) - c, w * objective.irls_weight(r, smooth))
     cols = [J[:, j] for j in range(p)]
     iu = list(zip(*np.triu_indices(p)))
     columns = [jnp.where(w > 0, w * rho, 0.0)]  # a weight of 0 drops the point, even a NaN one
     columns += [c * cj for cj in cols]
-    columns += [w_irls * cols[i] * cols[j] for i, j in iu]
-    columns += [w_newton * cols[i] * cols[j] for i, j in iu]
+    columns += [v * cols[i] * cols[j] for i, j in iu]
     columns += [w * cj * cj for cj in cols]
     parts = law.curvature_parts(theta, F) if law.curvature_parts is not None else None
     if parts is not None:
@@ -168,16 +173,16 @@ def compute_terms(law, objective, theta, F, y, w, smooth=1.0) -> Terms:
     f = sums[0]
     g = jnp.stack(sums[1 : 1 + p])
     m = len(iu)
-    A_irls = _symmetric(p, sums[1 + p : 1 + p + m], theta.dtype)
-    A_newton = _symmetric(p, sums[1 + p + m : 1 + p + 2 * m], theta.dtype)
-    scale = jnp.stack(sums[1 + p + 2 * m : 1 + 2 * p + 2 * m])
+    A = _symmetric(p, sums[1 + p : 1 + p + m], theta.dtype)
+    scale = jnp.stack(sums[1 + p + m : 1 + 2 * p + m])
     if parts is not None:
-        A_newton = A_newton + assemble(sums[1 + 2 * p + 2 * m :])
+        curvature = assemble(sums[1 + 2 * p + m :])
     else:
-        # J^T diag(-c) J is already in A_newton; add sum_i c_i Hess(pred_i) + J^T diag(c) J.
-        A_newton = A_newton + law.curvature_term(theta, F, c) + (J * c[:, None]).T @ J
+        # J^T diag(-c) J is already in A; add sum_i c_i Hess(pred_i) + J^T diag(c) J.
+        curvature = law.curvature_term(theta, F, c) + (J * c[:, None]).T @ J
+    A = A + jnp.where(newton, curvature, jnp.zeros_like(curvature))
     f = jnp.where(jnp.isfinite(f), f, jnp.inf)
-    return Terms(f, g, A_irls, A_newton, scale)
+    return Terms(f, g, A, scale)
 
 
 def _objective(law, objective, theta, F, y, w, smooth=1.0):
@@ -190,9 +195,9 @@ def _n_stages(objective, config) -> int:
     return max(1, config.smoothing_stages) if getattr(objective, "smoothable", False) else 1
 
 
-def _smoothing(objective, config, stage):
+def _smoothing(objective, config, stage, dtype):
     last = _n_stages(objective, config) - 1
-    return jnp.asarray(config.smoothing_factor, jnp.float64) ** (last - stage)
+    return jnp.asarray(config.smoothing_factor, dtype) ** (last - stage)
 
 
 def _scaled_max(v, theta):
@@ -233,14 +238,14 @@ def _init_state(law, objective, config, F, y, w, lower, upper, theta0, stage0) -
     theta0 = jnp.clip(theta0, lower, upper)
     warm = stage0 >= WARM
     stage0 = jnp.minimum(stage0, _n_stages(objective, config) - 1).astype(jnp.int32)
-    terms = compute_terms(law, objective, theta0, F, y, w, _smoothing(objective, config, stage0))
     dtype = theta0.dtype
+    terms = compute_terms(law, objective, theta0, F, y, w, _smoothing(objective, config, stage0, dtype), warm)
     return _State(
         theta=theta0,
         terms=terms,
         lam=jnp.asarray(config.lam0, dtype),
         lam_newton=jnp.asarray(config.newton_lam0, dtype),
-        newton=warm,
+        newton=jnp.asarray(warm),
         stage=stage0,
         refresh=jnp.asarray(False),
         done=~jnp.isfinite(terms.f),
@@ -251,7 +256,13 @@ def _init_state(law, objective, config, F, y, w, lower, upper, theta0, stage0) -
 
 
 def _iterate(law, objective, config, F, y, w, lower, upper, fixed, s: _State) -> _State:
-    """One damped IRLS or Newton step for one problem and start (see module docstring)."""
+    """One damped IRLS or Newton step for one problem and start (see module docstring).
+
+    ``s.newton`` says which matrix ``s.terms.A`` holds and so which step this is. The trial
+    point's terms are computed for the step after: Newton if this is a Newton step, or an IRLS
+    step whose model predicts a small relative decrease (the switch); IRLS otherwise. A rejected
+    Newton step re-evaluates the current point as IRLS (a refresh: no step) and carries on there.
+    """
     p = s.theta.shape[0]
     dtype = s.theta.dtype
     tiny = jnp.finfo(dtype).tiny
@@ -263,22 +274,23 @@ def _iterate(law, objective, config, F, y, w, lower, upper, fixed, s: _State) ->
     g_free = jnp.where(keep, T.g, 0.0)
     scale = jnp.maximum(T.scale, 1e-12 * jnp.max(T.scale) + tiny)
     lam = jnp.where(s.newton, s.lam_newton, s.lam)
-    A_model = jnp.where(s.newton, T.A_newton, T.A_irls)
-    A = jnp.where(keep[:, None] & keep[None, :], A_model + lam * jnp.diag(scale), jnp.eye(p, dtype=dtype))
+    A = jnp.where(keep[:, None] & keep[None, :], T.A + lam * jnp.diag(scale), jnp.eye(p, dtype=dtype))
     step = jnp.linalg.solve(A, -g_free)
     step = jnp.where(keep & jnp.isfinite(step) & ~s.refresh, step, 0.0)
     trial = jnp.clip(s.theta + step, lower, upper)
     step = trial - s.theta
-    # After a stage change the terms are stale (old smoothing): re-evaluate in place, no step.
-    T_trial = compute_terms(law, objective, trial, F, y, w, _smoothing(objective, config, s.stage))
+    predicted = -(g_free @ step) - 0.5 * step @ (T.A @ step)
+    fscale = jnp.maximum(f, tiny)
+    # A refresh (new stage, restarted slot, Newton given up) re-evaluates in place as s.newton says.
+    trial_newton = jnp.where(s.refresh, s.newton, s.newton | (predicted < config.newton_switch * fscale))
+    T_trial = compute_terms(law, objective, trial, F, y, w, _smoothing(objective, config, s.stage, dtype),
+                            trial_newton)
     accept = (T_trial.f < f) | s.refresh
     f_new = jnp.where(accept, T_trial.f, f)
-    fscale = jnp.maximum(f, tiny)
     rel = (f - f_new) / fscale
 
     # Convergence: tiny predicted and actual decrease, or a tiny step, taken with little damping
     # (a step strangled by a large lam says nothing); or a tiny scaled gradient.
-    predicted = -(g_free @ step) - 0.5 * step @ (A_model @ step)
     ftol = jnp.where(last_stage, config.ftol, config.stage_tol)
     xtol = jnp.where(last_stage, config.xtol, config.stage_tol)
     gtol = jnp.where(last_stage, config.gtol, config.stage_tol)
@@ -290,21 +302,22 @@ def _iterate(law, objective, config, F, y, w, lower, upper, fixed, s: _State) ->
     converged = stage_converged & last_stage
     # An intermediate stage only supplies a start for the next: move on when it settles or stalls.
     advance = (stage_converged | stalled) & ~last_stage
+    give_up_newton = s.newton & ~accept & ~converged
 
     lam_irls = jnp.where(accept, jnp.maximum(s.lam * 0.3, 1e-12), s.lam * 10.0)
     lam_newton = jnp.where(accept, jnp.maximum(s.lam_newton * 0.1, 1e-15), s.lam_newton * 10.0)
     lam0 = jnp.asarray(config.lam0, dtype)
+    newton_next = jnp.where(accept, trial_newton, s.newton) & ~give_up_newton & ~advance
     new = _State(
         theta=jnp.where(accept, trial, s.theta),
         terms=jax.tree.map(lambda a, b: jnp.where(accept, a, b), T_trial, T),
         # A new smoothing stage starts afresh: IRLS, initial damping, terms refreshed.
-        lam=jnp.where(advance, lam0, jnp.where(s.newton, s.lam, lam_irls)),
-        lam_newton=jnp.where(advance, config.newton_lam0, jnp.where(s.newton, lam_newton, s.lam_newton)),
-        # Newton is tried once IRLS stalls, and kept while it keeps decreasing f.
-        # A refresh evaluation keeps the phase it was given (a warm start stays in Newton).
-        newton=jnp.where(s.refresh, s.newton, ~advance & jnp.where(s.newton, accept, accept & (rel < config.newton_switch))),
+        lam=jnp.where(advance, lam0, jnp.where(s.newton | s.refresh, s.lam, lam_irls)),
+        lam_newton=jnp.where(advance, config.newton_lam0,
+                             jnp.where(s.newton & ~s.refresh, lam_newton, s.lam_newton)),
+        newton=newton_next,
         stage=s.stage + advance.astype(jnp.int32),
-        refresh=advance,
+        refresh=advance | give_up_newton,
         done=converged | (stalled & last_stage),
         converged=converged,
         abandoned=s.abandoned,
