@@ -5,6 +5,7 @@ against 5x realised, a one-year slip, and P(one-year growth < 5x) under a lognor
 """
 
 import math
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -364,10 +365,12 @@ def test_plan_table_band_and_unreachable_fraction():
     assert result.unreachable_fraction == pytest.approx(0.1)
     assert result.n_replicates == 1000
     table = result.table
-    assert list(table.columns) == ["estimate", "lower", "upper"]
+    assert list(table.columns) == ["estimate", "lower", "upper", "point_fit"]
+    assert table["point_fit"].isna().all()  # a duck-typed ensemble has no point fit
     assert list(table.index) == ["compute (FLOP)", "GPU-hours", "rental ($)", "amortised ($)",
                                  "GPUs", "power (MW)"]
     q = np.quantile(reachable, [0.5, 0.05, 0.95])
+    table = table[["estimate", "lower", "upper"]]
     np.testing.assert_allclose(table.loc["compute (FLOP)"], q)
     np.testing.assert_allclose(table.loc["GPU-hours"], capex.gpu_hours(q, mfu=0.4))
     np.testing.assert_allclose(table.loc["rental ($)"], 2.0 * capex.gpu_hours(q, mfu=0.4))
@@ -506,3 +509,384 @@ def test_fan_chart_writes_png(tmp_path):
     with pytest.raises(ValueError, match="symmetric"):
         plot.fan_chart(revenue, quantiles=(10, 50, 95))
     plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------
+# Plan with a real ensemble (Chinchilla, 300 replicates) and a point fit
+
+
+@pytest.fixture(scope="module")
+def chin_fit():
+    return scalinglaws.fit(datasets.load("chinchilla-240"), "chinchilla")
+
+
+@pytest.fixture(scope="module")
+def chin_ens(chin_fit):
+    return chin_fit.bootstrap(300, seed=0)  # the first bootstrap in a process compiles (seconds)
+
+
+def _ordered(table):
+    lo, est, hi = table["lower"], table["estimate"], table["upper"]
+    return bool(np.all(lo <= est) and np.all(est <= hi) and np.all(lo < hi))
+
+
+def test_plan_with_ensemble_reachable_target(chin_ens):
+    result = capex.plan(chin_ens, 2.0, gpu="H100", mfu=0.4, price=2.0, level=0.9)
+    table = result.table
+    assert result.source == "ensemble" and result.unreachable_fraction == 0.0
+    assert result.n_replicates == int(chin_ens.valid.sum()) == len(result.draws)
+    assert _ordered(table)
+    # The compute band is compute_for's band (quantiles over the reachable replicates) and the
+    # point_fit column is the point fit's compute.
+    ref = chin_ens.compute_for(2.0, level=0.9).iloc[0]
+    np.testing.assert_allclose(table.loc["compute (FLOP)", ["lower", "upper", "point_fit"]],
+                               [ref["C_lower"], ref["C_upper"], ref["C"]], rtol=1e-12)
+    assert ref["reachable_fraction"] == 1.0
+    # GPU-hours = FLOP / flop_per_gpu_hour: per replicate exactly, and row by row.
+    per_hour = capex.flop_per_gpu_hour("H100", 0.4)
+    draws = chin_ens.compute_for_draws(2.0)
+    np.testing.assert_array_equal(result.draws["compute (FLOP)"], draws)
+    np.testing.assert_array_equal(result.draws["GPU-hours"], draws / per_hour)
+    np.testing.assert_allclose(table.loc["GPU-hours"], table.loc["compute (FLOP)"] / per_hour,
+                               rtol=1e-12)
+    np.testing.assert_allclose(table.loc["rental ($)"], 2.0 * table.loc["GPU-hours"], rtol=1e-12)
+    # Bands are quantiles of converted draws; for these increasing maps they equal the
+    # converted quantiles of compute.
+    q = np.quantile(draws, [0.5, 0.05, 0.95])
+    np.testing.assert_allclose(table.loc["power (MW)", ["estimate", "lower", "upper"]],
+                               capex.power_mw(q, mfu=0.4), rtol=1e-12)
+
+
+@pytest.mark.parametrize("target", [1.85, 1.80])
+def test_plan_with_ensemble_partly_unreachable(chin_ens, target):
+    result = capex.plan(chin_ens, target)
+    ref = chin_ens.compute_for(target, level=0.9).iloc[0]
+    assert 0.0 < result.unreachable_fraction < 1.0
+    assert result.unreachable_fraction == pytest.approx(1.0 - ref["reachable_fraction"], abs=1e-12)
+    assert np.isinf(result.draws["rental ($)"]).mean() == pytest.approx(result.unreachable_fraction)
+    assert _ordered(result.table)
+    np.testing.assert_allclose(result.table.loc["compute (FLOP)", ["lower", "upper"]],
+                               [ref["C_lower"], ref["C_upper"]], rtol=1e-12)
+    if target < chin_ens.fit.params["E"]:  # below the point fit's asymptote: no point value
+        assert result.table["point_fit"].isna().all()
+    # A budget at the upper end of the band covers 95% of the reachable replicates only.
+    upper = result.table.loc["rental ($)", "upper"]
+    assert result.share_within(upper) == pytest.approx(
+        0.95 * (1 - result.unreachable_fraction), abs=0.01)
+    assert f"{100 * result.unreachable_fraction:.1f}% cannot reach it" in str(result)
+
+
+def test_plan_with_ensemble_wholly_unreachable(chin_ens):
+    with pytest.warns(UserWarning, match="unreachable for every replicate"):
+        result = capex.plan(chin_ens, 1.5)
+    assert result.unreachable_fraction == 1.0
+    assert chin_ens.compute_for(1.5)["reachable_fraction"].iloc[0] == 0.0
+    assert result.table.isna().all().all()
+    assert result.share_within(1e30) == 0.0
+
+
+def test_plan_with_a_fit_has_no_band(chin_fit, chin_ens):
+    result = capex.plan(chin_fit, 2.0, mfu=0.4)
+    assert result.source == "fit" and result.n_replicates == 1
+    assert result.unreachable_fraction == 0.0
+    C = chin_fit.compute_for(2.0)["C"].iloc[0]
+    for col in ("estimate", "lower", "upper", "point_fit"):
+        assert result.table.loc["compute (FLOP)", col] == C
+    assert result.table.loc["GPU-hours", "estimate"] == pytest.approx(
+        C / capex.flop_per_gpu_hour("H100", 0.4), rel=1e-15)
+    # The ensemble's point_fit column is the same number.
+    assert capex.plan(chin_ens, 2.0, mfu=0.4).table.loc["compute (FLOP)", "point_fit"] == C
+    assert "from a point fit (no band)" in str(result)
+    with pytest.warns(UserWarning, match="unreachable"):
+        never = capex.plan(chin_fit, 1.5)
+    assert never.unreachable_fraction == 1.0 and never.table.isna().all().all()
+
+
+def test_plan_from_draws_matches_the_ensemble(chin_ens):
+    draws = chin_ens.compute_for_draws(1.85)
+    direct = capex.plan(draws)
+    via = capex.plan(chin_ens, 1.85)
+    assert direct.source == "draws"
+    pd.testing.assert_frame_equal(direct.table.drop(columns="point_fit"),
+                                  via.table.drop(columns="point_fit"))
+    assert direct.unreachable_fraction == via.unreachable_fraction
+
+
+def test_plan_argument_checks(chin_ens):
+    with pytest.raises(ValueError, match="target"):
+        capex.plan(chin_ens)  # an ensemble needs a target
+    with pytest.raises(ValueError, match="one number"):
+        capex.plan(chin_ens, [1.9, 2.0])
+    with pytest.raises(ValueError, match="mfu must be one number"):
+        capex.plan(chin_ens, 2.0, mfu=np.array([0.3, 0.4]))
+
+
+def test_conversions_take_ensemble_draws(chin_ens):
+    draws = chin_ens.compute_for_draws(1.80)  # inf where unreachable
+    hours = capex.gpu_hours(draws, "H100", 0.4)
+    assert np.array_equal(np.isinf(hours), np.isinf(draws))
+    cost = capex.amortised_cost(draws, "H100", 0.4)
+    assert np.array_equal(np.isinf(cost), np.isinf(draws))
+    # One mfu: quantiles commute with the (increasing) conversion. One mfu draw per replicate:
+    # convert draw by draw, then take quantiles; converting the quantiles is wrong.
+    finite = chin_ens.compute_for_draws(2.0)
+    q = [0.05, 0.5, 0.95]
+    np.testing.assert_allclose(np.quantile(capex.gpu_hours(finite, mfu=0.4), q),
+                               capex.gpu_hours(np.quantile(finite, q), mfu=0.4), rtol=1e-12)
+    mfu = np.random.default_rng(0).uniform(0.3, 0.5, finite.size)
+    right = np.quantile(capex.gpu_hours(finite, mfu=mfu), q)
+    naive = capex.gpu_hours(np.quantile(finite, q), mfu=np.quantile(mfu, q))
+    assert not np.allclose(right, naive, rtol=1e-3)
+
+
+# --------------------------------------------------------------------------------------------
+# Buying a target ahead of revenue
+
+
+def test_spend_fraction_for_worked_number():
+    # The plan spends f r0 g^t; a $16 run in year 2 from revenue 1 growing 4x is f = 1.
+    assert capex.spend_fraction_for(16.0, 1.0, 4.0, 2) == pytest.approx(1.0)
+    assert capex.spend_fraction_for(2.732e6, 1e6, 4.0, 2) == pytest.approx(0.17075)
+    with pytest.raises(ValueError, match="cost"):
+        capex.spend_fraction_for(-1.0, 1.0, 4.0, 2)
+
+
+def test_commitment_risk_by_hand():
+    # Deterministic revenue on a 4x plan: 1, 4, 16. Budget $8 for the year-2 run: f = 0.5,
+    # spend 2 then 8; margin 0.5 and cash 1: cash 1 + 2 - 2 = 1, then 1 + 8 - 8 = 1.
+    # Rental cost of 1e18, 2e18, 3e18 FLOP on H100 at the default mfu and price: $2.96, $5.91,
+    # $8.87; the fourth replicate never reaches the target. So $8 is enough for half of them.
+    plan = capex.plan(np.array([1e18, 2e18, 3e18, np.inf]))
+    revenue = capex.simulate_revenue(1.0, 4.0, (4.0, 4.0), 2, n=4, seed=0)
+    risk = capex.commitment_risk(plan, revenue, planned_growth=4.0, lead_time=1, budget=8.0,
+                                 margin=0.5, initial_cash=1.0,
+                                 policies=("upfront", "staged", "rolling"))
+    assert risk.attrs["spend_fraction"] == pytest.approx(0.5) and risk.attrs["year"] == 2
+    assert (risk["prob_ruin"] == 0.0).all() and (risk["p_target_run"] == 1.0).all()
+    np.testing.assert_allclose(risk["terminal_cash_median"], 1.0, rtol=1e-9)
+    assert plan.share_within(8.0) == 0.5
+    np.testing.assert_allclose(risk["p_budget_enough"], 0.5)
+    np.testing.assert_allclose(risk["p_target_solvent"], 0.5)
+
+
+def test_commitment_risk_on_the_ensemble(chin_ens):
+    plan = capex.plan(chin_ens, 1.96)
+    revenue = capex.simulate_revenue(1e6, 4.0, (1.6, 10.0), 2, n=20_000, seed=0)
+    terms = dict(planned_growth=4.0, lead_time=1, margin=0.5, initial_cash=1e6)
+    med = capex.commitment_risk(plan, revenue, budget="median", **terms)
+    up = capex.commitment_risk(plan, revenue, budget="upper", **terms)
+    assert med.attrs["budget"] == plan.table.loc["rental ($)", "estimate"]
+    assert up.attrs["budget"] == plan.table.loc["rental ($)", "upper"]
+    assert med["p_budget_enough"].iloc[0] == pytest.approx(0.5, abs=0.01)
+    assert up["p_budget_enough"].iloc[0] == pytest.approx(0.95, abs=0.01)
+    # A bigger budget costs more ruin; staging cuts ruin but signs the target run less often.
+    for table in (med, up):
+        assert table.loc["staged", "prob_ruin"] <= table.loc["upfront", "prob_ruin"]
+        assert table.loc["upfront", "p_target_run"] == 1.0
+        assert table.loc["staged", "p_target_run"] < 1.0
+    assert up.loc["upfront", "prob_ruin"] > med.loc["upfront", "prob_ruin"]
+    # Explicit spend fraction gives the same numbers as the budget it implies.
+    same = capex.commitment_risk(plan, revenue, spend_fraction=up.attrs["spend_fraction"], **terms)
+    pd.testing.assert_frame_equal(same, up, check_exact=False, rtol=1e-12)
+    # Year-1 ruin by hand: cash_1 = cash_0 + margin R_1 - f P_1 < 0 iff growth < g*.
+    upfront = capex.simulate_cash(revenue, policy="upfront", spend_fraction=up.attrs["spend_fraction"],
+                                  planned_growth=4.0, lead_time=1, margin=0.5, initial_cash=1e6)
+    g_star = (up.attrs["spend_fraction"] * 4e6 - 1e6) / (0.5 * 1e6)
+    assert upfront.ruin_years["p_first_ruin"].iloc[0] == pytest.approx(
+        capex.growth_probability_below(g_star, 4.0, (1.6, 10.0)), abs=0.01)
+    with pytest.raises(ValueError, match="budget"):
+        capex.commitment_risk(plan, revenue, budget="mean", **terms)
+    with pytest.raises(ValueError, match="cost"):
+        capex.commitment_risk(plan, revenue, budget="upper", cost="capex", **terms)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures: capability against compute, revenue and cash
+
+
+def test_plot_capability_ensemble_and_fit(tmp_path, chin_fit, chin_ens):
+    import matplotlib.pyplot as plt
+
+    from scalinglaws import plot
+
+    fig = plot.plot_capability(chin_ens, targets=[1.96, 1.80])
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(lbl.startswith("target 1.96: point fit 9.7e+23") for lbl in labels)
+    assert any("never reach it" in lbl for lbl in labels)  # 1.80: most replicates never do
+    assert any(lbl.startswith("fitted data") for lbl in labels)
+    out = tmp_path / "capability.png"
+    fig.savefig(out, dpi=60)
+    assert out.stat().st_size > 8000
+    fig2 = plot.plot_capability(chin_fit, targets=1.96, C_range=(1e20, 1e26))
+    assert fig2.axes[0].get_xlim() == pytest.approx((1e20, 1e26))
+    params_only = scalinglaws.Fit.from_params("chinchilla", chin_fit.params)
+    with pytest.raises(ValueError, match="C_range"):
+        plot.plot_capability(params_only)
+    assert plot.plot_capability(params_only, C_range=(1e20, 1e25)) is not None
+    with pytest.raises(ValueError, match="level"):
+        plot.plot_capability(chin_ens, level=1.5)
+    plt.close("all")
+
+
+def test_plot_revenue_cash(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from scalinglaws import plot
+
+    revenue = capex.simulate_revenue(1e6, 4.0, (1.6, 10.0), 3, n=2000, seed=0)
+    kw = dict(planned_growth=4.0, spend_fraction=0.5, lead_time=1, margin=0.5, initial_cash=1e6)
+    results = {"up front": capex.simulate_cash(revenue, policy="upfront", **kw),
+               "staged": capex.simulate_cash(revenue, policy="staged", **kw)}
+    fig = plot.plot_revenue_cash(revenue, results, planned=capex.planned_revenue(1e6, 4.0, 3),
+                                 unit="$")
+    assert len(fig.axes) == 3
+    assert fig.axes[1].get_title() == f"up front: P(ruin) = {results['up front'].prob_ruin:.3f}"
+    out = tmp_path / "rc.png"
+    fig.savefig(out, dpi=60)
+    assert out.stat().st_size > 8000
+    with pytest.raises(ValueError, match="at least one"):
+        plot.plot_revenue_cash(revenue, {})
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------
+# The `scalinglaws capex SCENARIO.toml` command
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "capex_chinchilla.toml"
+
+
+def _run_cli(argv):
+    import contextlib
+    import io
+
+    from scalinglaws.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _numbers_after(text, label, start=0):
+    """The numbers on the first line (from line ``start`` on) that begins with ``label``."""
+    lines = text.splitlines()
+    for line in lines[start:]:
+        if line.strip().startswith(label):
+            return [float(v) for v in line.strip()[len(label):].split()]
+    raise AssertionError(f"no line starting with {label!r} in:\n{text}")
+
+
+@pytest.fixture(scope="module")
+def capex_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("capex")
+    code, stdout, stderr = _run_cli(["capex", EXAMPLE, "--replicates", 300, "--paths", 20_000,
+                                     "--out", out])
+    return {"code": code, "out": out, "stdout": stdout, "stderr": stderr}
+
+
+def test_example_scenario_loads():
+    s = capex.load_scenario(EXAMPLE)
+    assert s["fit"]["dataset"] == "chinchilla-240" and s["target"]["loss"] == 1.96
+    assert s["bootstrap"] == {"replicates": 4000, "seed": 0, "level": 0.9,
+                              "method": "multinomial", "enabled": True}
+    assert s["revenue"]["growth_interval90"] == (1.6, 10.0)
+    assert s["commitments"]["budget"] == "upper" and s["commitments"]["spend_fraction"] is None
+
+
+def test_cli_capex_prints_what_the_api_gives(capex_run, chin_ens):
+    assert capex_run["code"] == 0, capex_run["stderr"]
+    text = capex_run["stdout"]
+    s = capex.load_scenario(EXAMPLE)
+    hw, rv, com = s["hardware"], s["revenue"], s["commitments"]
+    plan = capex.plan(chin_ens, 1.96, gpu=hw["gpu"], mfu=hw["mfu"], price=hw["price_per_gpu_hour"],
+                      level=0.9, wall_clock_days=hw["wall_clock_days"])
+    for row in plan.table.index:
+        printed = _numbers_after(text, row)
+        np.testing.assert_allclose(printed, plan.table.loc[row], rtol=1e-3)
+    assert "unreachable: 0.00% of 300 replicates never reach loss 1.96" in text
+    revenue = capex.simulate_revenue(rv["r0"], rv["growth_median"], rv["growth_interval90"],
+                                     rv["years"], n=20_000, seed=rv["seed"])
+    terms = dict(planned_growth=com["planned_growth"], lead_time=com["lead_time"],
+                 budget="upper", milestone=com["milestone"], margin=com["margin"],
+                 initial_cash=com["initial_cash"], level=com["level"])
+    risk = capex.commitment_risk(plan, revenue, **terms)
+    assert f"spend fraction {risk.attrs['spend_fraction']:.4g} of planned revenue" in text
+    assert f"the year-2 run costs {risk.attrs['budget']:.4g}" in text
+    columns = ["prob_ruin", "terminal_cash_median", "var", "cvar", "spend_vs_upfront",
+               "p_target_run", "p_target_solvent"]
+    for policy in ("upfront", "staged"):
+        np.testing.assert_allclose(_numbers_after(text, policy), risk.loc[policy, columns],
+                                   rtol=1e-3)
+    slipped = capex.commitment_risk(plan, capex.slip(revenue, 1),
+                                    **dict(terms, budget=risk.attrs["budget"]))
+    start = next(i for i, line in enumerate(text.splitlines()) if "late (slip)" in line)
+    np.testing.assert_allclose(_numbers_after(text, "upfront", start),
+                               slipped.loc["upfront", columns], rtol=1e-3)
+    for name in ("capability.png", "revenue_cash.png"):
+        path = capex_run["out"] / name
+        assert path.stat().st_size > 8000
+        assert str(path) in text
+
+
+@pytest.mark.parametrize("body, message", [
+    ("[fit\n", "not valid TOML"),
+    ("[fit]\ndataset = 'chinchilla-240'\n[target]\nloss = 1.96\n[revenue]\nr0 = 1.0\n",
+     "[revenue] missing key 'growth_median'"),
+    ("[fit]\ndataset = 'chinchilla-240'\n", "missing section [target]"),
+    ("[fitt]\n", "unknown section [fitt]"),
+    ("[fit]\ndataset = 'chinchilla-240'\nlaww = 'power'\n", "[fit] unknown key 'laww'"),
+])
+def test_cli_capex_errors_are_one_line(tmp_path, body, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(body)
+    code, stdout, stderr = _run_cli(["capex", path])
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("error: ") and stderr.count("\n") == 1
+    assert message in stderr
+
+
+def test_cli_capex_checks_values(tmp_path):
+    text = EXAMPLE.read_text()
+    cases = [
+        (text.replace('budget = "upper"', 'budget = "upper"\nspend_fraction = 0.2'),
+         "exactly one of budget"),
+        (text.replace('budget = "upper"', 'budget = "mean"'), "budget must be one of"),
+        (text.replace("years = 2 ", "years = 2.5 "), "[revenue] years must be a whole number"),
+        (text.replace('policies = ["upfront", "staged"]', 'policies = ["upfront", "yolo"]'),
+         "'yolo' is not one of"),
+        (text.replace('dataset = "chinchilla-240"', 'csv = "missing.csv"'), "missing.csv"),
+    ]
+    for i, (body, message) in enumerate(cases):
+        path = tmp_path / f"case{i}.toml"
+        path.write_text(body)
+        code, _, stderr = _run_cli(["capex", path, "--no-figures"])
+        assert code == 2, (message, stderr)
+        assert stderr.startswith("error: ") and message in stderr, stderr
+
+
+def test_scenario_from_saved_files_and_spend_fraction(tmp_path, chin_fit, chin_ens):
+    ens_path, fit_path = tmp_path / "ens.json", tmp_path / "fit.json"
+    chin_ens.save(ens_path)
+    chin_fit.save(fit_path)
+    text = EXAMPLE.read_text().replace('dataset = "chinchilla-240"', 'file = "ens.json"')
+    text = text.replace('budget = "upper"', "spend_fraction = 0.2")
+    (tmp_path / "ens.toml").write_text(text)
+    result = capex.run_scenario(capex.load_scenario(tmp_path / "ens.toml"), paths=2000,
+                                figures=False)
+    assert result.ensemble is not None and result.ensemble.n_replicates == 300
+    assert result.risk.attrs["spend_fraction"] == 0.2
+    assert result.risk.attrs["budget"] == pytest.approx(0.2 * 1e6 * 4.0 ** 2)
+    assert result.figures == []
+    # Without [bootstrap], a saved point fit: one value, no band.
+    body = text.replace('file = "ens.json"', 'file = "fit.json"')
+    body = body[:body.index("[bootstrap]")] + body[body.index("[target]"):]
+    (tmp_path / "fit.toml").write_text(body)
+    point = capex.run_scenario(capex.load_scenario(tmp_path / "fit.toml"), paths=2000,
+                               figures=False)
+    assert point.ensemble is None and point.plan.source == "fit"
+    row = point.plan.table.loc["compute (FLOP)"]
+    assert row["estimate"] == row["lower"] == row["upper"] == row["point_fit"]
+    assert "no bootstrap (point fit: no band)" in point.report()
+    assert point.risk["p_budget_enough"].iloc[0] in (0.0, 1.0)

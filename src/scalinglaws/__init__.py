@@ -5,19 +5,50 @@ objectives used for loss laws sit near 1e-3 and their optima differ in the sixth
 float32 cannot resolve.
 """
 
+import os
+
 import jax
 
 jax.config.update("jax_enable_x64", True)
+
+
+def _enable_compilation_cache() -> None:
+    """Persist compiled programs across processes (JAX's compilation cache).
+
+    A fit or an ensemble compiles for ~2 s on a CPU; with the cache a second process loads the
+    program instead. The cache lives in ``$SCALINGLAWS_CACHE_DIR`` or
+    ``$XDG_CACHE_HOME/scalinglaws/jax`` (``~/.cache/...``). It is left alone if you already set
+    ``jax_compilation_cache_dir``, and ``SCALINGLAWS_COMPILATION_CACHE=0`` turns it off.
+    """
+    if os.environ.get("SCALINGLAWS_COMPILATION_CACHE", "1").lower() in ("0", "false", "no", "off"):
+        return
+    if jax.config.jax_compilation_cache_dir:
+        return
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.environ.get("SCALINGLAWS_CACHE_DIR") or os.path.join(root, "scalinglaws", "jax")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return  # a read-only home: run without the cache
+    jax.config.update("jax_compilation_cache_dir", path)
+    # Our programs compile in 0.3-3 s; cache everything above a tenth of a second.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+
+
+_enable_compilation_cache()
 
 __version__ = "0.1.0"
 
 from . import bootstrap, datasets, ensemble, extrapolate, laws, objectives, solvers  # noqa: E402
 from .ensemble import Ensemble  # noqa: E402
 from .fitting import Fit, fit, load  # noqa: E402
+from .isoflop import IsoflopResult, isoflop  # noqa: E402  (sl.isoflop is the function; the module stays importable)
 from .laws import Law  # noqa: E402
+from .validate import ExtrapolationValidation, validate_extrapolation  # noqa: E402
 from .validation import InputError  # noqa: E402
 
 __all__ = ["fit", "Fit", "Ensemble", "load", "Law", "InputError", "capex", "datasets", "laws", "plot", "objectives", "solvers", "__version__"]
+__all__ += ["validate_extrapolation", "ExtrapolationValidation"]
 
 
 def __getattr__(name):

@@ -80,6 +80,7 @@ class EnsembleArrays:
     best_start: np.ndarray  # [R] index into the starts
     start_objective: np.ndarray  # [R, S]
     start_abandoned: np.ndarray  # [R, S] bool
+    start_iterations: np.ndarray  # [R, S] solver iterations each start took
     time_s: float
     compile_s: float
 
@@ -121,9 +122,11 @@ class _Data(NamedTuple):
 
 
 def _problem_data(problem, starts, stage0) -> _Data:
-    return _Data(jnp.asarray(problem.F), jnp.asarray(problem.y_fit), jnp.asarray(problem.weights),
-                 jnp.asarray(problem.lower), jnp.asarray(problem.upper), jnp.asarray(problem.fixed_mask),
-                 jnp.asarray(starts), jnp.asarray(stage0, jnp.int32))
+    """Device arrays in the problem's dtype, rows padded to its size bucket (weight 0)."""
+    F, y, lower, upper = problem.device_arrays()
+    base = jnp.asarray(problem.pad_rows(problem.weights, fill=0.0), problem.dtype)
+    return _Data(F, y, base, lower, upper, jnp.asarray(problem.fixed_mask), jnp.asarray(starts, problem.dtype),
+                 jnp.asarray(stage0, jnp.int32))
 
 
 def _device_api(mesh):
@@ -179,10 +182,11 @@ def _stream_functions(law, objective, config, n_units, method, n_starts, n_local
                                       jnp.asarray(0, i32))
         state0 = jax.tree.map(lambda a: jnp.broadcast_to(jnp.asarray(a), (B,) + jnp.shape(a)), proto)
         state0 = state0._replace(done=jnp.ones(B, bool))
-        zeros = lambda *shape, dt=jnp.float64: jnp.zeros(shape, dt)
+        real = d.y.dtype
+        zeros = lambda *shape, dt=real: jnp.zeros(shape, dt)
         c0 = _Stream(state0, jnp.full(B, -1, i32), zeros(B, n), jnp.asarray(0, i32), zeros(T, p),
-                     jnp.full(T, jnp.inf), zeros(T, dt=bool), zeros(T, dt=bool), zeros(T, dt=i32), zeros(T),
-                     zeros(T, dt=bool), jnp.full(R, jnp.inf))
+                     jnp.full(T, jnp.inf, real), zeros(T, dt=bool), zeros(T, dt=bool), zeros(T, dt=i32), zeros(T),
+                     zeros(T, dt=bool), jnp.full(R, jnp.inf, real))
         step = jax.vmap(lambda w, st: _solvers._iterate(law, objective, config, d.F, d.y, w, d.lower, d.upper,
                                                          d.fixed, st))
         fresh = jax.vmap(lambda st, th, s0: _solvers.fresh_state(objective, config, st, th, s0))
@@ -287,6 +291,8 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
     block = R * D
     mesh = Mesh(np.array(devices), ("replicates",)) if D > 1 else None
     group_index, n_units = _group_index(groups, len(problem.y_fit))
+    # Padding rows belong to unit 0 but carry base weight 0, so they never count.
+    group_index = problem.pad_rows(group_index, fill=0)
     S, p = theta_starts.shape
     B = min(int(slots or default_slots()), R * S)
     race = (0, 0.0) if race is None else (int(race[0]), float(race[1]))
@@ -301,6 +307,7 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         theta=np.empty((n, p)), objective=np.empty(n), converged=np.empty(n, bool), on_bound=np.empty(n, bool),
         iterations=np.empty(n, np.int32), grad_norm=np.empty(n), best_start=np.empty(n, np.int32),
         start_objective=np.empty((n, S)), start_abandoned=np.empty((n, S), bool),
+        start_iterations=np.empty((n, S), np.int32),
     )
     n_blocks = int(math.ceil(n / block))
     bar = None
@@ -339,6 +346,7 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         out["best_start"][rows] = best
         out["start_objective"][rows] = f_s
         out["start_abandoned"][rows] = by_rep_real(c.abandoned)
+        out["start_iterations"][rows] = by_rep_real(c.iterations)
         if t_first is None:
             t_first = time.perf_counter() - t0
         if bar is not None:

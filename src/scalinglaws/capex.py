@@ -15,11 +15,17 @@ Sections, in order:
    :func:`gpu_count`, :func:`power_mw`, :func:`cost_in_years`, :func:`electricity_price`.
 3. Trends fitted on Epoch AI's shipped data (CC-BY 4.0): :func:`fit_price_performance`,
    :func:`fit_training_cost_growth`, :func:`mfu_quantiles`, :func:`hardware_price_summary`.
-4. :func:`plan`: compute needed for a target, with its band, in GPU-hours, dollars, GPUs and MW.
+4. :func:`plan`: compute needed for a target (from an ``Ensemble``, a ``Fit`` or an array of
+   draws), with its band, in GPU-hours, dollars, GPUs and MW; :func:`spend_fraction_for` sizes
+   a commitment plan so that one year's run pays for it.
 5. Revenue paths in JAX: :func:`simulate_revenue`, :func:`planned_revenue`, :func:`slip`,
    :func:`growth_probability_below`.
 6. Commitments against revenue: :func:`commitments`, :func:`simulate_cash`,
    :func:`compare_commitments`.
+7. Buying a target ahead of revenue: :func:`commitment_risk` (ruin against the chance of
+   reaching the target, per policy).
+8. Scenarios for the ``scalinglaws capex SCENARIO.toml`` command: :func:`load_scenario`,
+   :func:`run_scenario`.
 
 Everything random takes an explicit integer ``seed``; the same seed gives the same numbers.
 JAX runs in float64 (enabled by ``import scalinglaws``); results come back as numpy arrays and
@@ -48,9 +54,10 @@ __all__ = [
     "cost_in_years", "electricity_price",
     "TrendFit", "fit_price_performance", "fit_training_cost_growth", "mfu_quantiles",
     "hardware_price_summary",
-    "Plan", "plan",
+    "Plan", "plan", "spend_fraction_for",
     "simulate_revenue", "planned_revenue", "slip", "growth_sigma", "growth_probability_below",
     "CashResult", "commitments", "simulate_cash", "compare_commitments",
+    "commitment_risk", "ScenarioError", "load_scenario", "run_scenario", "ScenarioResult",
 ]
 
 
@@ -873,10 +880,18 @@ def hardware_price_summary(gpu: str | GPU = "H100", kind: str = "on_demand", *,
 class Plan:
     """Compute needed for a target, and what it costs, each with a band.
 
-    ``table``: rows compute (FLOP), GPU-hours, rental ($), amortised ($), GPUs, power (MW);
-    columns estimate (median over reachable replicates), lower, upper (the central ``level``
-    interval over reachable replicates). ``unreachable_fraction``: share of replicates for
-    which the target cannot be reached (compute = inf), excluded from the quantiles.
+    - ``table``: rows compute (FLOP), GPU-hours, rental ($), amortised ($), GPUs, power (MW);
+      columns ``estimate`` (median over the reachable replicates), ``lower``, ``upper`` (the
+      central ``level`` interval over the reachable replicates) and ``point_fit`` (the point
+      fit's compute, converted the same way; NaN where the point fit never reaches the target
+      or when plain draws were given).
+    - ``draws``: one row per replicate, the same six quantities (``inf`` where the target is
+      unreachable): the converted draws whose quantiles make the table. The band of a row is
+      the quantiles of its converted draws, not a conversion of the compute quantiles; the two
+      coincide here because every conversion is increasing in compute.
+    - ``unreachable_fraction``: share of replicates for which the target cannot be reached
+      (compute = inf), excluded from the quantiles.
+    - ``source``: ``"ensemble"``, ``"fit"`` (one value, no band) or ``"draws"``.
     """
 
     table: pd.DataFrame
@@ -885,25 +900,89 @@ class Plan:
     target: Any
     level: float
     assumptions: dict = field(default_factory=dict)
+    draws: pd.DataFrame | None = None
+    source: str = "draws"
+
+    def share_within(self, budget: float, row: str = "rental ($)") -> float:
+        """Share of all replicates whose requirement in ``row`` is at most ``budget``.
+
+        Unreachable replicates count as not within any budget, so this is the probability,
+        under the ensemble, that ``budget`` is enough to reach the target. A budget set at the
+        upper end of a 90% band covers 0.95 x (1 - unreachable_fraction) of the replicates.
+        """
+        if self.draws is None:
+            raise ValueError("this plan holds no per-replicate draws")
+        if row not in self.draws.columns:
+            raise KeyError(f"row {row!r} is not one of {list(self.draws.columns)}")
+        return float(np.mean(self.draws[row].to_numpy() <= float(budget)))
 
     def __str__(self) -> str:
-        lines = [
-            f"Plan for target {self.target!r}: {self.n_replicates} replicates, "
-            f"{self.unreachable_fraction:.1%} cannot reach it; "
-            f"median and {self.level:.0%} interval over the reachable ones",
-        ]
+        if self.source == "fit":
+            head = (f"Plan for target {self.target!r} from a point fit (no band): "
+                    + ("unreachable" if self.unreachable_fraction else "reachable"))
+        else:
+            head = (f"Plan for target {self.target!r}: {self.n_replicates} replicates, "
+                    f"{self.unreachable_fraction:.1%} cannot reach it; "
+                    f"median and {self.level:.0%} interval over the reachable ones")
         fmt = self.table.copy()
         for col in fmt.columns:
             fmt[col] = [f"{v:.4g}" if np.isfinite(v) else str(v) for v in self.table[col]]
-        lines.append(fmt.to_string())
         assumed = ", ".join(f"{k}={v}" for k, v in self.assumptions.items())
-        lines.append(f"assumptions: {assumed}")
-        return "\n".join(lines)
+        return "\n".join([head, fmt.to_string(), f"assumptions: {assumed}"])
 
     __repr__ = __str__
 
 
 _PLAN_ROWS = ["compute (FLOP)", "GPU-hours", "rental ($)", "amortised ($)", "GPUs", "power (MW)"]
+
+
+def _is_fit(obj: Any) -> bool:
+    from .fitting import Fit
+
+    return isinstance(obj, Fit)
+
+
+def _point_compute(fit: Any, target: float) -> float:
+    """The point fit's compute (or x) for ``target``; inf where it never reaches it."""
+    from .extrapolate import inverse_input
+
+    value = float(fit.compute_for(target)[inverse_input(fit.law)].iloc[0])
+    return value if np.isfinite(value) else np.inf
+
+
+def _check_target(target: Any) -> float:
+    if isinstance(target, bool) or np.ndim(target) != 0:
+        raise ValueError(f"target must be one number (a loss or score); got {target!r}")
+    try:
+        value = float(target)
+    except (TypeError, ValueError):
+        raise ValueError(f"target must be a number; got {target!r}") from None
+    if not np.isfinite(value):
+        raise ValueError(f"target must be finite; got {target!r}")
+    return value
+
+
+def _plan_rows(flops: np.ndarray, spec: GPU, mfu: float, price: float | None,
+               wall_clock_days: float, pue: float, hardware_price: float | None,
+               electricity: float | None) -> dict[str, np.ndarray]:
+    """The six plan quantities for each compute value; ``inf`` in, ``inf`` out."""
+    finite = np.isfinite(flops)
+    reach = flops[finite]
+    converted = {
+        "compute (FLOP)": reach,
+        "GPU-hours": gpu_hours(reach, spec, mfu),
+        "rental ($)": rental_cost(reach, spec, mfu, price),
+        "amortised ($)": amortised_cost(reach, spec, mfu, hardware_price=hardware_price,
+                                        pue=pue, electricity=electricity),
+        "GPUs": gpu_count(reach, wall_clock_days, spec, mfu),
+        "power (MW)": power_mw(reach, wall_clock_days, spec, mfu, pue=pue),
+    }
+    out = {}
+    for name, values in converted.items():
+        full = np.full(flops.shape, np.inf)
+        full[finite] = np.asarray(values, dtype=np.float64)
+        out[name] = full
+    return out
 
 
 def plan(
@@ -921,27 +1000,54 @@ def plan(
 ) -> Plan:
     """Compute needed to reach ``target``, with its band, in GPU-hours, dollars, GPUs and MW.
 
-    ``ensemble`` provides ``compute_for_draws(target)``: one compute value (FLOP) per bootstrap
-    replicate, ``inf`` where the target is below that replicate's asymptote. An array of draws
-    may be passed directly instead (with ``target=None``).
+    ``ensemble`` is one of:
+
+    - an :class:`~scalinglaws.ensemble.Ensemble` (``fit.bootstrap(...)``), or any object with
+      ``compute_for_draws(target)``: one compute value (FLOP) per bootstrap replicate, ``inf``
+      where the target is below that replicate's asymptote;
+    - a :class:`~scalinglaws.fitting.Fit`: one value from ``fit.compute_for(target)``, no band
+      (``estimate = lower = upper``; ``unreachable_fraction`` is 0 or 1);
+    - an array of compute draws (FLOP, ``inf`` for unreachable), with ``target=None``.
 
     Each replicate's compute goes through :func:`gpu_hours`, :func:`rental_cost` (``price``
-    $/GPU-hour), :func:`amortised_cost`, :func:`gpu_count` and :func:`power_mw` (over
-    ``wall_clock_days``); the table reports the median and the central ``level`` interval of
-    each, **over the reachable replicates only**; ``unreachable_fraction`` says how many were
-    left out. Since every conversion is increasing in compute, the band of each row is the
-    compute band converted.
+    $/GPU-hour; default the GPU's rental quote), :func:`amortised_cost`, :func:`gpu_count` and
+    :func:`power_mw` (over ``wall_clock_days``). The table reports the median and the central
+    ``level`` interval of the converted draws, **over the reachable replicates only**;
+    ``unreachable_fraction`` says how many were left out, and ``point_fit`` converts the
+    ensemble's point fit. ``Plan.draws`` holds the converted draws themselves. Since every
+    conversion is increasing in compute, each row's band is also the compute band converted.
+
+    For chinchilla the compute is that of the compute-optimal allocation (``C = 6 N D``).
     """
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1); got {level!r}")
-    if hasattr(ensemble, "compute_for_draws"):
+    for name, value in (("mfu", mfu), ("price", price), ("wall_clock_days", wall_clock_days),
+                        ("pue", pue), ("hardware_price", hardware_price),
+                        ("electricity", electricity)):
+        if value is not None and np.ndim(value) != 0:
+            raise ValueError(
+                f"{name} must be one number in plan(); to carry its uncertainty, convert the "
+                "draws yourself (see docs/capex.md, 'How a band propagates')"
+            )
+    point = np.nan
+    if _is_fit(ensemble):
+        target = _check_target(target)
+        source = "fit"
+        draws = np.array([_point_compute(ensemble, target)])
+        point = draws[0]
+    elif hasattr(ensemble, "compute_for_draws"):
+        target = _check_target(target)
+        source = "ensemble"
         draws = ensemble.compute_for_draws(target)
+        if _is_fit(getattr(ensemble, "fit", None)):
+            point = _point_compute(ensemble.fit, target)
     elif target is None:
+        source = "draws"
         draws = ensemble
     else:
         raise TypeError(
-            "ensemble must provide compute_for_draws(target), or be an array of compute draws "
-            "with target=None"
+            "ensemble must be an Ensemble or a Fit (or provide compute_for_draws(target)), or "
+            "be an array of compute draws with target=None"
         )
     draws = np.asarray(draws, dtype=np.float64).ravel()
     if draws.size == 0:
@@ -950,30 +1056,26 @@ def plan(
         raise ValueError("compute draws contain NaN (use inf for an unreachable target)")
     if (draws < 0).any():
         raise ValueError("compute draws must be non-negative FLOP")
-    reachable = draws[np.isfinite(draws)]
-    unreachable = 1.0 - reachable.size / draws.size
     spec = _gpu(gpu)
     if price is None and spec.rental_price is None:
         raise ValueError(f"price ($/GPU-hour) is required for gpu={spec.name!r}: no default quote")
+    settings = (spec, mfu, price, wall_clock_days, pue, hardware_price, electricity)
+    per_draw = pd.DataFrame(_plan_rows(draws, *settings), columns=_PLAN_ROWS)
+    per_draw.index.name = "replicate"
+    point_rows = _plan_rows(np.array([point if np.isfinite(point) else np.inf]), *settings)
+    reachable = np.isfinite(draws)
+    unreachable = 1.0 - float(np.mean(reachable))
     tail = (1.0 - level) / 2.0
     qs = [0.5, tail, 1.0 - tail]
-    if reachable.size == 0:
+    if not reachable.any():
         warnings.warn(f"target {target!r} is unreachable for every replicate", stacklevel=2)
         table = pd.DataFrame(np.nan, index=_PLAN_ROWS, columns=["estimate", "lower", "upper"])
     else:
-        rows = {
-            "compute (FLOP)": reachable,
-            "GPU-hours": gpu_hours(reachable, spec, mfu),
-            "rental ($)": rental_cost(reachable, spec, mfu, price),
-            "amortised ($)": amortised_cost(reachable, spec, mfu, hardware_price=hardware_price,
-                                            pue=pue, electricity=electricity),
-            "GPUs": gpu_count(reachable, wall_clock_days, spec, mfu),
-            "power (MW)": power_mw(reachable, wall_clock_days, spec, mfu, pue=pue),
-        }
         table = pd.DataFrame(
-            {name: np.quantile(values, qs) for name, values in rows.items()},
+            {name: np.quantile(per_draw[name].to_numpy()[reachable], qs) for name in _PLAN_ROWS},
             index=["estimate", "lower", "upper"],
         ).T
+    table["point_fit"] = [v[0] if np.isfinite(v[0]) else np.nan for v in point_rows.values()]
     assumptions = {
         "gpu": spec.name, "mfu": mfu,
         "price_per_hour": price if price is not None else spec.rental_price,
@@ -981,7 +1083,26 @@ def plan(
         "wall_clock_days": round(float(wall_clock_days), 2), "pue": pue,
         "electricity": electricity if electricity is not None else electricity_price(),
     }
-    return Plan(table, float(unreachable), int(draws.size), target, level, assumptions)
+    return Plan(table, unreachable, int(draws.size), target, level, assumptions, per_draw, source)
+
+
+def spend_fraction_for(cost: float, r0: float, planned_growth: float, year: int) -> float:
+    """Spend fraction ``f`` whose planned spend in ``year`` pays ``cost``: ``cost / (r0 g^year)``.
+
+    Under :func:`commitments` the plan spends ``f * r0 * g^t`` in year t: a run each year,
+    growing with planned revenue. Sizing ``f`` this way makes the year-``year`` run the one
+    that costs ``cost`` (e.g. a :class:`Plan`'s median or upper rental cost for a target).
+    ``f`` above 1 means the plan spends more than that year's planned revenue.
+    """
+    cost = float(cost)
+    if not (np.isfinite(cost) and cost >= 0):
+        raise ValueError(f"cost must be non-negative and finite ($); got {cost!r}")
+    if not (np.isfinite(r0) and r0 > 0):
+        raise ValueError(f"r0 must be positive and finite (revenue now); got {r0!r}")
+    if not (np.isfinite(planned_growth) and planned_growth > 0):
+        raise ValueError(f"planned_growth must be positive and finite; got {planned_growth!r}")
+    year = _check_int(year, "year", 0)
+    return cost / (float(r0) * float(planned_growth) ** year)
 
 
 # ============================================================================================
@@ -1352,3 +1473,462 @@ def compare_commitments(
     table = pd.DataFrame(rows)
     table.index.name = "policy"
     return table
+
+
+# ============================================================================================
+# 7. Buying a target ahead of revenue
+
+_COST_ROWS = {"rental": "rental ($)", "amortised": "amortised ($)"}
+_BUDGET_COLUMNS = {"median": "estimate", "lower": "lower", "upper": "upper",
+                   "point_fit": "point_fit"}
+
+
+def _budget(plan_: Plan, budget: Any, row: str) -> float:
+    if isinstance(budget, str):
+        if budget not in _BUDGET_COLUMNS:
+            raise ValueError(
+                f"budget={budget!r}; choose one of {sorted(_BUDGET_COLUMNS)} or give dollars"
+            )
+        value = float(plan_.table.loc[row, _BUDGET_COLUMNS[budget]])
+        if not np.isfinite(value):
+            raise ValueError(
+                f"budget={budget!r}: the plan has no finite {row} {budget} (the target is "
+                f"unreachable for {plan_.unreachable_fraction:.0%} of replicates"
+                + (" and for the point fit" if budget == "point_fit" else "") + ")"
+            )
+        return value
+    value = float(_positive(budget, "budget", "$"))
+    return value
+
+
+def commitment_risk(
+    plan: Plan,
+    revenue: Any,
+    *,
+    planned_growth: float,
+    lead_time: int,
+    budget: Any = "upper",
+    cost: str = "rental",
+    spend_fraction: float | None = None,
+    milestone: float = 1.0,
+    margin: float = 1.0,
+    initial_cash: float = 0.0,
+    level: float = 0.95,
+    policies: tuple[str, ...] = ("upfront", "staged"),
+) -> pd.DataFrame:
+    """Buying a target's compute ahead of revenue: ruin, and the chance of reaching the target.
+
+    The plan runs one training run a year, each costing ``f`` times that year's planned
+    revenue (:func:`commitments`: ``S_t = f r0 g^t``); the run in the last year ``T`` of
+    ``revenue`` (shape (n, T + 1), revenue in the same currency as the plan's costs) is the
+    one that must reach ``plan``'s target. ``f`` = :func:`spend_fraction_for` (budget, r0, g,
+    T), with ``budget`` the year-T run's cost: ``"median"``, ``"lower"`` or ``"upper"`` (the
+    plan's band of the ``cost`` row, ``"rental"`` or ``"amortised"``), ``"point_fit"``, or a
+    dollar amount. Alternatively give ``spend_fraction`` (then budget = ``f r0 g^T``).
+
+    One row per policy (:func:`simulate_cash`), with the columns of
+    :func:`compare_commitments` (``prob_ruin``, ``terminal_cash_median``, ``var``, ``cvar``
+    at ``level``, ``mean_total_spend``, ``spend_vs_upfront``) and:
+
+    - ``p_budget_enough``: share of the ensemble's replicates whose cost is within the budget
+      (:meth:`Plan.share_within`; unreachable replicates never are). The same for every
+      policy: it is the scaling-law uncertainty.
+    - ``p_target_run``: share of revenue paths whose year-T spend covers the budget (always 1
+      up front; staged: the final tranche was signed).
+    - ``p_target_solvent``: ``p_budget_enough`` times the share of paths that buy the target
+      run and are never ruined: the chance of reaching the target without going broke,
+      treating the fit's uncertainty and revenue as independent.
+
+    ``attrs`` holds ``budget``, ``spend_fraction``, ``year`` (T) and ``cost`` (the plan row).
+    """
+    if cost not in _COST_ROWS:
+        raise ValueError(f"cost={cost!r}; choose one of {sorted(_COST_ROWS)}")
+    row = _COST_ROWS[cost]
+    rev = _revenue_array(revenue)
+    r0 = float(rev[0, 0])
+    if not np.allclose(rev[:, 0], r0, rtol=1e-12, atol=0.0):
+        raise ValueError("every revenue path must start from the same r0 (column 0)")
+    year = rev.shape[1] - 1
+    if spend_fraction is None:
+        budget_value = _budget(plan, budget, row)
+        f = spend_fraction_for(budget_value, r0, planned_growth, year)
+    else:
+        f = float(_nonneg(spend_fraction, "spend_fraction", "fraction of planned revenue"))
+        budget_value = f * r0 * float(planned_growth) ** year
+    enough = plan.share_within(budget_value, row)
+    terms = dict(planned_growth=planned_growth, spend_fraction=f, lead_time=lead_time,
+                 milestone=milestone, margin=margin, initial_cash=initial_cash, level=level)
+    upfront_total = float(f * r0 * np.sum(float(planned_growth) ** np.arange(1, year + 1)))
+    rows = []
+    for policy in policies:
+        result = simulate_cash(rev, policy=policy, **terms)
+        out = result.summary()
+        out["spend_vs_upfront"] = (out["mean_total_spend"] / upfront_total
+                                   if upfront_total > 0 else np.nan)
+        bought = result.spend[:, -1] >= budget_value * (1.0 - 1e-9)
+        out["p_budget_enough"] = enough
+        out["p_target_run"] = float(np.mean(bought))
+        out["p_target_solvent"] = enough * float(np.mean(bought & (result.ruin_year == 0)))
+        rows.append(out)
+    table = pd.DataFrame(rows)
+    table.index.name = "policy"
+    table.attrs.update(budget=budget_value, spend_fraction=f, year=year, cost=row)
+    return table
+
+
+# ============================================================================================
+# 8. Scenarios: the `scalinglaws capex SCENARIO.toml` command
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be read or is missing or misspelling a key."""
+
+
+_REQUIRED = object()
+
+# section -> {key: (kind, default)}; kinds: number, int, str, pair, strings, str_or_strings,
+# budget (a name or a number). _REQUIRED marks keys without a default.
+_SCENARIO_SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
+    "fit": {"dataset": ("str", None), "csv": ("str", None), "file": ("str", None),
+            "law": ("str", "chinchilla"), "x": ("str_or_strings", None), "y": ("str", None)},
+    "bootstrap": {"replicates": ("int", 1000), "seed": ("int", 0), "level": ("number", 0.9),
+                  "method": ("str", "multinomial")},
+    "target": {"loss": ("number", None), "score": ("number", None)},
+    "hardware": {"gpu": ("str", "H100"), "mfu": ("number", DEFAULT_MFU),
+                 "price_per_gpu_hour": ("number", None),
+                 "wall_clock_days": ("number", TRAINING_DAYS.value),
+                 "pue": ("number", PUE_OTHER.value), "hardware_price": ("number", None),
+                 "electricity": ("number", None)},
+    "revenue": {"r0": ("number", _REQUIRED), "growth_median": ("number", _REQUIRED),
+                "growth_interval90": ("pair", _REQUIRED), "years": ("int", _REQUIRED),
+                "paths": ("int", 100_000), "seed": ("int", 0), "decay": ("number", 0.0),
+                "slip": ("int", 0)},
+    "commitments": {"planned_growth": ("number", _REQUIRED), "lead_time": ("int", _REQUIRED),
+                    "budget": ("budget", None), "spend_fraction": ("number", None),
+                    "cost": ("str", "rental"), "milestone": ("number", 1.0),
+                    "margin": ("number", 1.0), "initial_cash": ("number", 0.0),
+                    "level": ("number", 0.95), "policies": ("strings", ["upfront", "staged"])},
+    "output": {"dir": ("str", None), "dpi": ("int", 100)},
+}
+_SCENARIO_SECTIONS_REQUIRED = ("fit", "target", "revenue", "commitments")
+
+
+def _scenario_value(where: str, key: str, value: Any, kind: str) -> Any:
+    def bad(what: str) -> ScenarioError:
+        return ScenarioError(f"{where} {key} must be {what}; got {value!r}")
+
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad("a number")
+        if not math.isfinite(value):
+            raise bad("finite")
+        return float(value)
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("a whole number")
+        return int(value)
+    if kind == "str":
+        if not isinstance(value, str) or not value:
+            raise bad("a non-empty string")
+        return value
+    if kind == "pair":
+        if (not isinstance(value, list) or len(value) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+            raise bad("a pair of numbers, e.g. [1.6, 10.0]")
+        return (float(value[0]), float(value[1]))
+    if kind in ("strings", "str_or_strings"):
+        if kind == "str_or_strings" and isinstance(value, str) and value:
+            return value
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, str) and v for v in value):
+            raise bad("a list of strings")
+        return list(value)
+    if kind == "budget":
+        if isinstance(value, str):
+            if value not in _BUDGET_COLUMNS:
+                raise bad(f"one of {sorted(_BUDGET_COLUMNS)} or a dollar amount")
+            return value
+        return _scenario_value(where, key, value, "number")
+    raise AssertionError(kind)
+
+
+def load_scenario(path: Any) -> dict:
+    """Read and check a capex scenario (TOML; schema in docs/capex.md).
+
+    Returns ``{section: {key: value}}`` with every default filled in, plus ``"path"`` (the
+    file) and ``"base"`` (its folder: ``csv`` and ``file`` paths are relative to it). Raises
+    :class:`ScenarioError` (a ValueError) naming the file, section and key for unreadable
+    TOML, unknown sections or keys, missing keys and values of the wrong type.
+    """
+    import tomllib
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    unknown = sorted(set(raw) - set(_SCENARIO_SCHEMA))
+    if unknown:
+        raise ScenarioError(
+            f"{path}: unknown section [{unknown[0]}]; sections: {', '.join(_SCENARIO_SCHEMA)}"
+        )
+    out: dict[str, Any] = {"path": str(path), "base": str(path.resolve().parent)}
+    for section, schema in _SCENARIO_SCHEMA.items():
+        given = raw.get(section)
+        if given is None:
+            if section in _SCENARIO_SECTIONS_REQUIRED:
+                raise ScenarioError(f"{path}: missing section [{section}]")
+            given = {}
+        if not isinstance(given, dict):
+            raise ScenarioError(f"{path}: [{section}] must be a table of keys")
+        where = f"{path}: [{section}]"
+        extra = sorted(set(given) - set(schema))
+        if extra:
+            raise ScenarioError(f"{where} unknown key {extra[0]!r}; keys: {', '.join(schema)}")
+        values = {}
+        for key, (kind, default) in schema.items():
+            if key in given:
+                values[key] = _scenario_value(where, key, given[key], kind)
+            elif default is _REQUIRED:
+                raise ScenarioError(f"{where} missing key {key!r}")
+            else:
+                values[key] = default
+        out[section] = values
+        if section == "bootstrap":
+            out["bootstrap"]["enabled"] = "bootstrap" in raw
+    fit_s = out["fit"]
+    sources = [k for k in ("dataset", "csv", "file") if fit_s[k] is not None]
+    if len(sources) != 1:
+        raise ScenarioError(f"{path}: [fit] needs exactly one of dataset, csv or file; "
+                            f"got {sources or 'none'}")
+    target = [k for k in ("loss", "score") if out["target"][k] is not None]
+    if len(target) != 1:
+        raise ScenarioError(f"{path}: [target] needs exactly one of loss or score")
+    com = out["commitments"]
+    if (com["budget"] is None) == (com["spend_fraction"] is None):
+        raise ScenarioError(f"{path}: [commitments] needs exactly one of budget (\"median\", "
+                            "\"upper\", \"lower\", \"point_fit\" or dollars) or spend_fraction")
+    if com["cost"] not in _COST_ROWS:
+        raise ScenarioError(f"{path}: [commitments] cost must be one of {sorted(_COST_ROWS)}; "
+                            f"got {com['cost']!r}")
+    bad = [p for p in com["policies"] if p not in _POLICIES]
+    if bad:
+        raise ScenarioError(f"{path}: [commitments] policies: {bad[0]!r} is not one of "
+                            f"{list(_POLICIES)}")
+    return out
+
+
+_POLICY_TITLES = {"upfront": "up front", "staged": "staged", "rolling": "rolling"}
+
+
+@dataclass(repr=False)
+class ScenarioResult:
+    """Everything :func:`run_scenario` computed, and :meth:`report`, the text the command prints."""
+
+    scenario: dict
+    fit: Any
+    ensemble: Any
+    plan: Plan
+    revenue: np.ndarray
+    risk: pd.DataFrame
+    risk_slipped: pd.DataFrame | None
+    cash: dict
+    figures: list
+
+    @property
+    def target(self) -> float:
+        return float(self.plan.target)
+
+    def report(self) -> str:
+        s = self.scenario
+        fs, hw, rv, com = s["fit"], s["hardware"], s["revenue"], s["commitments"]
+        target_name = "loss" if s["target"]["loss"] is not None else "score"
+        source = fs["dataset"] or fs["csv"] or fs["file"]
+        lines = [f"scenario {s['path']}"]
+        fit_line = f"fit: {self.fit.law.name} to {source}"
+        try:
+            fit_line += f" ({len(self.fit.data)} rows), objective {self.fit.objective:.6g}"
+        except AttributeError:
+            pass
+        if self.ensemble is not None:
+            ens = self.ensemble
+            fit_line += (f"; bootstrap: {ens.n_replicates} {ens.method} replicates, seed "
+                         f"{ens.seed} ({int(np.sum(~ens.valid))} failed, left out)")
+        else:
+            fit_line += "; no bootstrap (point fit: no band)"
+        lines.append(fit_line)
+        plan_ = self.plan
+        point = plan_.table.loc["compute (FLOP)", "point_fit"]
+        from .extrapolate import inverse_input
+
+        xname = inverse_input(self.fit.law)
+        t_line = f"target {target_name} {self.target:g}: "
+        if np.isfinite(point):
+            t_line += f"the point fit reaches it at {xname} = {point:.4g}"
+            hi = _data_max(self.fit)
+            if hi is not None:
+                t_line += (f", {np.log10(point / hi):.2f} orders of magnitude beyond the "
+                           f"data's largest {xname} ({hi:.4g})")
+        else:
+            t_line += "the point fit never reaches it"
+        lines.append(t_line)
+        lines.append("")
+        a = plan_.assumptions
+        band = (f"median and {plan_.level:.0%} interval over the replicates that reach it"
+                if plan_.source != "fit" else "point fit, no band")
+        lines.append(f"plan: {a['gpu']} at mfu {a['mfu']:g}, ${a['price_per_hour']:g} per "
+                     f"GPU-hour, {a['wall_clock_days']:g} days of wall-clock time, pue "
+                     f"{a['pue']:g}; {band}")
+        lines.append(_format_table(plan_.table, index_name="quantity"))
+        lines.append(f"unreachable: {100 * plan_.unreachable_fraction:.2f}% of "
+                     f"{plan_.n_replicates} replicates never reach {target_name} "
+                     f"{self.target:g}")
+        lines.append("")
+        lo, hi = rv["growth_interval90"]
+        lines.append(
+            f"revenue: {self.revenue.shape[0]} paths over {rv['years']} years from {rv['r0']:g} "
+            f"a year; growth median {rv['growth_median']:g}x, 90% interval {lo:g}x to {hi:g}x"
+            + (f", decay {rv['decay']:g}" if rv["decay"] else "") + f" (seed {rv['seed']})")
+        at = self.risk.attrs
+        sized = (f"sized so that the year-{at['year']} run costs {at['budget']:.4g} "
+                 f"({com['cost']}" + (f", {com['budget']} of the plan)" if isinstance(
+                     com["budget"], str) else ")")
+                 if com["spend_fraction"] is None
+                 else f"given; the year-{at['year']} run gets {at['budget']:.4g} ({com['cost']})")
+        lines.append(
+            f"commitments: plan {com['planned_growth']:g}x a year; a run a year at spend "
+            f"fraction {at['spend_fraction']:.4g} of planned revenue, {sized}; lead time "
+            f"{com['lead_time']} year(s), milestone {com['milestone']:g} x plan, margin "
+            f"{com['margin']:g}, initial cash {com['initial_cash']:g}")
+        lines.append(f"P(the year-{at['year']} budget reaches the target, under the fit) = "
+                     f"{self.risk['p_budget_enough'].iloc[0]:.4g}")
+        lines.append(_format_table(self.risk[_RISK_COLUMNS], index_name="policy"))
+        if self.risk_slipped is not None:
+            lines.append(f"revenue {rv['slip']} year(s) late (slip):")
+            lines.append(_format_table(self.risk_slipped[_RISK_COLUMNS], index_name="policy"))
+        lines.append(f"(VaR and CVaR of terminal cash at {com['level']:.0%}; "
+                     "p_target_solvent = p_budget_enough x P(target run bought and never ruined))")
+        if self.figures:
+            lines.append("")
+            lines.append("figures: " + ", ".join(str(p) for p in self.figures))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.report()
+
+    __repr__ = __str__
+
+
+def _data_max(fit: Any) -> float | None:
+    """Largest compute (``6 N D`` for two-input laws) or x in the fitted data; None without data."""
+    try:
+        data = fit.data
+    except AttributeError:
+        return None
+    used = data[fit.weight_column].to_numpy() > 0
+    if len(fit.x_columns) == 2:
+        ncol, dcol = fit.x_columns
+        return float(np.max(6.0 * data[ncol].to_numpy()[used] * data[dcol].to_numpy()[used]))
+    if len(fit.x_columns) == 1:
+        return float(np.max(data[fit.x_columns[0]].to_numpy()[used]))
+    return None
+
+
+_RISK_COLUMNS = ["prob_ruin", "terminal_cash_median", "var", "cvar", "spend_vs_upfront",
+                 "p_target_run", "p_target_solvent"]
+
+
+def _format_table(table: pd.DataFrame, index_name: str) -> str:
+    fmt = table.copy()
+    for col in fmt.columns:
+        fmt[col] = [f"{v:.4g}" if np.isfinite(v) else "nan" for v in table[col]]
+    fmt.index.name = index_name
+    return fmt.reset_index().to_string(index=False)
+
+
+def run_scenario(scenario: dict, out: Any = None, *, replicates: int | None = None,
+                 paths: int | None = None, figures: bool = True) -> ScenarioResult:
+    """Run a scenario from :func:`load_scenario`: fit, bootstrap, plan, revenue, commitments.
+
+    ``out`` (a folder; default ``[output] dir``, relative to the current directory) receives
+    ``capability.png`` (capability against compute with the target) and ``revenue_cash.png``
+    (revenue fan and one cash fan per policy); no figures without a folder or with
+    ``figures=False``. ``replicates`` and ``paths`` override the file's counts.
+    """
+    from pathlib import Path
+
+    from . import fitting
+
+    s = scenario
+    base = Path(s["base"])
+    fs, bs, hw, rv, com = (s["fit"], s["bootstrap"], s["hardware"], s["revenue"],
+                           s["commitments"])
+    target = s["target"]["loss"] if s["target"]["loss"] is not None else s["target"]["score"]
+    ensemble = None
+    if fs["file"] is not None:
+        loaded = fitting.load(base / fs["file"])
+        if hasattr(loaded, "compute_for_draws"):
+            ensemble, fit_ = loaded, loaded.fit
+        else:
+            fit_ = loaded
+    else:
+        if fs["dataset"] is not None:
+            from . import datasets
+
+            table = datasets.load(fs["dataset"])
+        else:
+            table = pd.read_csv(base / fs["csv"])
+        fit_ = fitting.fit(table, fs["law"], x=fs["x"], y=fs["y"])
+    n_rep = bs["replicates"] if replicates is None else int(replicates)
+    if ensemble is None and (bs["enabled"] or replicates is not None):
+        if n_rep < 1:
+            raise ScenarioError(f"{s['path']}: [bootstrap] replicates must be >= 1; got {n_rep}")
+        ensemble = fit_.bootstrap(n_rep, seed=bs["seed"], method=bs["method"])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "target .* is unreachable", UserWarning)
+        plan_ = plan(ensemble if ensemble is not None else fit_, target, gpu=hw["gpu"],
+                     mfu=hw["mfu"], price=hw["price_per_gpu_hour"], level=bs["level"],
+                     wall_clock_days=hw["wall_clock_days"], pue=hw["pue"],
+                     hardware_price=hw["hardware_price"], electricity=hw["electricity"])
+    n_paths = rv["paths"] if paths is None else int(paths)
+    revenue = simulate_revenue(rv["r0"], rv["growth_median"], rv["growth_interval90"],
+                               rv["years"], n=n_paths, seed=rv["seed"], decay=rv["decay"])
+    terms = dict(planned_growth=com["planned_growth"], lead_time=com["lead_time"],
+                 budget=com["budget"], cost=com["cost"], spend_fraction=com["spend_fraction"],
+                 milestone=com["milestone"], margin=com["margin"],
+                 initial_cash=com["initial_cash"], level=com["level"],
+                 policies=tuple(com["policies"]))
+    risk = commitment_risk(plan_, revenue, **terms)
+    risk_slipped = None
+    if rv["slip"] > 0:
+        slipped_terms = dict(terms, budget=None if com["spend_fraction"] is not None else
+                             risk.attrs["budget"])
+        risk_slipped = commitment_risk(plan_, slip(revenue, rv["slip"]), **slipped_terms)
+    cash_terms = dict(planned_growth=com["planned_growth"], lead_time=com["lead_time"],
+                      spend_fraction=risk.attrs["spend_fraction"], milestone=com["milestone"],
+                      margin=com["margin"], initial_cash=com["initial_cash"], level=com["level"])
+    cash = {p: simulate_cash(revenue, policy=p, **cash_terms) for p in com["policies"]}
+    written = []
+    out_dir = out if out is not None else s["output"]["dir"]
+    if figures and out_dir is not None:
+        import matplotlib.pyplot as plt
+
+        from . import plot
+
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        dpi = s["output"]["dpi"]
+        fig = plot.plot_capability(ensemble if ensemble is not None else fit_,
+                                   level=bs["level"], targets=[target])
+        written.append(out_dir / "capability.png")
+        fig.savefig(written[-1], dpi=dpi)
+        plt.close(fig)
+        fig = plot.plot_revenue_cash(
+            revenue, {_POLICY_TITLES[p]: r for p, r in cash.items()},
+            planned=planned_revenue(rv["r0"], com["planned_growth"], rv["years"]), unit="$")
+        written.append(out_dir / "revenue_cash.png")
+        fig.savefig(written[-1], dpi=dpi)
+        plt.close(fig)
+    return ScenarioResult(s, fit_, ensemble, plan_, revenue, risk, risk_slipped, cash, written)

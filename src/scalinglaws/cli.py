@@ -375,6 +375,91 @@ def _cmd_compute_for(args) -> int:
     return 0
 
 
+def _cmd_isoflop(args) -> int:
+    import warnings
+
+    from .isoflop import IsoflopWarning, isoflop
+
+    if args.bootstrap < 0:
+        raise CommandError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    _check_writable(args.plot, "--plot")
+    df = _read_table(args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IsoflopWarning)  # dropped budgets and failed replicates are in the summary
+        result = isoflop(df, budget=args.budget, size=args.size, y=args.y, compute=args.compute,
+                         n_bootstrap=args.bootstrap, seed=args.seed, level=args.level, min_points=args.min_points,
+                         weights=args.weights)
+    print(result.summary())
+    if args.C:
+        band = f"; {100 * args.level:g}% bootstrap band" if args.bootstrap else ""
+        print(f"\ncompute-optimal {args.size} = k C^a at each budget C{band}")
+        print(_table(result.optimal(args.C), args.csv_out))
+    if args.plot:
+        _save_figure(result.plot(), args.plot)
+    return 0
+
+
+def _cmd_capex(args) -> int:
+    from . import capex
+
+    scenario = capex.load_scenario(args.scenario)  # ScenarioError is a ValueError: `error: ...`, status 2
+    result = capex.run_scenario(scenario, out=args.out, replicates=args.replicates, paths=args.paths,
+                                figures=not args.no_figures)
+    print(result.report())
+    return 0
+
+
+def _parse_bound(text: str) -> tuple[str, tuple[float | None, float | None]]:
+    """``A=0:1`` -> ("A", (0.0, 1.0)); an empty side is open: ``A=:0`` -> ("A", (None, 0.0))."""
+    name, sep, rng = text.partition("=")
+    lo, colon, hi = rng.partition(":")
+    if not (sep and colon and name):
+        raise CommandError(f"--bound takes NAME=LOW:HIGH (a side may be empty), got {text!r}")
+    try:
+        return name, (float(lo) if lo.strip() else None, float(hi) if hi.strip() else None)
+    except ValueError:
+        raise CommandError(f"--bound {text}: bounds must be numbers") from None
+
+
+def _cmd_validate(args) -> int:
+    from .validate import validate_extrapolation
+
+    if args.bootstrap < 0:
+        raise CommandError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    _check_writable(args.plot, "--plot")
+    df = _read_table(args)
+    x = None
+    if args.x:
+        x = args.x[0] if len(args.x) == 1 else list(args.x)
+    fit_kw = {}
+    if args.fix:
+        fit_kw["fixed"] = dict(_parse_assignment(s) for s in args.fix)
+    if args.bound:
+        fit_kw["bounds"] = dict(_parse_bound(s) for s in args.bound)
+    if args.objective:
+        fit_kw["objective"] = args.objective
+    holdout = args.holdout
+    try:
+        holdout = float(holdout)
+    except ValueError:
+        pass
+    result = validate_extrapolation(df, args.law, x=x, y=args.y, holdout=holdout, by=args.by, each=args.each,
+                                    groups=args.groups, n_bootstrap=args.bootstrap, level=args.level,
+                                    seed=args.seed, **fit_kw)
+    print(result.summary())
+    folds = result.folds
+    if not args.csv:
+        print("\nfits (on the rows below the split):")
+    print(_table(folds, args.csv))
+    if args.points:
+        if not args.csv:
+            print("\nheld-out points:")
+        print(_table(result.table, args.csv))
+    if args.plot:
+        _save_figure(result.figure(), args.plot)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # parser
 
@@ -446,6 +531,73 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", type=_level, default=0.9, help="band level for an ensemble (default 0.9)")
     p.add_argument("--csv", action="store_true", help="print CSV at full precision instead of a table")
     p.set_defaults(func=_cmd_compute_for)
+
+    p = sub.add_parser("isoflop", help="isoFLOP profiles: optimal size per budget and the frontier k C^a",
+                       description="Hoffmann et al. (2022) Approach 2: fit a parabola of the loss in log size "
+                                   "per compute budget, then size_opt = k C^a across budgets, with bootstrap "
+                                   "bands from resampling runs within budgets.")
+    p.add_argument("csv", nargs="?", help="CSV file with one row per run")
+    p.add_argument("--dataset", help="a shipped data set instead of a CSV (e.g. marin-dclm)")
+    p.add_argument("--size", default="N", help="size column fitted per budget: N or D (default N)")
+    p.add_argument("--budget", default="budget", help="column labelling the isoFLOP budgets (default budget)")
+    p.add_argument("--y", default="loss", help="loss column (default loss)")
+    p.add_argument("--compute", metavar="COL",
+                   help="take each budget's C as the geometric mean of COL (default: the budget labels)")
+    p.add_argument("--weights", metavar="COL", help="column of per-run weights for the parabola fits")
+    p.add_argument("--min-points", type=int, default=3, help="fewest runs a budget needs (default 3)")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="replicates (default 1000; 0 for none)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--level", type=_level, default=0.9, help="band level (default 0.9)")
+    p.add_argument("--C", nargs="+", type=_positive_float, metavar="FLOP",
+                   help="print the optimal size (with its band) at these compute budgets")
+    p.add_argument("--plot", metavar="PNG", help="draw the profiles and the frontier to an image file")
+    p.add_argument("--csv", action="store_true", dest="csv_out", help="print the --C table as CSV at full precision")
+    p.set_defaults(func=_cmd_isoflop)
+
+    p = sub.add_parser("capex", help="plan the compute for a target from a scenario file: cost and risk of ruin",
+                       description="Read a capex scenario (TOML; see docs/capex.md and "
+                                   "examples/capex_chinchilla.toml): fit and bootstrap a law, price the compute "
+                                   "needed for the target (GPU-hours, dollars, GPUs, MW, with bands), and play "
+                                   "buying it ahead of revenue (up front, staged) against simulated revenue "
+                                   "paths. Prints the plan and the ruin table; writes capability.png and "
+                                   "revenue_cash.png to the output folder.")
+    p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file")
+    p.add_argument("--out", metavar="DIR", help="folder for the figures (default: [output] dir in the file)")
+    p.add_argument("--replicates", type=_positive_int, metavar="N",
+                   help="bootstrap replicates, overriding [bootstrap] replicates")
+    p.add_argument("--paths", type=_positive_int, metavar="N", help="revenue paths, overriding [revenue] paths")
+    p.add_argument("--no-figures", action="store_true", help="print the plan only; write no figures")
+    p.set_defaults(func=_cmd_capex)
+
+    p = sub.add_parser("validate", help="test an extrapolation: fit the low-compute part, score the held-out rest",
+                       description="Fit a law on the rows below a split of compute (or x) and score its "
+                                   "predictions on the held-out rows above it: absolute (relative) error per "
+                                   "point and per group, and the share of held-out points inside the "
+                                   "bootstrap band.")
+    p.add_argument("csv", nargs="?", help="CSV file with one row per run")
+    p.add_argument("--dataset", help="a shipped data set instead of a CSV (see `scalinglaws datasets`)")
+    p.add_argument("--law", default="sigmoid",
+                   help="power, chinchilla, loglinear, sigmoid, error_from_loss, ... (default sigmoid)")
+    p.add_argument("--x", nargs="+", help="input column(s), in the law's input order (default: the law's names)")
+    p.add_argument("--y", help="target column (default: the law's target)")
+    p.add_argument("--holdout", default="median",
+                   help="median (default: fit below the median of the split column), a FRACTION held out "
+                        "(e.g. 0.3), above:VALUE, or group:COL (leave one group out)")
+    p.add_argument("--by", metavar="COL", help="column to split on (default: the law's input; C for chinchilla)")
+    p.add_argument("--each", metavar="COL", help="fit and score separately within each value of COL (e.g. boardsize)")
+    p.add_argument("--groups", metavar="COL", help="report held-out scores per value of COL")
+    p.add_argument("--bootstrap", type=int, default=500, metavar="N",
+                   help="replicates for the band (default 500; 0 for none)")
+    p.add_argument("--level", type=_level, default=0.9, help="band level (default 0.9)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--fix", nargs="+", metavar="NAME=VALUE", help="hold parameters at values, e.g. A=0")
+    p.add_argument("--bound", nargs="+", metavar="NAME=LOW:HIGH",
+                   help="box bounds, a side may be empty: e.g. R0=0:1 A=0:1 for a pass rate, A=:0 for Elo")
+    p.add_argument("--objective", choices=["huber", "lsq", "expectile"], help="default: huber for losses, lsq otherwise")
+    p.add_argument("--points", action="store_true", help="also print every held-out point")
+    p.add_argument("--csv", action="store_true", help="print tables as CSV at full precision")
+    p.add_argument("--plot", metavar="PNG", help="draw the check (fits, bands, held-out points) to an image file")
+    p.set_defaults(func=_cmd_validate)
     return parser
 
 

@@ -275,6 +275,7 @@ class Ensemble:
                 "best_start": a.best_start.tolist(),
                 "start_objective": a.start_objective.tolist(),
                 "start_abandoned": a.start_abandoned.tolist(),
+                "start_iterations": a.start_iterations.tolist(),
                 "time_s": a.time_s,
                 "compile_s": a.compile_s,
             },
@@ -301,6 +302,7 @@ class Ensemble:
             best_start=np.asarray(a["best_start"], np.int32),
             start_objective=np.asarray(a["start_objective"], float),
             start_abandoned=np.asarray(a["start_abandoned"], bool),
+            start_iterations=np.asarray(a.get("start_iterations", np.zeros_like(a["start_abandoned"])), np.int32),
             time_s=a["time_s"], compile_s=a["compile_s"],
         )
         labels = d.get("group_labels")

@@ -121,9 +121,14 @@ def law_fit_space(law, y: np.ndarray) -> np.ndarray:
 
 
 class Problem:
-    """Arrays of one validated fit problem, shared by the point fit and its bootstrap."""
+    """Arrays of one validated fit problem, shared by the point fit and its bootstrap.
 
-    def __init__(self, law, prepared, objective, lower, upper, fixed_mask, fixed_values, config):
+    The solver sees the rows padded to a size bucket (``solvers.bucket_points``) with weight 0,
+    so data sets of nearby sizes (a leave-some-out refit, a new run appended) reuse the compiled
+    program instead of compiling their own.
+    """
+
+    def __init__(self, law, prepared, objective, lower, upper, fixed_mask, fixed_values, config, dtype=np.float64):
         self.law = law
         self.prepared = prepared
         self.objective = objective
@@ -133,25 +138,54 @@ class Problem:
         self.lower, self.upper = lower, upper
         self.fixed_mask, self.fixed_values = fixed_mask, fixed_values
         self.config = config
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float64, np.float32):
+            raise ValueError(f"dtype must be float64 or float32, got {dtype}")
+
+    @property
+    def n_padded(self) -> int:
+        return _solvers.bucket_points(len(self.y_fit))
+
+    def pad_rows(self, a: np.ndarray, axis: int = 0, fill=None) -> np.ndarray:
+        """Pad ``a`` along ``axis`` to ``n_padded`` rows: copies of row 0 (finite features), or
+        ``fill`` (0 for weights)."""
+        a = np.asarray(a)
+        extra = self.n_padded - a.shape[axis]
+        if extra == 0:
+            return a
+        if fill is None:
+            pad = np.repeat(np.take(a, [0], axis=axis), extra, axis=axis)
+        else:
+            shape = list(a.shape)
+            shape[axis] = extra
+            pad = np.full(shape, fill, dtype=a.dtype)
+        return np.concatenate([a, pad], axis=axis)
+
+    def device_arrays(self, dtype=None):
+        """(F, y, lower, upper) padded, as JAX arrays of the solver dtype."""
+        dt = self.dtype if dtype is None else dtype
+        return (jnp.asarray(self.pad_rows(self.F), dt), jnp.asarray(self.pad_rows(self.y_fit), dt),
+                jnp.asarray(self.lower, dt), jnp.asarray(self.upper, dt))
 
     def with_fixed(self, theta: np.ndarray) -> np.ndarray:
         return np.where(self.fixed_mask, self.fixed_values, theta)
 
     def grid_values(self, grid: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+        """The (float64) objective at each internal point of ``grid`` [G, p]."""
         w = self.weights if w is None else w
+        F, y, _, _ = self.device_arrays(np.float64)
         return np.asarray(
-            _solvers.objective_values(
-                self.law, self.objective, jnp.asarray(self.F), jnp.asarray(self.y_fit), jnp.asarray(w),
-                jnp.asarray(grid),
-            )
+            _solvers.objective_values(self.law, self.objective, F, y, jnp.asarray(self.pad_rows(w, fill=0.0)),
+                                      jnp.asarray(grid, np.float64))
         )
 
     def solve(self, W: np.ndarray, theta0: np.ndarray, stage0: np.ndarray | None = None) -> _solvers.SolveResult:
         """``W`` [P, n] weights, ``theta0`` [P, S, p] internal starts, ``stage0`` [P, S]."""
+        F, y, lower, upper = self.device_arrays()
         return _solvers.solve(
-            self.law, self.objective, self.config,
-            jnp.asarray(self.F), jnp.asarray(self.y_fit), jnp.asarray(W),
-            jnp.asarray(self.with_fixed(theta0)), jnp.asarray(self.lower), jnp.asarray(self.upper),
+            self.law, self.objective, self.config, F, y,
+            jnp.asarray(self.pad_rows(W, axis=1, fill=0.0), self.dtype),
+            jnp.asarray(self.with_fixed(theta0), self.dtype), lower, upper,
             jnp.asarray(self.fixed_mask), None if stage0 is None else jnp.asarray(stage0, jnp.int32),
         )
 
@@ -177,6 +211,7 @@ def fit(
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     config: _solvers.SolverConfig | None = None,
     check_columns: bool = True,
+    dtype="float64",
 ) -> Fit:
     """Fit a scaling law to a table.
 
@@ -198,6 +233,9 @@ def fit(
         bounds: public-unit ``(lower, upper)`` per parameter (``None`` for open).
         config: :class:`~scalinglaws.solvers.SolverConfig`.
         check_columns: run the law's plausibility checks on the inputs (swapped columns).
+        dtype: ``"float64"`` (default) or ``"float32"`` for the solver's arithmetic (the reported
+            objective is always evaluated in float64). float32 is no faster on a CPU
+            (``benchmarks/``) and resolves the optimum only to ~1e-6; it is there for GPUs.
 
     Returns:
         :class:`Fit`.
@@ -212,7 +250,8 @@ def fit(
     F_all, y_all = law.features(prepared.inputs), law_fit_space(law, prepared.y)
     used = prepared.weights > 0
     lower, upper, fixed_mask, fixed_values = _internal_bounds(law, bounds, fixed, F_all[used], y_all[used])
-    problem = Problem(law, prepared, obj, lower, upper, fixed_mask, fixed_values, config or _solvers.SolverConfig())
+    problem = Problem(law, prepared, obj, lower, upper, fixed_mask, fixed_values, config or _solvers.SolverConfig(),
+                      dtype)
     if grid is None:
         used = problem.weights > 0  # data-dependent grids look only at the rows that count
         start_grid = law.start_grid(problem.F[used], problem.y_fit[used])
@@ -268,9 +307,13 @@ class Fit:
     # ------------------------------------------------------------------ construction
     @classmethod
     def _from_solve(cls, problem: Problem, res: _solvers.SolveResult, grid_size: int, start_indices) -> Fit:
-        f_starts = np.asarray(res.objective_starts[0])
+        f_starts = np.asarray(res.objective_starts[0], dtype=np.float64)
+        theta = np.asarray(res.theta[0], dtype=np.float64)
         best = float(res.objective[0])
-        at_best = int(np.sum(np.abs(f_starts - best) <= 1e-9 * max(abs(best), 1e-300)))
+        tol = 1e-9 if problem.dtype == np.float64 else 1e-5
+        at_best = int(np.sum(np.abs(f_starts - best) <= tol * max(abs(best), 1e-300)))
+        if problem.dtype != np.float64:
+            best = float(problem.grid_values(theta[None])[0])  # report the float64 objective
         diagnostics = {
             "objective_name": _objective_label(problem.objective, problem.law),
             "iterations": int(res.iterations[0]),
@@ -280,8 +323,9 @@ class Fit:
             "starts_converged": int(np.sum(np.asarray(res.converged_starts[0]))),
             "starts_at_best": at_best,
             "best_start": int(res.best_start[0]),
+            "dtype": problem.dtype.name,
         }
-        return cls(problem, np.asarray(res.theta[0]), best, bool(res.converged[0]), bool(res.on_bound[0]), diagnostics)
+        return cls(problem, theta, best, bool(res.converged[0]), bool(res.on_bound[0]), diagnostics)
 
     @classmethod
     def from_params(cls, law, params: Mapping[str, float], data=None, x=None, y=None, weights=None,
@@ -379,7 +423,7 @@ class Fit:
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(self, n: int = 1000, seed: int = 0, method: str = "multinomial", groups=None, *,
                   n_starts: int = 4, race: tuple[int, float] | None = (10, 2.0), chunk_size: int = 8192,
-                  devices=None, progress=None, slots: int | None = None):
+                  devices=None, progress=None, slots: int | None = None, dtype=None):
         """Refit on ``n`` resampled data sets: an :class:`~scalinglaws.ensemble.Ensemble`.
 
         Args:
@@ -397,11 +441,15 @@ class Fit:
             devices: devices to shard replicates over (default all of ``jax.devices()``).
             progress: show a progress bar (default: when stderr is a terminal).
             slots: solver slots per device (default ``bootstrap.default_slots()``).
+            dtype: solver arithmetic, default the fit's (``"float64"``); ``"float32"`` for GPUs.
         """
         from . import bootstrap as _bootstrap
         from .ensemble import Ensemble
 
         prob = self._problem
+        if dtype is not None and np.dtype(dtype) != prob.dtype:
+            prob = Problem(prob.law, prob.prepared, prob.objective, prob.lower, prob.upper, prob.fixed_mask,
+                           prob.fixed_values, prob.config, dtype)
         labels = self._group_labels(groups)
         if n_starts < 1:
             raise ValueError(f"n_starts must be >= 1, got {n_starts}")

@@ -4,6 +4,9 @@
   for chinchilla, loss against compute ``C = 6 N D`` along the compute-optimal frontier.
 - :func:`plot_allocation`: compute-optimal ``N_opt`` and ``D_opt`` against compute, with bands.
 - :func:`fan_chart`: nested percentile bands of simulated paths (revenue, cash).
+- :func:`plot_capability`: capability against compute with the band, the data's range and the
+  compute needed for target values; :func:`plot_revenue_cash`: revenue and cash fans side by
+  side, one cash panel per commitment policy (both for :mod:`scalinglaws.capex`).
 
 Every function takes data and an optional ``ax`` and returns the :class:`~matplotlib.figure.Figure`
 it drew on, so figures compose (draw two fans on one axis) and save with ``fig.savefig(...)``.
@@ -34,7 +37,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["fan_chart", "plot_fit", "plot_allocation"]
+__all__ = ["fan_chart", "plot_fit", "plot_allocation", "plot_capability", "plot_revenue_cash"]
 
 
 def _check_quantiles(quantiles: Sequence[float]) -> np.ndarray:
@@ -401,4 +404,185 @@ def plot_allocation(result: Any, C: Any, level: float = 0.9, ax: Any = None, tit
         title = f"compute-optimal allocation ({law.name})"
     ax.set_title(title + sub, fontsize="medium")
     ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Capex: capability against compute, revenue and cash fans
+
+
+def _target_rows(fit: Any, ens: Any, targets: Any, level: float) -> Any:
+    """``compute_for`` of each target: columns target, x (point fit), lower, upper, reachable."""
+    import pandas as pd
+
+    from .extrapolate import inverse_input
+
+    t = np.atleast_1d(np.asarray(targets, dtype=np.float64))
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):
+        raise ValueError(f"targets must be finite numbers; got {targets!r}")
+    name = inverse_input(fit.law)
+    if ens is None:
+        r = fit.compute_for(t)
+        return pd.DataFrame({"target": t, "x": r[name].to_numpy(), "lower": np.nan,
+                             "upper": np.nan, "reachable": r["reachable"].astype(float).to_numpy()})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        r = ens.compute_for(t, level=level)
+    return pd.DataFrame({"target": t, "x": r[name].to_numpy(), "lower": r[f"{name}_lower"].to_numpy(),
+                         "upper": r[f"{name}_upper"].to_numpy(),
+                         "reachable": r["reachable_fraction"].to_numpy()})
+
+
+def plot_capability(
+    result: Any,
+    C_range: Any = None,
+    level: float = 0.9,
+    ax: Any = None,
+    targets: Any = None,
+    title: str | None = None,
+) -> Figure:
+    """Capability against compute on log axes, with the bootstrap band, the data's compute range
+    and, for each target, the compute needed to reach it.
+
+    ``result``: a :class:`~scalinglaws.fitting.Fit` or :class:`~scalinglaws.ensemble.Ensemble`
+    (then the ``level`` band is shaded). For chinchilla the capability is the loss at the
+    compute-optimal allocation of each budget ``C = 6 N D`` (``compute_optimal``); for
+    one-input laws it is the law at x (``predict``). ``C_range``: ``(low, high)`` compute to draw
+    over; default from the data's smallest compute to two decades past its largest, widened to
+    show each target's compute and band (at most six decades past the data). The data's range
+    is shaded grey; the curve is dashed beyond it.
+
+    ``targets``: one or more target values (losses, or scores): each gets a horizontal line, a
+    marker at the point fit's compute (``compute_for``) and, for an ensemble, a thick segment
+    over the ``level`` band of compute needed (quantiles over the replicates that reach it; the
+    legend gives the share that never does). Returns the Figure.
+    """
+    fit, ens = _split(result)
+    law = fit.law
+    kind = fit_plot_kind(law)
+    level = _check_level(level)
+    used, _ = _fitted_rows(fit)
+    xd = _data_x(fit, used, kind)
+    rows = None if targets is None else _target_rows(fit, ens, targets, level)
+    if C_range is not None:
+        lo, hi = (float(v) for v in _positive(C_range, "C_range"))
+        if not lo < hi:
+            raise ValueError(f"C_range must be (low, high) with low < high; got {C_range!r}")
+    elif xd is None:
+        raise ValueError("this fit holds no data: pass C_range=(low, high)")
+    else:
+        lo, hi = float(xd.min()), float(xd.max()) * 100.0
+        if rows is not None:
+            needed = rows[["x", "upper"]].to_numpy().ravel()
+            needed = needed[np.isfinite(needed)]
+            if needed.size:
+                hi = min(max(hi, 2.0 * float(needed.max())), float(xd.max()) * 1e6)
+    xs = np.logspace(np.log10(lo), np.log10(hi), 200)
+    edge = None if xd is None else float(xd.max())
+    if edge is not None and lo < edge < hi:
+        xs = np.union1d(xs, [edge])
+    est, lower, upper = (_curve_values if kind == "curve" else _frontier_values)(fit, ens, level, xs)
+    fig, ax = _axes(ax)
+    if xd is not None:
+        ax.axvspan(float(xd.min()), float(xd.max()), facecolor="0.88", edgecolor="0.6",
+                   linewidth=0.8, zorder=0, label=f"fitted data ({xd.min():.2g} to {xd.max():.2g})")
+    what = "compute-optimal" if kind == "frontier" else "fit"
+    band = None if ens is None else _band_label(ens, level)
+    _draw_curve(ax, xs, est, lower, upper, edge, "C0", what, band)
+    if rows is not None:
+        for i, row in enumerate(rows.itertuples()):
+            color = f"C{(i + 1) % 10}"
+            ax.axhline(row.target, color=color, linestyle=":", linewidth=1.2, zorder=2)
+            text = f"target {row.target:.4g}: "
+            if np.isfinite(row.x):
+                text += f"point fit {row.x:.3g}"
+                ax.plot([row.x], [row.target], marker="o", color=color, markersize=6, zorder=5)
+            else:
+                text += "point fit never reaches it"
+            if np.isfinite(row.lower) and np.isfinite(row.upper):
+                ax.plot([row.lower, row.upper], [row.target, row.target], color=color,
+                        linewidth=5, alpha=0.45, solid_capstyle="butt", zorder=4)
+                text += f", {100 * level:g}% band {row.lower:.2g} to {row.upper:.2g}"
+            if ens is not None and row.reachable < 1.0:
+                text += f"; {100 * (1 - row.reachable):.3g}% of replicates never reach it"
+            ax.plot([], [], color=color, linewidth=5, alpha=0.45, label=text)
+    ax.set_xscale("log")
+    ax.set_xlim(xs[0], xs[-1])
+    if law.space == "log":
+        ax.set_yscale("log")
+        _plain_log_ticks(ax.yaxis, ax.get_ylim())
+    if kind == "frontier":
+        ncol, dcol = fit.x_columns
+        ax.set_xlabel(f"compute C = 6 {ncol} {dcol} [FLOP]")
+        ax.set_ylabel(f"{fit.y_column} at the compute-optimal allocation")
+    else:
+        ax.set_xlabel(fit.x_columns[0])
+        ax.set_ylabel(fit.y_column)
+    ax.set_title(title if title is not None else f"capability against compute ({law.name})",
+                 fontsize="medium")
+    ax.legend(frameon=False, fontsize="x-small", loc="upper right")
+    return fig
+
+
+def _symlog_ticks(linthresh: float, bound: float) -> list[float]:
+    """0 and +-10^k for the decades from ``linthresh`` to ``bound`` (every other one if many)."""
+    if not (linthresh > 0 and bound > linthresh):
+        return [0.0]
+    decades = np.arange(np.ceil(np.log10(linthresh)), np.floor(np.log10(bound)) + 1)
+    if decades.size > 4:
+        decades = decades[(decades - decades[-1]) % 2 == 0]
+    pos = [float(10.0 ** k) for k in decades]
+    return [-v for v in pos[::-1]] + [0.0] + pos
+
+
+def plot_revenue_cash(
+    revenue: Any,
+    results: Any,
+    planned: Any = None,
+    years: Any = None,
+    unit: str = "",
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """Revenue fan chart (with the plan) next to one cash fan chart per commitment policy.
+
+    ``revenue``: (n, years + 1) paths (:func:`scalinglaws.capex.simulate_revenue`);
+    ``results``: a mapping ``{title: CashResult}`` (:func:`scalinglaws.capex.simulate_cash`),
+    drawn left to right, each titled with its probability of ruin; ``planned``: the plan's
+    revenue (:func:`scalinglaws.capex.planned_revenue`), dotted. Cash is drawn on a
+    symmetric-log axis (linear within today's revenue of zero) with a line at zero, since ruin
+    is cash below it. ``unit`` labels the y axes (e.g. "$"). Returns the Figure.
+    """
+    arr = np.asarray(revenue, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise ValueError(f"revenue must have shape (n, years + 1); got {np.shape(revenue)}")
+    items = list(dict(results).items())
+    if not items:
+        raise ValueError("results must hold at least one CashResult")
+    x = np.arange(arr.shape[1]) if years is None else np.asarray(years)
+    n = 1 + len(items)
+    fig, axes = plt.subplots(1, n, figsize=figsize or (3.6 * n, 3.4), layout="constrained")
+    suffix = f" [{unit}]" if unit else ""
+    fan_chart(arr, years=x, ax=axes[0], label="revenue", log=True)
+    if planned is not None:
+        axes[0].plot(x, np.asarray(planned, dtype=np.float64), "k:", linewidth=1.5, label="plan")
+    axes[0].legend(frameon=False, fontsize="x-small")
+    axes[0].set_ylabel(f"revenue per year{suffix}")
+    axes[0].set_title("revenue", fontsize="medium")
+    linthresh = float(np.median(arr[:, 0]))
+    bound = max(float(np.max(np.abs(np.percentile(r.cash, [5, 95], axis=0)))) for _, r in items)
+    for i, (name, result) in enumerate(items):
+        ax = axes[i + 1]
+        fan_chart(result.cash, years=x, ax=ax, label="cash", color=f"C{3 if i == 0 else i - 1}")
+        ax.axhline(0.0, color="k", linewidth=0.8)
+        ax.set_yscale("symlog", linthresh=linthresh)
+        ax.set_ylim(-1.3 * bound, 1.3 * bound)
+        ax.yaxis.set_major_locator(ticker.FixedLocator(_symlog_ticks(linthresh, 1.3 * bound)))
+        ax.yaxis.set_minor_locator(ticker.NullLocator())
+        ax.set_title(f"{name}: P(ruin) = {result.prob_ruin:.3f}", fontsize="medium")
+        ax.legend(frameon=False, fontsize="x-small", loc="upper left")
+    axes[1].set_ylabel(f"cash{suffix}")
+    for ax in axes:
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     return fig

@@ -291,9 +291,11 @@ def _iterate(law, objective, config, F, y, w, lower, upper, fixed, s: _State) ->
 
     # Convergence: tiny predicted and actual decrease, or a tiny step, taken with little damping
     # (a step strangled by a large lam says nothing); or a tiny scaled gradient.
-    ftol = jnp.where(last_stage, config.ftol, config.stage_tol)
-    xtol = jnp.where(last_stage, config.xtol, config.stage_tol)
-    gtol = jnp.where(last_stage, config.gtol, config.stage_tol)
+    # Tolerances below what the dtype resolves are raised to a floor (float32 runs).
+    eps = float(jnp.finfo(dtype).eps)
+    ftol = jnp.where(last_stage, max(config.ftol, 10 * eps), config.stage_tol)
+    xtol = jnp.where(last_stage, max(config.xtol, 100 * eps), config.stage_tol)
+    gtol = jnp.where(last_stage, max(config.gtol, 100 * eps), config.stage_tol)
     small_f = (jnp.abs(f - T_trial.f) <= ftol * fscale) & (jnp.abs(predicted) <= ftol * fscale)
     small_x = jnp.max(jnp.abs(step) / jnp.maximum(jnp.abs(s.theta), 1.0)) <= xtol
     small_g = _scaled_max(g_free, s.theta) <= gtol * fscale
@@ -414,6 +416,17 @@ def on_bound(theta, lower, upper, fixed, bound_tol):
 def objective_values(law, objective, F, y, w, thetas):
     """Objective at many internal points ``thetas`` [G, p] for one weight vector ``w`` [n]."""
     return jax.vmap(lambda t: _objective(law, objective, t, F, y, w))(thetas)
+
+
+def bucket_points(n: int, smallest: int = 8) -> int:
+    """Rows padded up to a size bucket (2^k times 1, 1.25, 1.5 or 1.75): data sets of nearby sizes
+    share one compiled program, at most 25% of the rows are padding (weight 0, never counted)."""
+    n = max(int(n), smallest)
+    base = 1 << (n.bit_length() - 1)
+    for m in (1.0, 1.25, 1.5, 1.75, 2.0):
+        if base * m >= n:
+            return int(base * m)
+    return 2 * base
 
 
 def top_k_starts(values: np.ndarray, k: int) -> np.ndarray:

@@ -1,0 +1,221 @@
+"""The solver's design choices, each measured against the alternative it replaced.
+
+Every row times the same work both ways in one process (compile excluded, reported apart) on the
+240 Chinchilla rows:
+
+- one variadic reduction for all the per-iteration sums, against one reduction per sum;
+- the law's analytic Jacobian and curvature, against ``jax.jacfwd`` / ``jax.hessian``;
+- the streamed slot pool (a finished start stops costing work), against a plain vmap over every
+  (replicate, start) pair that runs until the slowest is done;
+- racing the extra starts against the warm start, against running them to convergence;
+- float32 arithmetic, against float64 (time, and the largest change in the 95% bounds);
+- padding rows to size buckets, against compiling for every new data size;
+- the persistent compilation cache, against compiling in every process.
+
+    python -m benchmarks.bench_solver [--quick]
+
+Writes ``benchmarks/results/solver.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import scalinglaws as sl
+from scalinglaws import bootstrap, solvers
+
+from . import _common
+
+
+def _timed_call(fn, *args, repeats=5):
+    out = fn(*args)
+    jax.block_until_ready(out)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        out = fn(*args)
+    jax.block_until_ready(out)
+    return (time.perf_counter() - start) / repeats
+
+
+def _pass_inputs(fit, B=1024):
+    prob = fit._problem
+    F, y, lo, hi = prob.device_arrays()
+    base = jnp.asarray(prob.pad_rows(prob.weights, fill=0.0))
+    n = F.shape[0]
+    gi = jnp.asarray(prob.pad_rows(np.arange(len(prob.weights), dtype=np.int32), fill=0))
+    W = bootstrap.replicate_weights(jax.random.PRNGKey(0), jnp.arange(B), base, gi, len(prob.weights), "multinomial")
+    TH = jnp.broadcast_to(jnp.asarray(fit.theta), (B, fit.law.n_params)) + 0.01 * jax.random.normal(
+        jax.random.PRNGKey(1), (B, fit.law.n_params))
+    return F, y, W, TH, n
+
+
+def variadic_vs_separate(fit) -> dict:
+    """The per-iteration sums: one variadic reduce (ours) against one reduction per column."""
+    law, obj = fit.law, fit._problem.objective
+    F, y, W, TH, n = _pass_inputs(fit)
+    ours = jax.jit(jax.vmap(lambda t, w: solvers.compute_terms(law, obj, t, F, y, w, 1.0, True)))
+    original = solvers._sum_all
+    try:
+        solvers._sum_all = lambda cols: tuple(jnp.sum(c) for c in cols)
+        separate = jax.jit(jax.vmap(lambda t, w: solvers.compute_terms(law, obj, t, F, y, w, 1.0, True)))
+        t_sep = _timed_call(separate, TH, W)
+    finally:
+        solvers._sum_all = original
+    t_ours = _timed_call(ours, TH, W)
+    pts = TH.shape[0] * n
+    return {"variadic_ns_per_point": 1e9 * t_ours / pts, "separate_ns_per_point": 1e9 * t_sep / pts,
+            "speedup": t_sep / t_ours}
+
+
+def analytic_vs_autodiff(fit) -> dict:
+    """The chinchilla law's hand-written Jacobian/curvature against jax.jacfwd / jax.hessian."""
+    law, obj = fit.law, fit._problem.objective
+    generic = dataclasses.replace(law, name="chinchilla_autodiff", jacobian=None, curvature=None, curvature_parts=None)
+    F, y, W, TH, n = _pass_inputs(fit)
+    rows = {}
+    for name, lw in (("analytic", law), ("autodiff", generic)):
+        fn = jax.jit(jax.vmap(lambda t, w, lw=lw: solvers.compute_terms(lw, obj, t, F, y, w, 1.0, True)))
+        start = time.perf_counter()
+        fn.lower(TH, W).compile()
+        compile_s = time.perf_counter() - start
+        rows[name] = {"ns_per_point": 1e9 * _timed_call(fn, TH, W) / (TH.shape[0] * n), "compile_s": compile_s}
+    rows["speedup"] = rows["autodiff"]["ns_per_point"] / rows["analytic"]["ns_per_point"]
+    return rows
+
+
+def streaming_vs_vmap(fit, n_rep=2000) -> dict:
+    """The slot pool against one vmap over all (replicate, start) pairs, same starts, no racing."""
+    prob = fit._problem
+    starts = np.concatenate([fit.theta[None], fit._ranked_starts[:3]])
+    stage0 = np.array([solvers.WARM, 0, 0, 0], dtype=np.int32)
+    stream = lambda: bootstrap.run_ensemble(prob, starts, stage0, n_rep, 0, race=None, progress=False)
+    stream()
+    t_stream = _common.timed(stream, repeats=2)["median_s"]
+    base = jnp.asarray(prob.weights)
+    W = np.asarray(bootstrap.replicate_weights(jax.random.PRNGKey(0), jnp.arange(n_rep), base,
+                                               jnp.arange(len(base), dtype=jnp.int32), len(base), "multinomial"))
+    th0 = np.broadcast_to(starts, (n_rep,) + starts.shape).copy()
+    st0 = np.broadcast_to(stage0, (n_rep, 4)).copy()
+    cfg = dataclasses.replace(prob.config, abandon_ratio=0.0)
+    plain_prob = dataclasses.replace(prob) if dataclasses.is_dataclass(prob) else prob
+    old = prob.config
+    prob.config = cfg
+    try:
+        vmapped = lambda: jax.block_until_ready(prob.solve(W, th0, st0))
+        vmapped()
+        t_vmap = _common.timed(vmapped, repeats=2)["median_s"]
+    finally:
+        prob.config = old
+    return {"replicates": n_rep, "starts": 4, "stream_s": t_stream, "plain_vmap_s": t_vmap, "speedup": t_vmap / t_stream}
+
+
+def racing(fit, n_rep=4000) -> dict:
+    raced = lambda: fit.bootstrap(n_rep, seed=0, progress=False)
+    full = lambda: fit.bootstrap(n_rep, seed=0, race=None, progress=False)
+    raced(), full()
+    t_r = _common.timed(raced, repeats=2)["median_s"]
+    t_f = _common.timed(full, repeats=2)["median_s"]
+    a, b = raced().interval(0.95), full().interval(0.95)
+    return {"replicates": n_rep, "raced_s": t_r, "unraced_s": t_f, "speedup": t_f / t_r,
+            "max_bound_change": float(np.max(np.abs(a[["lower", "upper"]].values - b[["lower", "upper"]].values)
+                                             / np.abs(b[["lower", "upper"]].values)))}
+
+
+def float32_vs_float64(df, n_rep=4000) -> dict:
+    out = {}
+    for dt in ("float64", "float32"):
+        fit = sl.fit(df, "chinchilla", dtype=dt)
+        t_fit = _common.timed(lambda: sl.fit(df, "chinchilla", dtype=dt), repeats=5)["median_s"]
+        run = lambda: fit.bootstrap(n_rep, seed=0, progress=False)
+        run()
+        t_boot = _common.timed(run, repeats=2)["median_s"]
+        iv = run().interval(0.95)
+        out[dt] = {"fit_s": t_fit, "objective": fit.objective, "bootstrap_s": t_boot,
+                   "bounds": iv[["lower", "upper"]].to_dict()}
+    lo64 = np.array(list(out["float64"]["bounds"]["lower"].values()))
+    lo32 = np.array(list(out["float32"]["bounds"]["lower"].values()))
+    hi64 = np.array(list(out["float64"]["bounds"]["upper"].values()))
+    hi32 = np.array(list(out["float32"]["bounds"]["upper"].values()))
+    out["objective_rel_diff"] = (out["float32"]["objective"] - out["float64"]["objective"]) / out["float64"]["objective"]
+    out["max_rel_bound_change"] = float(max(np.max(np.abs(lo32 - lo64) / np.abs(lo64)),
+                                            np.max(np.abs(hi32 - hi64) / np.abs(hi64))))
+    out["fit_speedup"] = out["float64"]["fit_s"] / out["float32"]["fit_s"]
+    out["bootstrap_speedup"] = out["float64"]["bootstrap_s"] / out["float32"]["bootstrap_s"]
+    return out
+
+
+def buckets(df) -> dict:
+    """A fit on 235 of the rows after one on 240: same bucket (256), no new compile."""
+    sl.fit(df, "chinchilla")
+    same = _common.first_call(lambda: sl.fit(df.iloc[:235], "chinchilla"))
+    new = _common.first_call(lambda: sl.fit(df.iloc[:120], "chinchilla"))
+    steady = _common.timed(lambda: sl.fit(df.iloc[:120], "chinchilla"), repeats=3)["median_s"]
+    return {"first_fit_same_bucket_s": same, "first_fit_new_bucket_s": new, "steady_fit_s": steady}
+
+
+def persistent_cache() -> dict:
+    """Compile time of a fit and a 4,000-replicate bootstrap in a fresh process, with an empty and
+    then a warm persistent cache."""
+    code = textwrap.dedent(
+        """
+        import json, time
+        import scalinglaws as sl
+        df = sl.datasets.load("chinchilla-240")
+        t = time.perf_counter(); f = sl.fit(df, "chinchilla"); first = time.perf_counter() - t
+        t = time.perf_counter(); sl.fit(df, "chinchilla"); steady = time.perf_counter() - t
+        t = time.perf_counter(); f.bootstrap(4000, seed=0, progress=False); bfirst = time.perf_counter() - t
+        t = time.perf_counter(); f.bootstrap(4000, seed=0, progress=False); bsteady = time.perf_counter() - t
+        print(json.dumps({"fit_compile_s": first - steady, "bootstrap_compile_s": bfirst - bsteady}))
+        """
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, SCALINGLAWS_CACHE_DIR=cache)
+        runs = []
+        for _ in range(2):
+            out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {"cold_process": runs[0], "warm_cache_process": runs[1]}
+
+
+def run(quick: bool = False) -> dict:
+    df = sl.datasets.load("chinchilla-240")
+    fit = sl.fit(df, "chinchilla")
+    n_rep = 500 if quick else 4000
+    result = {}
+    for name, fn in (
+        ("variadic_reduction", lambda: variadic_vs_separate(fit)),
+        ("analytic_jacobian", lambda: analytic_vs_autodiff(fit)),
+        ("streaming", lambda: streaming_vs_vmap(fit, 500 if quick else 2000)),
+        ("racing", lambda: racing(fit, n_rep)),
+        ("float32", lambda: float32_vs_float64(df, n_rep)),
+        ("size_buckets", lambda: buckets(df)),
+        ("persistent_cache", persistent_cache),
+    ):
+        result[name] = fn()
+        print(f"{name}: {json.dumps(result[name], default=float)}", flush=True)
+    return result
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    result = run(args.quick)
+    print(f"wrote {_common.write('solver', result)}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
