@@ -49,14 +49,9 @@ def _time(fn, repeats: int) -> dict:
     return {"median_s": statistics.median(times), "min_s": min(times), "repeats": repeats}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--paths", type=int, default=100_000)
-    parser.add_argument("--years", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    n, years = args.paths, args.years
+def run(paths: int = 100_000, years: int = 10, repeats: int = 20) -> dict:
+    """Time the simulations; returns the result dict (see main for the CLI)."""
+    n = paths
 
     # Scenario: the issue's growth distribution (median 10x, 90% interval [3.16x, 31.6x]).
     r0, median, interval = 1.0, 10.0, (3.16, 31.6)
@@ -90,20 +85,20 @@ def main() -> None:
     # Steady state.
     kernel_revenue = _time(
         lambda: revenue_kernel(key, jnp.float64(r0), mu, jnp.float64(sigma)).block_until_ready(),
-        args.repeats,
+        repeats,
     )
     kernel_cash = _time(
         lambda: jax.block_until_ready(cash_kernel(revenue_dev, spend_dev, jnp.float64(0.8),
                                                   jnp.float64(1.0), jnp.float64(0.95))),
-        args.repeats,
+        repeats,
     )
     public_revenue = _time(lambda: capex.simulate_revenue(r0, median, interval, years, n, seed=1),
-                           args.repeats)
-    public_cash = _time(lambda: capex.simulate_cash(revenue, **cash_kw), args.repeats)
+                           repeats)
+    public_cash = _time(lambda: capex.simulate_cash(revenue, **cash_kw), repeats)
     end_to_end = _time(
         lambda: capex.simulate_cash(capex.simulate_revenue(r0, median, interval, years, n, seed=2),
                                     **cash_kw),
-        args.repeats,
+        repeats,
     )
 
     result = {
@@ -138,11 +133,23 @@ def main() -> None:
             "x64": bool(jax.config.jax_enable_x64),
         },
     }
+    return result
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", type=int, default=100_000)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    result = run(args.paths, args.years, args.repeats)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(json.dumps({k: result[k] for k in ("paths", "years", "compile_s", "first_call_s",
                                              "steady_state")}, indent=2))
     print(f"wrote {args.out}")
+    return result
 
 
 if __name__ == "__main__":

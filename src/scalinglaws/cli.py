@@ -448,13 +448,13 @@ def _cmd_validate(args) -> int:
                                     seed=args.seed, **fit_kw)
     print(result.summary())
     folds = result.folds
-    if not args.csv:
+    if not args.csv_out:
         print("\nfits (on the rows below the split):")
-    print(_table(folds, args.csv))
+    print(_table(folds, args.csv_out))
     if args.points:
-        if not args.csv:
+        if not args.csv_out:
             print("\nheld-out points:")
-        print(_table(result.table, args.csv))
+        print(_table(result.table, args.csv_out))
     if args.plot:
         _save_figure(result.figure(), args.plot)
     return 0
@@ -595,7 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="box bounds, a side may be empty: e.g. R0=0:1 A=0:1 for a pass rate, A=:0 for Elo")
     p.add_argument("--objective", choices=["huber", "lsq", "expectile"], help="default: huber for losses, lsq otherwise")
     p.add_argument("--points", action="store_true", help="also print every held-out point")
-    p.add_argument("--csv", action="store_true", help="print tables as CSV at full precision")
+    p.add_argument("--csv", dest="csv_out", action="store_true", help="print tables as CSV at full precision")
     p.add_argument("--plot", metavar="PNG", help="draw the check (fits, bands, held-out points) to an image file")
     p.set_defaults(func=_cmd_validate)
     return parser

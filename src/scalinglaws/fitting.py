@@ -487,13 +487,13 @@ class Fit:
 
     def residuals(self) -> np.ndarray:
         """Fit-space residuals (``log y_hat - log y`` for loss laws) at the data."""
-        pred = np.asarray(self.law.predict_fit_space(jnp.asarray(self.theta), jnp.asarray(self._problem.F)))
-        return pred - self._problem.y_fit
+        return self.law.evaluate(self.theta, self._problem.F) - self._problem.y_fit
 
     def _goodness(self) -> dict:
         p = self._problem
         w = p.weights
-        yhat = np.asarray(self.law.predict_natural(jnp.asarray(self.theta), jnp.asarray(p.F)))
+        yhat = self.law.evaluate(self.theta, p.F)
+        yhat = np.exp(yhat) if self.law.space == "log" else yhat
         yv = p.prepared.y
         wsum = w.sum()
         ybar = np.sum(w * yv) / wsum

@@ -23,6 +23,8 @@ name                    form                                                    
 ``sigmoid``             y = R0 + (A - R0) / (1 + (C_mid / x)^B)                     R0, A, C_mid, B
 ``data_constrained``    Muennighoff et al. (2023, arXiv:2305.16264), see below      E, A, B, alpha, beta,
                                                                                     R_D_star, R_N_star
+``error_from_loss``     y = eps - k exp(-gamma L) (Gadre et al. 2024): benchmark    eps, k, gamma
+                        top-1 error from pre-training loss L
 ======================  ==========================================================  ==============================
 """
 
@@ -181,11 +183,23 @@ class Law:
             if self.log_inputs and np.any(a <= 0):
                 raise ValueError(f"input {c!r} must be > 0: law {self.name!r} takes its log")
         F = self.features(dict(zip(self.inputs, arrays)))
-        theta = jnp.asarray(self.from_public(params))
-        out = np.asarray(self.predict_fit_space(theta, jnp.asarray(F)))
+        out = self.evaluate(self.from_public(params), F)
         if self.space == "log":
             out = np.exp(out)
         return out.reshape(shape)
+
+    def evaluate(self, theta, F) -> np.ndarray:
+        """numpy in, numpy out: the fit-space prediction at feature rows ``F`` [m, k], compiled
+        once per row bucket (op-by-op dispatch would compile every primitive for every new size)."""
+        from .solvers import bucket_points
+
+        F = np.asarray(F, dtype=np.float64)
+        m = F.shape[0]
+        pad = bucket_points(m) - m
+        if pad:
+            F = np.concatenate([F, np.repeat(F[:1], pad, axis=0)])
+        out = _fit_space(self, jnp.asarray(theta, dtype=jnp.float64), jnp.asarray(F))
+        return np.asarray(out)[:m]
 
     def predict_fit_space(self, theta, F):
         """JAX: prediction in fit space (log for ``space="log"``) for internal ``theta``."""
@@ -228,6 +242,11 @@ class Law:
 
     def __repr__(self):
         return f"Law({self.name!r}: {self.formula or ', '.join(self.params)})"
+
+
+@functools.partial(jax.jit, static_argnames=("law",))
+def _fit_space(law, theta, F):
+    return law.fit_fn(theta, F)
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,14 +404,23 @@ def _loglinear_inverse(P, target):
 
 
 def _sigmoid_inverse(P, target):
-    """x = C_mid (s / (1 - s))^(1/B) with s = (target - R0) / (A - R0); none unless 0 < s < 1
-    (a target beyond the ceiling A, or before the floor R0, is never reached)."""
+    """x = C_mid (s / (1 - s))^(1/B) with s = (target - R0) / (A - R0), the share of the way from
+    the start level R0 to the ceiling A.
+
+    A target at or beyond the ceiling (s >= 1) is unreachable: ``inf`` (no finite compute gets
+    there; ``compute_for`` reports it as not reachable, and ``capex`` prices it as infinite). A
+    target at or before the start level (s <= 0) is met with no compute: ``0``. NaN only for a
+    degenerate curve (B <= 0 or A = R0: flat). Either direction works (A < R0: a falling curve).
+    """
     R0, A, C_mid, B = P["R0"], P["A"], P["C_mid"], P["B"]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = (target - R0) / (A - R0)
-        ok = (s > 0) & (s < 1) & (B > 0)
+        live = (B > 0) & (A != R0) & np.isfinite(s)
+        ok = live & (s > 0) & (s < 1)
         x = C_mid * np.exp(np.log(np.where(ok, s / (1 - s), 1.0)) / np.where(ok, B, 1.0))
-    return np.where(ok, x, np.nan)
+    x = np.where(live & (s >= 1), np.inf, x)
+    x = np.where(live & (s <= 0), 0.0, x)
+    return np.where(live, x, np.nan)
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,6 +521,15 @@ def _loglinear_jac(theta, F):
     return pred, jnp.stack([jnp.ones_like(pred), F[:, 0] / LN10], axis=-1)
 
 
+def _loglinear_curvature_parts(theta, F):
+    # The law is linear in theta, so sum_i c_i Hess(pred_i) = 0. The parts contract is
+    # assemble(c-weighted sums) - J^T diag(c) J = that, so assemble must give J^T diag(c) J
+    # (returning zeros there made the Newton matrix J^T diag(w psi' - c) J: wrong wherever the
+    # residuals are not small, and the solver then crawled to max_iter on, e.g., Elo data).
+    x = F[:, 0] / LN10
+    return [jnp.ones_like(x), x, x * x], lambda s: jnp.stack([jnp.stack([s[0], s[1]]), jnp.stack([s[1], s[2]])])
+
+
 def _loglinear_grid(F, y):
     # Closed-form OLS is the optimum of the unweighted problem; the solver polishes for weights.
     X = np.stack([np.ones_like(F[:, 0]), F[:, 0] / LN10], axis=-1)
@@ -511,7 +548,7 @@ def _make_loglinear() -> Law:
         fit_fn=_loglinear_fn,
         jacobian=_loglinear_jac,
         curvature=lambda theta, F, c: jnp.zeros((2, 2), dtype=F.dtype),
-        curvature_parts=lambda theta, F: ([], lambda sums: jnp.zeros((2, 2), dtype=F.dtype)),
+        curvature_parts=_loglinear_curvature_parts,
         grid=_loglinear_grid,
         extras={"inverse": _loglinear_inverse},
         formula="y = a + b * log10(x)",
@@ -569,6 +606,87 @@ def _make_sigmoid() -> Law:
         lower=(-np.inf, -np.inf, -np.inf, 0.0),
         formula="y = R0 + (A - R0) / (1 + (C_mid / x)^B)",
         reference="Khatri et al. 2025, 'The Art of Scaling RL Compute' (ScaleRL), arXiv:2510.13786",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# error_from_loss (Gadre et al. 2024): downstream top-1 error from pre-training loss
+# y = eps - k exp(-gamma L)
+# --------------------------------------------------------------------------------------------
+# theta = (eps, log k, gamma); F = L itself (log_inputs=False: a loss is already a log quantity).
+def _error_from_loss_fn(theta, F):
+    return theta[0] - jnp.exp(theta[1] - theta[2] * F[:, 0])
+
+
+def _error_from_loss_jac(theta, F):
+    L = F[:, 0]
+    e = jnp.exp(theta[1] - theta[2] * L)
+    return theta[0] - e, jnp.stack([jnp.ones_like(e), -e, L * e], axis=-1)
+
+
+def _error_from_loss_curvature(theta, F, c):
+    # pred = eps - exp(u), u = log k - gamma L: Hess = -e [[0, 0, 0], [0, 1, -L], [0, -L, L^2]].
+    L = F[:, 0]
+    ce = c * jnp.exp(theta[1] - theta[2] * L)
+    s0, s1, s2 = jnp.sum(ce), jnp.sum(ce * L), jnp.sum(ce * L * L)
+    z = jnp.zeros((), dtype=F.dtype)
+    return -jnp.stack([jnp.stack([z, z, z]), jnp.stack([z, s0, -s1]), jnp.stack([z, -s1, s2])])
+
+
+def _error_from_loss_grid(F, y):
+    """Variable projection: for each gamma on a log grid the law is linear in (eps, k), so solve
+    that least-squares problem exactly; the starts are then the best (eps, k) per gamma. Works
+    whatever the losses' range (L is centred before exponentiating) and the errors' scale."""
+    L = F[:, 0]
+    Lc = float(np.median(L))
+    yr = max(float(np.ptp(y)), 1e-12)
+    rows = []
+    for gamma in np.geomspace(0.01, 30.0, 40):
+        e = np.exp(-gamma * (L - Lc))  # k exp(-gamma L) = (k exp(-gamma Lc)) e
+        X = np.stack([np.ones_like(e), -e], axis=-1)
+        (eps, kc), *_ = np.linalg.lstsq(X, y, rcond=None)
+        if not (np.isfinite(eps) and np.isfinite(kc)):
+            continue
+        kc = max(float(kc), 1e-6 * yr / max(float(np.max(e)), 1e-300))
+        rows.append((float(eps), math.log(kc) + gamma * Lc, float(gamma)))
+    ymax = float(np.max(y))
+    for gamma in (0.3, 1.0, 3.0):  # data-free fallbacks: ceiling just above the data
+        rows.append((ymax + 0.1 * yr, math.log(yr) + gamma * float(np.min(L)), gamma))
+    return np.array(rows)
+
+
+def _error_from_loss_inverse(P, target):
+    """The loss at which the error equals ``target``: L = (log k - log(eps - target)) / gamma.
+    NaN where no positive loss gives that error (target >= eps, the error at infinite loss, or
+    target <= eps - k, the error at zero loss)."""
+    eps, k, gamma = P["eps"], P["k"], P["gamma"]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        gap = eps - target
+        ok = (gap > 0) & (gamma > 0)
+        L = (np.log(k) - np.log(np.where(ok, gap, 1.0))) / np.where(ok, gamma, 1.0)
+        ok = ok & np.isfinite(L) & (L > 0)
+    return np.where(ok, L, np.nan)
+
+
+def _make_error_from_loss() -> Law:
+    return Law(
+        name="error_from_loss",
+        params=("eps", "k", "gamma"),
+        transforms=("identity", "log", "identity"),
+        inputs=("L",),
+        target="error",
+        space="linear",
+        fit_fn=_error_from_loss_fn,
+        jacobian=_error_from_loss_jac,
+        curvature=_error_from_loss_curvature,
+        grid=_error_from_loss_grid,
+        log_inputs=False,
+        # gamma = 0 is a flat line (eps - k everywhere): a fit that runs there is flagged on a bound.
+        lower=(-np.inf, -np.inf, 0.0),
+        extras={"inverse": _error_from_loss_inverse},
+        formula="y = eps - k * exp(-gamma * L)",
+        reference="Gadre et al. 2024, 'Language models scale reliably with over-training and on downstream "
+                  "tasks', arXiv:2403.08540 (eq. 4: top-1 error from loss)",
     )
 
 
@@ -742,5 +860,6 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
-for _make in (_make_power, _make_chinchilla, _make_loglinear, _make_sigmoid, _make_data_constrained):
+for _make in (_make_power, _make_chinchilla, _make_loglinear, _make_sigmoid, _make_data_constrained,
+              _make_error_from_loss):
     register(_make())
