@@ -125,12 +125,14 @@ def test_replicate_weights():
     assert np.all(Wb > 0)
     # groups: rows of a group share their weight; base weights multiply (0 stays 0)
     groups = np.repeat(np.arange(10), 5)
-    gidx, n_units = bootstrap._group_index(groups, 50)
     base2 = jnp.asarray(np.r_[np.zeros(5), np.ones(45)])
+    gidx, n_units = bootstrap._group_index(groups, np.asarray(base2))
+    assert n_units == 9  # the all-zero group is no unit: weight 0 is the same as dropping
     Wg = np.asarray(bootstrap.replicate_weights(key, jnp.arange(20), base2, jnp.asarray(gidx), n_units, "multinomial"))
     for g in range(1, 10):
         assert np.all(Wg[:, g * 5 : (g + 1) * 5] == Wg[:, [g * 5]])
     assert np.all(Wg[:, :5] == 0)
+    np.testing.assert_array_equal(Wg.sum(axis=1), 45)  # 9 units drawn 9 times, 5 rows each
 
 
 def test_bayesian_and_grouped_bootstrap(chinchilla):
@@ -242,3 +244,13 @@ def test_other_laws_bootstrap():
     table = ens.compute_for([0.5, 0.9])
     assert table.reachable_fraction[1] == 0.0  # above every replicate's ceiling A
     assert 0 < table.reachable_fraction[0] <= 1
+
+
+def test_zero_weight_rows_are_dropped_rows(chinchilla):
+    """A bootstrap with some rows at weight 0 equals the bootstrap of the table without them."""
+    df = sl.datasets.load("chinchilla-240")
+    w = np.ones(len(df))
+    w[::7] = 0.0
+    with_zeros = sl.fit(df, "chinchilla", weights=w).bootstrap(300, seed=4)
+    dropped = sl.fit(df[w > 0], "chinchilla").bootstrap(300, seed=4)
+    np.testing.assert_allclose(with_zeros.theta, dropped.theta, rtol=1e-7, atol=1e-9)

@@ -34,12 +34,21 @@ __all__ = ["replicate_weights", "run_ensemble", "EnsembleArrays", "percentile_in
 METHODS = ("multinomial", "bayesian")
 
 
-def _group_index(groups: np.ndarray | None, n: int) -> tuple[np.ndarray, int]:
-    """Map rows to 0..G-1 (each row its own unit when there are no groups)."""
-    if groups is None:
-        return np.arange(n, dtype=np.int32), n
-    _, inverse = np.unique(np.asarray(groups).astype(str), return_inverse=True)
-    return inverse.astype(np.int32), int(inverse.max()) + 1
+def _group_index(groups: np.ndarray | None, weights: np.ndarray) -> tuple[np.ndarray, int]:
+    """Map rows to resampling units 0..U-1: each row its own unit, or one unit per group label.
+
+    Only rows with positive weight form units, so a weight of 0 is the same as dropping the row:
+    the draws go to the real units alone. Zero-weight rows are mapped to unit 0; their base weight
+    of 0 keeps them at 0 whatever unit 0 draws.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    n = len(weights)
+    used = weights > 0
+    labels = np.arange(n) if groups is None else np.asarray(groups).astype(str)
+    units, inverse = np.unique(labels[used], return_inverse=True)
+    index = np.zeros(n, dtype=np.int32)
+    index[used] = inverse
+    return index, int(len(units))
 
 
 def _unit_weights(key, n_units: int, method: str, dtype):
@@ -290,7 +299,7 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
     R = bucket_size(math.ceil(min(int(chunk_size), n) / D))  # per device
     block = R * D
     mesh = Mesh(np.array(devices), ("replicates",)) if D > 1 else None
-    group_index, n_units = _group_index(groups, len(problem.y_fit))
+    group_index, n_units = _group_index(groups, problem.weights)
     # Padding rows belong to unit 0 but carry base weight 0, so they never count.
     group_index = problem.pad_rows(group_index, fill=0)
     S, p = theta_starts.shape
@@ -417,7 +426,7 @@ def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray,
 
 def jackknife_weights(base_weights: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
     """Leave-one-unit-out weight vectors [U, n] (a unit is a row, or a group)."""
-    group_index, n_units = _group_index(groups, len(base_weights))
+    group_index, n_units = _group_index(groups, base_weights)
     W = np.broadcast_to(base_weights, (n_units, len(base_weights))).copy()
     W[group_index, np.arange(len(base_weights))] = 0.0
     return W

@@ -1,0 +1,210 @@
+"""Run the whole benchmark suite and write one result file and one table.
+
+    python -m benchmarks.run [--quick] [--only fit,bootstrap,...] [--update-readme]
+
+Runs, in one process each after the other: ``bench_fit`` (point fit against scipy L-BFGS-B over
+the grid), ``bench_bootstrap`` (4,000 replicates against a scipy BFGS loop, scaling to 1e5),
+``bench_peers`` (scipy least_squares and the ``chinchilla`` package), ``bench_solver`` (each
+design choice against its alternative), ``bench_limit`` (achieved against attainable FLOP/s) and
+``bench_capex``. Writes ``benchmarks/results/<machine>-<date>.json`` and the markdown table
+``benchmarks/results/<machine>-<date>.md`` (also printed); ``--update-readme`` replaces the table
+between the ``<!-- benchmarks -->`` markers in README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import re
+import time
+from pathlib import Path
+
+from . import _common
+
+SUITE = ("fit", "bootstrap", "peers", "solver", "limit", "capex")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def machine_label(info: dict) -> str:
+    parts = [info["cpu_model"] or info["machine"], f"{info['cpu_count']}c"]
+    if info.get("gpu"):
+        parts.append(info["gpu"])
+    return _slug(" ".join(parts))
+
+
+def _run_one(name: str, quick: bool) -> dict:
+    if name == "fit":
+        from . import bench_fit
+
+        return bench_fit.run(quick)
+    if name == "bootstrap":
+        from . import bench_bootstrap
+
+        return bench_bootstrap.run(quick)
+    if name == "peers":
+        from . import bench_peers
+
+        return bench_peers.run(quick)
+    if name == "solver":
+        from . import bench_solver
+
+        return bench_solver.run(quick)
+    if name == "limit":
+        from . import bench_limit
+
+        return bench_limit.run()
+    if name == "capex":
+        from . import bench_capex
+
+        return bench_capex.run(paths=100_000, years=10, repeats=5 if quick else 20)
+    raise ValueError(f"unknown benchmark {name!r}; choose from {SUITE}")
+
+
+def _ms(s):
+    return f"{1e3 * s:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def table(results: dict, info: dict) -> str:
+    """The markdown summary of a suite run."""
+    gpu = info.get("gpu") or "no GPU"
+    lines = [
+        f"Machine: {info['cpu_model']}, {info['cpu_count']} cores, {gpu}; JAX {info['jax']} on {info['backend']}, "
+        f"float64. Date: {results.get('date', '')[:10]}.",
+        "",
+        "| task | scalinglaws | contender | ratio | agreement |",
+        "|---|---|---|---|---|",
+    ]
+    fit = results.get("fit")
+    if fit:
+        s = fit["scalinglaws"]
+        for g, label in (("fd", "finite-difference gradients"), ("analytic", "exact gradient")):
+            b = fit["scipy_lbfgsb"].get(g)
+            if b:
+                lines.append(
+                    f"| point fit, 240 rows, 4,500-point grid | {_ms(s['steady_state']['median_s'])} (compile "
+                    f"{s['compile_s']:.1f} s) | scipy L-BFGS-B from every grid point, {label}: {_ms(b['time_s'])} "
+                    f"| {b['speedup']:,.0f}x | objective {b['objective_rel_diff']:+.1e} relative |")
+    peers = results.get("peers")
+    if peers:
+        p = peers["point_fit"]
+        ls = p["least_squares_huber"]
+        lines.append(f"| point fit | {_ms(p['scalinglaws_s'])} | scipy least_squares(loss='huber') from every grid "
+                     f"point: {_ms(ls['time_s'])} | {ls['speedup']:,.0f}x | objective "
+                     f"{(p['scalinglaws_objective'] - ls['objective']) / ls['objective']:+.1e} relative |")
+        c = p["chinchilla_package"]
+        if "time_s" in c:
+            lines.append(f"| point fit | {_ms(p['scalinglaws_s'])} | `chinchilla` package (PyPI 0.2.0), BFGS from every "
+                         f"grid point: {_ms(c['time_s'])} | {c['speedup']:,.0f}x | its answer scores "
+                         f"{c['objective_rel_diff_vs_ours']:+.1e} relative on the summed objective |")
+    boot = results.get("bootstrap")
+    if boot:
+        s = boot["scalinglaws"]
+        for g, label in (("fd", "finite-difference gradients"), ("analytic", "exact gradient")):
+            b = boot["scipy_bfgs_one_start"].get(g)
+            if b:
+                d = b["max_bound_difference"]
+                lines.append(
+                    f"| bootstrap, {boot['replicates']:,} replicates, 4 starts | {_ms(s['steady_state']['median_s'])} "
+                    f"(compile {s['compile_s']:.1f} s) | scipy BFGS loop, 1 start, {label}: {_ms(b['time_s'])} | "
+                    f"{b['speedup']:,.0f}x | 95% bounds within {max(d['alpha'], d['beta']):.4f} (alpha, beta) |")
+        if peers:
+            pb = peers["bootstrap"]
+            d = pb["max_bound_difference"]
+            lines.append(f"| bootstrap, {pb['replicates']:,} replicates | {_ms(pb['scalinglaws_s'])} | scipy least_squares "
+                         f"loop, 1 start: {_ms(pb['least_squares_s'])} | {pb['speedup']:,.0f}x | 95% bounds within "
+                         f"{max(d['alpha'], d['beta']):.4f} |")
+        for row in boot.get("scaling", []):
+            lines.append(f"| bootstrap, {row['replicates']:,} replicates, 4 starts | {_ms(row['steady_s'])} "
+                         f"(compile {row['compile_s']:.1f} s) | | {row['replicates_per_s']:,.0f} replicates/s | |")
+        w = boot.get("extra_start_win_rate")
+        if w:
+            lines.append(f"| extra starts run to convergence ({w['replicates']:,} replicates) | "
+                         f"{_ms(w['unraced_time_s'])} | | | an extra start beat the warm start in "
+                         f"{w['replicates_where_an_extra_start_won']} replicates |")
+        m = boot.get("million")
+        if m:
+            lines.append(f"| bootstrap, 1,000,000 replicates, streamed | {_ms(m['time_s'])} | | | peak memory "
+                         f"{m['peak_rss_gib']:.2f} GiB |")
+    lim = results.get("limit")
+    if lim:
+        st, roof, r = lim["solver_step"], lim["attainable"], lim["times_slower_than"]
+        lines.append(f"| solver step: {st['flops_per_point']:.0f} flops + {st['transcendentals_per_point']:.0f} "
+                     f"exp/log per point | {st['ns_per_point']:.1f} ns per point, {st['achieved_gflops']:.1f} GFLOP/s | "
+                     f"attainable: matmul {roof['matmul_gflops']:.0f}, fused elementwise "
+                     f"{roof['fused_elementwise_gflops']:.1f} GFLOP/s | {r['step_vs_fused_elementwise']:.1f}x below "
+                     f"elementwise, {r['step_vs_matmul']:.0f}x below matmul | {r['step_vs_op_mix_roof']:.1f}x the "
+                     f"op-mix roof |")
+    sol = results.get("solver")
+    if sol:
+        pc = sol["persistent_cache"]
+        lines.append(f"| compile, fit / bootstrap, fresh process | {pc['cold_process']['fit_compile_s']:.2f} s / "
+                     f"{pc['cold_process']['bootstrap_compile_s']:.2f} s | with the persistent cache warm: "
+                     f"{pc['warm_cache_process']['fit_compile_s']:.2f} s / "
+                     f"{pc['warm_cache_process']['bootstrap_compile_s']:.2f} s | | |")
+        for key, label in (("variadic_reduction", "one variadic reduction vs one per sum"),
+                           ("analytic_jacobian", "analytic Jacobian and curvature vs jax.jacfwd/hessian"),
+                           ("streaming", "slot-pool streaming vs vmap over all (replicate, start) pairs"),
+                           ("racing", "racing extra starts vs running them to the end"),
+                           ("float32", "float32 vs float64 bootstrap")):
+            row = sol.get(key, {})
+            sp = row.get("speedup", row.get("bootstrap_speedup"))
+            extra = ""
+            if key == "float32":
+                extra = f"bounds change {row['max_rel_bound_change']:.1e} relative"
+            if key == "racing":
+                extra = f"bounds change {row['max_bound_change']:.1e} relative"
+            lines.append(f"| design choice: {label} | | | {sp:.2f}x | {extra} |")
+    cap = results.get("capex")
+    if cap:
+        st = cap["steady_state"]
+        key = next(k for k in st if k.startswith("simulate_revenue + simulate_cash"))
+        lines.append(f"| capex: {cap['paths']:,} revenue paths x {cap['years']} years, cash and ruin | "
+                     f"{_ms(st[key]['median_s'])} | | | |")
+    return "\n".join(lines)
+
+
+def update_readme(md: str, readme: Path) -> bool:
+    text = readme.read_text()
+    start, end = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+    if start not in text or end not in text:
+        return False
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{md}\n{end}{tail}")
+    return True
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs: a smoke test of the harness")
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(SUITE)}")
+    parser.add_argument("--update-readme", action="store_true")
+    args = parser.parse_args(argv)
+    names = SUITE if not args.only else tuple(n.strip() for n in args.only.split(","))
+    info = _common.machine_info()
+    results = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "quick": args.quick}
+    for name in names:
+        start = time.perf_counter()
+        print(f"== {name}", flush=True)
+        results[name] = _run_one(name, args.quick)
+        print(f"   ({time.perf_counter() - start:.0f} s)", flush=True)
+    label = machine_label(info) + "-" + results["date"][:10]
+    out = _common.RESULTS / f"{label}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**results, "machine": info}, indent=2, default=str) + "\n")
+    md = table(results, info)
+    (_common.RESULTS / f"{label}.md").write_text(md + "\n")
+    print(md)
+    print(f"wrote {out}")
+    if args.update_readme:
+        readme = Path(__file__).resolve().parents[1] / "README.md"
+        print("README updated" if update_readme(md, readme) else "README has no benchmark markers")
+    return results
+
+
+if __name__ == "__main__":
+    main()
