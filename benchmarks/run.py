@@ -1,6 +1,6 @@
 """Run the whole benchmark suite and write one result file and one table.
 
-    python -m benchmarks.run [--quick] [--only fit,bootstrap,...] [--update-readme]
+    python -m benchmarks.run [--quick] [--only fit,bootstrap,...] [--update-readme] [--million]
 
 Runs, in one process each after the other: ``bench_fit`` (point fit against scipy L-BFGS-B over
 the grid), ``bench_bootstrap`` (4,000 replicates against a scipy BFGS loop, scaling to 1e5),
@@ -36,7 +36,7 @@ def machine_label(info: dict) -> str:
     return _slug(" ".join(parts))
 
 
-def _run_one(name: str, quick: bool) -> dict:
+def _run_one(name: str, quick: bool, million: bool = False) -> dict:
     if name == "fit":
         from . import bench_fit
 
@@ -44,7 +44,7 @@ def _run_one(name: str, quick: bool) -> dict:
     if name == "bootstrap":
         from . import bench_bootstrap
 
-        return bench_bootstrap.run(quick)
+        return bench_bootstrap.run(quick, million=million)
     if name == "peers":
         from . import bench_peers
 
@@ -183,6 +183,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--quick", action="store_true", help="smaller runs: a smoke test of the harness")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SUITE)}")
     parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument("--million", action="store_true", help="also stream 1,000,000 bootstrap replicates")
     args = parser.parse_args(argv)
     names = SUITE if not args.only else tuple(n.strip() for n in args.only.split(","))
     info = _common.machine_info()
@@ -190,7 +191,7 @@ def main(argv=None) -> dict:
     for name in names:
         start = time.perf_counter()
         print(f"== {name}", flush=True)
-        results[name] = _run_one(name, args.quick)
+        results[name] = _run_one(name, args.quick, args.million)
         print(f"   ({time.perf_counter() - start:.0f} s)", flush=True)
     label = machine_label(info) + "-" + results["date"][:10]
     out = _common.RESULTS / f"{label}.json"

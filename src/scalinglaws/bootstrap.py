@@ -263,7 +263,7 @@ def default_slots() -> int:
 def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, seed: int,
                  method: str = "multinomial", groups: np.ndarray | None = None, chunk_size: int = 8192,
                  devices=None, progress=None, slots: int | None = None,
-                 race: tuple[int, float] | None = (10, 2.0), first_replicate: int = 0) -> EnsembleArrays:
+                 race: tuple[int, float] | None = (6, 2.0), first_replicate: int = 0) -> EnsembleArrays:
     """Solve ``n`` bootstrap replicates of ``problem`` from the given starts.
 
     Replicates are processed in blocks of ``chunk_size`` (memory is bounded by a block, not by
@@ -283,9 +283,10 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         slots: solver slots per device (default :func:`default_slots`).
         race: ``(after, ratio)``: an extra start whose objective is still above ``ratio`` times
             its replicate's warm-start optimum after ``after`` iterations is abandoned (counted in
-            the result). ``None`` runs every start to convergence. On Chinchilla no extra start
-            ever beats the warm start (``benchmarks/bench_bootstrap.py`` measures it), while
-            running them to the end costs 4x the time.
+            the result). ``None`` runs every start to convergence. Measured on Chinchilla (4,000
+            replicates x 3 grid starts): after 6 iterations the closest extra start was still 7.5x
+            the warm optimum; run to convergence, none beat it; running them costs 8x the time
+            (``benchmarks/bench_bootstrap.py``, ``docs/performance.md``).
         first_replicate: index of the first replicate: replicates ``first_replicate ..
             first_replicate + n - 1`` of the seed's stream are solved (for splitting one ensemble
             across hosts; see docs/sharding.md).

@@ -422,7 +422,7 @@ class Fit:
 
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(self, n: int = 1000, seed: int = 0, method: str = "multinomial", groups=None, *,
-                  n_starts: int = 4, race: tuple[int, float] | None = (10, 2.0), chunk_size: int = 8192,
+                  n_starts: int = 4, race: tuple[int, float] | None = (6, 2.0), chunk_size: int = 8192,
                   devices=None, progress=None, slots: int | None = None, dtype=None):
         """Refit on ``n`` resampled data sets: an :class:`~scalinglaws.ensemble.Ensemble`.
 
