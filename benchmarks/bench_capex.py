@@ -26,18 +26,12 @@ import numpy as np
 import scalinglaws
 from scalinglaws import capex
 
+try:
+    from . import _common
+except ImportError:  # run as a script: benchmarks/bench_capex.py
+    import _common
+
 RESULTS = Path(__file__).resolve().parent / "results" / "capex.json"
-
-
-def _cpu_model() -> str:
-    """The CPU model from /proc/cpuinfo (platform.processor() is often empty on Linux)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
 
 
 def _time(fn, repeats: int) -> dict:
@@ -121,7 +115,7 @@ def run(paths: int = 100_000, years: int = 10, repeats: int = 20) -> dict:
         },
         "machine": {
             "processor": platform.processor(),
-            "cpu_model": _cpu_model(),
+            "cpu_model": _common.cpu_model(),
             "machine": platform.machine(),
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),

@@ -352,6 +352,13 @@ def _irreducible_floor(p, index=0, ratio=1e-6):
     return bounds
 
 
+def _lse_functions(terms, p) -> dict:
+    """The fit function, analytic Jacobian and curvature of an LSE-of-affine-terms law."""
+    parts = _lse_curvature_parts(terms, p)
+    return {"fit_fn": _lse_fn(terms), "jacobian": _lse_jacobian(terms, p),
+            "curvature": _curvature_from_parts(parts, _lse_jacobian(terms, p)), "curvature_parts": parts}
+
+
 # --------------------------------------------------------------------------------------------
 # Closed forms, on public parameters given as dicts of numpy arrays (broadcasting over replicates).
 # An "inverse" returns the input that reaches a target, NaN where no input does; an "allocation"
@@ -453,10 +460,7 @@ def _make_power() -> Law:
         inputs=("C",),
         target="loss",
         space="log",
-        fit_fn=_lse_fn(terms),
-        jacobian=_lse_jacobian(terms, 3),
-        curvature=_curvature_from_parts(_lse_curvature_parts(terms, 3), _lse_jacobian(terms, 3)),
-        curvature_parts=_lse_curvature_parts(terms, 3),
+        **_lse_functions(terms, 3),
         data_bounds=_irreducible_floor(3),
         grid=_power_grid,
         extras={"inverse": _power_inverse},
@@ -492,10 +496,7 @@ def _make_chinchilla() -> Law:
         inputs=("N", "D"),
         target="loss",
         space="log",
-        fit_fn=_lse_fn(terms),
-        jacobian=_lse_jacobian(terms, 5),
-        curvature=_curvature_from_parts(_lse_curvature_parts(terms, 5), _lse_jacobian(terms, 5)),
-        curvature_parts=_lse_curvature_parts(terms, 5),
+        **_lse_functions(terms, 5),
         data_bounds=_irreducible_floor(5),
         grid=lambda F, y: chinchilla_grid(),
         extras={
