@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -23,7 +21,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import scalinglaws
 from scalinglaws import capex
 
 try:
@@ -113,19 +110,7 @@ def run(paths: int = 100_000, years: int = 10, repeats: int = 20) -> dict:
             "simulate_cash (returns numpy, incl. commitments and checks)": public_cash,
             "simulate_revenue + simulate_cash": end_to_end,
         },
-        "machine": {
-            "processor": platform.processor(),
-            "cpu_model": _common.cpu_model(),
-            "machine": platform.machine(),
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-            "jax": jax.__version__,
-            "backend": jax.default_backend(),
-            "devices": [str(d) for d in jax.devices()],
-            "scalinglaws": scalinglaws.__version__,
-            "x64": bool(jax.config.jax_enable_x64),
-        },
+        "machine": _common.machine_info(),
     }
     return result
 

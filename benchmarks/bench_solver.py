@@ -109,7 +109,6 @@ def streaming_vs_vmap(fit, n_rep=2000) -> dict:
     th0 = np.broadcast_to(starts, (n_rep,) + starts.shape).copy()
     st0 = np.broadcast_to(stage0, (n_rep, 4)).copy()
     cfg = dataclasses.replace(prob.config, abandon_ratio=0.0)
-    plain_prob = dataclasses.replace(prob) if dataclasses.is_dataclass(prob) else prob
     old = prob.config
     prob.config = cfg
     try:

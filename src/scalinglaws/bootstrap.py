@@ -19,7 +19,6 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
-from functools import partial
 from typing import NamedTuple
 
 import jax

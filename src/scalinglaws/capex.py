@@ -1743,7 +1743,7 @@ class ScenarioResult:
 
     def report(self) -> str:
         s = self.scenario
-        fs, hw, rv, com = s["fit"], s["hardware"], s["revenue"], s["commitments"]
+        fs, rv, com = s["fit"], s["revenue"], s["commitments"]
         target_name = "loss" if s["target"]["loss"] is not None else "score"
         source = fs["dataset"] or fs["csv"] or fs["file"]
         lines = [f"scenario {s['path']}"]

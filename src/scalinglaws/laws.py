@@ -201,10 +201,6 @@ class Law:
         out = _fit_space(self, jnp.asarray(theta, dtype=jnp.float64), jnp.asarray(F))
         return np.asarray(out)[:m]
 
-    def predict_fit_space(self, theta, F):
-        """JAX: prediction in fit space (log for ``space="log"``) for internal ``theta``."""
-        return self.fit_fn(theta, F)
-
     def predict_natural(self, theta, F):
         """JAX: prediction in natural units for internal ``theta``."""
         out = self.fit_fn(theta, F)

@@ -286,8 +286,6 @@ def _iterate(law, objective, config, F, y, w, lower, upper, fixed, s: _State) ->
     T_trial = compute_terms(law, objective, trial, F, y, w, _smoothing(objective, config, s.stage, dtype),
                             trial_newton)
     accept = (T_trial.f < f) | s.refresh
-    f_new = jnp.where(accept, T_trial.f, f)
-    rel = (f - f_new) / fscale
 
     # Convergence: tiny predicted and actual decrease, or a tiny step, taken with little damping
     # (a step strangled by a large lam says nothing); or a tiny scaled gradient.
