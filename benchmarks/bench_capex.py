@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from pathlib import Path
 
@@ -29,15 +28,6 @@ except ImportError:  # run as a script: benchmarks/bench_capex.py
     import _common
 
 RESULTS = Path(__file__).resolve().parent / "results" / "capex.json"
-
-
-def _time(fn, repeats: int) -> dict:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return {"median_s": statistics.median(times), "min_s": min(times), "repeats": repeats}
 
 
 def run(paths: int = 100_000, years: int = 10, repeats: int = 20) -> dict:
@@ -74,19 +64,19 @@ def run(paths: int = 100_000, years: int = 10, repeats: int = 20) -> dict:
     first_cash = time.perf_counter() - start
 
     # Steady state.
-    kernel_revenue = _time(
+    kernel_revenue = _common.timed(
         lambda: revenue_kernel(key, jnp.float64(r0), mu, jnp.float64(sigma)).block_until_ready(),
         repeats,
     )
-    kernel_cash = _time(
+    kernel_cash = _common.timed(
         lambda: jax.block_until_ready(cash_kernel(revenue_dev, spend_dev, jnp.float64(0.8),
                                                   jnp.float64(1.0), jnp.float64(0.95))),
         repeats,
     )
-    public_revenue = _time(lambda: capex.simulate_revenue(r0, median, interval, years, n, seed=1),
-                           repeats)
-    public_cash = _time(lambda: capex.simulate_cash(revenue, **cash_kw), repeats)
-    end_to_end = _time(
+    public_revenue = _common.timed(lambda: capex.simulate_revenue(r0, median, interval, years, n, seed=1),
+                                   repeats)
+    public_cash = _common.timed(lambda: capex.simulate_cash(revenue, **cash_kw), repeats)
+    end_to_end = _common.timed(
         lambda: capex.simulate_cash(capex.simulate_revenue(r0, median, interval, years, n, seed=2),
                                     **cash_kw),
         repeats,
