@@ -12,6 +12,8 @@ ALL_NAMES = [
     "chinchilla", "chinchilla-240", "datablations", "datablations-all", "marin-comma",
     "marin-dclm", "marin-nemotron", "hex-frontier", "hex-runs", "obsscaling", "atari",
     "epoch-chips", "epoch-hardware-prices", "epoch-model-costs", "epoch-notable-models",
+    "porian-isoflops", "porian-optima", "porian-exponents", "colpret-opt", "colpret-olmo",
+    "colpret-gpt3", "colpret-datablations", "routing-moe", "routing-moe-curves",
 ]
 
 # Rows after dropping "validation-optimal" runs: 92-7, 85-0, 96-8.
@@ -31,6 +33,15 @@ EXPECTED_ROWS = {
     "epoch-hardware-prices": 591,
     "epoch-model-costs": 82,
     "epoch-notable-models": 988,
+    "porian-isoflops": 1745,
+    "porian-optima": 173,
+    "porian-exponents": 15,
+    "colpret-opt": 142,
+    "colpret-olmo": 1708,
+    "colpret-gpt3": 12097,
+    "colpret-datablations": 9261,
+    "routing-moe": 223,
+    "routing-moe-curves": 5799,
 }
 
 FLOAT = "float64"
@@ -249,3 +260,45 @@ def test_changed_upstream_header_fails_loudly(tmp_path, monkeypatch):
     monkeypatch.setenv(datasets.ENV_VAR, str(tmp_path))
     with pytest.raises(ValueError, match="header changed"):
         datasets.load("hex-frontier")
+
+
+def test_porian_isoflops_protocols():
+    df = datasets.load("porian-isoflops")
+    assert df.groupby(["config", "dataset"]).ngroups == 15
+    np.testing.assert_allclose(df["C"], df["budget"], rtol=1e-6)
+    budgets = np.sort(df["budget"].unique())
+    np.testing.assert_allclose(budgets, 1.25e16 * 2.0 ** np.arange(len(budgets)))
+    exps = datasets.load("porian-exponents").set_index(["config", "dataset"])
+    # The spread the protocols cause: Kaplan's 0.84 down to Chinchilla's 0.50 (RefinedWeb).
+    assert exps.loc[("reproducing_kaplan", "RefinedWeb"), "a"] == pytest.approx(0.8353)
+    assert exps.loc[("tuned_no_decay", "RefinedWeb"), "a"] == pytest.approx(0.497, abs=1e-3)
+    assert (exps["a_lower"] <= exps["a"]).all() and (exps["a"] <= exps["a_upper"]).all()
+    optima = datasets.load("porian-optima")
+    assert optima.groupby(["config", "dataset"]).ngroups == 15
+
+
+def test_colpret_curves_units():
+    opt = datasets.load("colpret-opt")
+    assert opt["model"].nunique() == 6 and opt["is_final"].sum() == 6
+    np.testing.assert_allclose(opt["loss"], np.log(opt["perplexity"]), rtol=1e-6)
+    olmo = datasets.load("colpret-olmo")
+    assert sorted(olmo["N"].unique()) == [1e9, 7e9]
+    gpt3 = datasets.load("colpret-gpt3")
+    assert set(gpt3["split"]) == {"train", "val"} and gpt3["N"].nunique() == 8
+    big = datasets.load("colpret-datablations")
+    assert big["run"].nunique() == 48 and big["N"].nunique() == 3
+    finals = big[big["is_final"]]
+    np.testing.assert_allclose(finals["D"] / finals["U"], finals["epochs"], rtol=0.02)
+    for frame in (opt, olmo, gpt3, big):
+        np.testing.assert_allclose(frame["C"], 6.0 * frame["N"] * frame["D"], rtol=1e-12)
+        assert frame["loss"].between(0.5, 12.0).all()
+
+
+def test_routing_moe_finals():
+    df = datasets.load("routing-moe")
+    assert df["router_type"].value_counts().to_dict() == {"S-Base": 87, "Hash": 69, "RL-R": 54, "Dense": 13}
+    assert (df.loc[df["router_type"] == "Dense", "experts"] == 1).all()
+    assert df["loss"].notna().all()
+    assert (df["P"] >= df["N"]).all()
+    curves = datasets.load("routing-moe-curves")
+    assert curves["hyper_id"].nunique() == 223

@@ -384,6 +384,166 @@ def _obsscaling(file: Path) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
+# Porian et al. 2024: isoFLOP slices of one model grid under 15 training protocols
+
+_PORIAN_KEYS = ["config", "dataset", "hparams", "warmup", "decay", "param_count", "loss_split"]
+_PORIAN_POINTS_COLUMNS = [*_PORIAN_KEYS, "flops_budget", "N", "D", "loss", "budget_in_fit"]
+_PORIAN_OPTIMA_COLUMNS = [
+    *_PORIAN_KEYS, "flops_budget", "N_opt", "D_opt", "tokens_per_param_opt", "loss_opt",
+    "log_N_opt_bootstrap_std", "log_D_opt_bootstrap_std",
+]
+_PORIAN_EXPONENTS_COLUMNS = [
+    "config", "dataset", "a_N_opt_exponent", "a_ci_lo", "a_ci_hi", "a_R2", "b_D_opt_exponent",
+    "b_ci_lo", "b_ci_hi", "n_boot", "N_opt_coef", "D_opt_coef",
+]
+
+
+def _porian_keys(raw: pd.DataFrame) -> dict[str, pd.Series]:
+    return {c: _str(raw[c]) for c in _PORIAN_KEYS}
+
+
+def _porian_points(file: Path) -> pd.DataFrame:
+    """One row per (configuration, budget, model size): N, D = C / (6 N), C = budget, loss."""
+    raw = _read_csv(file, _PORIAN_POINTS_COLUMNS, dtype={c: "str" for c in _PORIAN_KEYS})
+    n, d, budget = _float(raw["N"]), _float(raw["D"]), _float(raw["flops_budget"])
+    # D is C / (6 N) upstream; a mismatch means the columns were re-derived differently.
+    if not np.allclose(6.0 * n * d, budget, rtol=1e-6, atol=0.0):
+        raise ValueError(f"{file}: D is not flops_budget / (6 N)")
+    return pd.DataFrame({
+        **_porian_keys(raw), "budget": budget, "N": n, "D": d, "C": 6.0 * n * d,
+        "loss": _float(raw["loss"]), "budget_in_fit": _int(raw["budget_in_fit"]).astype(bool),
+    })
+
+
+def _porian_optima(file: Path) -> pd.DataFrame:
+    raw = _read_csv(file, _PORIAN_OPTIMA_COLUMNS, dtype={c: "str" for c in _PORIAN_KEYS})
+    return pd.DataFrame({
+        **_porian_keys(raw), "budget": _float(raw["flops_budget"]), "N_opt": _float(raw["N_opt"]),
+        "D_opt": _float(raw["D_opt"]), "tokens_per_param_opt": _float(raw["tokens_per_param_opt"]),
+        "loss_opt": _float(raw["loss_opt"]), "log_N_opt_std": _float(raw["log_N_opt_bootstrap_std"]),
+        "log_D_opt_std": _float(raw["log_D_opt_bootstrap_std"]),
+    })
+
+
+def _porian_exponents(file: Path) -> pd.DataFrame:
+    raw = _read_csv(file, _PORIAN_EXPONENTS_COLUMNS, dtype={"config": "str", "dataset": "str"})
+    return pd.DataFrame({
+        "config": _str(raw["config"]), "dataset": _str(raw["dataset"]),
+        "a": _float(raw["a_N_opt_exponent"]), "a_lower": _float(raw["a_ci_lo"]),
+        "a_upper": _float(raw["a_ci_hi"]), "a_r2": _float(raw["a_R2"]),
+        "b": _float(raw["b_D_opt_exponent"]), "b_lower": _float(raw["b_ci_lo"]),
+        "b_upper": _float(raw["b_ci_hi"]), "n_boot": _int(raw["n_boot"]),
+        "N_opt_coef": _float(raw["N_opt_coef"]), "D_opt_coef": _float(raw["D_opt_coef"]),
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# ColPret (Choshen et al. 2025): learning curves with checkpoints, few model sizes
+
+_OPT_COLUMNS = ["model", "N", "step", "D", "C", "perplexity", "loss", "is_final"]
+_OLMO_COLUMNS = [
+    "model", "N", "step", "D", "loss_mc4_en", "loss_c4_en", "loss_wikitext_103", "loss_pile",
+    "eval_columns", "is_final",
+]
+_GPT3_COLUMNS = ["model", "N", "split", "tokens_billions", "D", "loss", "is_final"]
+_DATABLATIONS_LARGE_COLUMNS = [
+    "run", "tensorboard_id", "dataset", "N", "epochs", "unique_tokens", "D", "loss", "is_final",
+]
+
+
+def _flag(series: pd.Series) -> pd.Series:
+    values = set(series.dropna().unique())
+    if not values <= {0, 1}:
+        raise ValueError(f"column {series.name!r}: expected 0/1 flags, found {sorted(values)}")
+    return _int(series).astype(bool)
+
+
+def _colpret_opt(file: Path) -> pd.DataFrame:
+    """model, N, step, D, C = 6 N D, perplexity, loss = ln perplexity, is_final."""
+    raw = _read_csv(file, _OPT_COLUMNS, dtype={"model": "str"})
+    n, d = _float(raw["N"]), _float(raw["D"])
+    return pd.DataFrame({
+        "model": _str(raw["model"]), "N": n, "step": _int(raw["step"]), "D": d, "C": 6.0 * n * d,
+        "perplexity": _float(raw["perplexity"]), "loss": _float(raw["loss"]), "is_final": _flag(raw["is_final"]),
+    })
+
+
+def _colpret_olmo(file: Path) -> pd.DataFrame:
+    """model, N, step, D, C = 6 N D, four validation losses (loss = mc4_en), eval_columns, is_final."""
+    raw = _read_csv(file, _OLMO_COLUMNS, dtype={"model": "str", "eval_columns": "str"})
+    n, d = _float(raw["N"]), _float(raw["D"])
+    return pd.DataFrame({
+        "model": _str(raw["model"]), "N": n, "step": _int(raw["step"]), "D": d, "C": 6.0 * n * d,
+        "loss": _float(raw["loss_mc4_en"]), "loss_c4_en": _float(raw["loss_c4_en"]),
+        "loss_wikitext_103": _float(raw["loss_wikitext_103"]), "loss_pile": _float(raw["loss_pile"]),
+        "eval_columns": _str(raw["eval_columns"]), "is_final": _flag(raw["is_final"]),
+    })
+
+
+def _colpret_gpt3(file: Path) -> pd.DataFrame:
+    """model, N, split (train / val), D, C = 6 N D, loss, is_final (digitised curves)."""
+    raw = _read_csv(file, _GPT3_COLUMNS, dtype={"model": "str", "split": "str"})
+    n, d = _float(raw["N"]), _float(raw["D"])
+    return pd.DataFrame({
+        "model": _str(raw["model"]), "N": n, "split": _str(raw["split"]), "D": d, "C": 6.0 * n * d,
+        "loss": _float(raw["loss"]), "is_final": _flag(raw["is_final"]),
+    })
+
+
+def _colpret_datablations(file: Path) -> pd.DataFrame:
+    """run, dataset (c4 / oscar), N, epochs, U (unique tokens), D (tokens seen), C = 6 N D,
+    loss, is_final, tensorboard_id."""
+    raw = _read_csv(file, _DATABLATIONS_LARGE_COLUMNS,
+                    dtype={"run": "str", "tensorboard_id": "str", "dataset": "str"})
+    n, d = _float(raw["N"]), _float(raw["D"])
+    return pd.DataFrame({
+        "run": _str(raw["run"]), "dataset": _str(raw["dataset"]), "N": n, "epochs": _int(raw["epochs"]),
+        "U": _float(raw["unique_tokens"]), "D": d, "C": 6.0 * n * d, "loss": _float(raw["loss"]),
+        "is_final": _flag(raw["is_final"]), "tensorboard_id": _str(raw["tensorboard_id"]),
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# Routed language models (Clark et al. 2022): loss vs dense size and expert count
+
+_ROUTING_KEYS = [
+    "router_type", "num_experts", "k", "routing_frequency", "flop_increase", "model_size_label",
+    "dense_parameter_count", "total_parameter_count", "flops_per_step", "d_model", "num_blocks",
+    "num_heads", "kqv_size", "seed",
+]
+_ROUTING_LOSSES = [
+    "loss_validation", "loss_c4", "loss_curation_corpus", "loss_lambada", "loss_pile", "loss_wikitext103",
+]
+_ROUTING_FINAL_COLUMNS = ["hyper_id", *_ROUTING_KEYS, *_ROUTING_LOSSES, "final_step"]
+_ROUTING_CURVE_COLUMNS = ["hyper_id", "step", *_ROUTING_KEYS, *_ROUTING_LOSSES]
+
+
+def _routing_frame(raw: pd.DataFrame, extra: dict) -> pd.DataFrame:
+    frame = {
+        "hyper_id": _int(raw["hyper_id"]), **extra,
+        "router_type": _str(raw["router_type"]), "experts": _int(raw["num_experts"]), "k": _int(raw["k"]),
+        "routing_frequency": _float(raw["routing_frequency"]), "flop_increase": _float(raw["flop_increase"]),
+        "model_size_label": _str(raw["model_size_label"]), "N": _float(raw["dense_parameter_count"]),
+        "P": _float(raw["total_parameter_count"]), "flops_per_step": _float(raw["flops_per_step"]),
+        "d_model": _int(raw["d_model"]), "num_blocks": _int(raw["num_blocks"]), "num_heads": _int(raw["num_heads"]),
+        "kqv_size": _int(raw["kqv_size"]), "seed": _int(raw["seed"]),
+        "loss": _float(raw["loss_validation"]),
+    }
+    frame.update({c: _float(raw[c]) for c in _ROUTING_LOSSES[1:]})
+    return pd.DataFrame(frame)
+
+
+def _routing_finals(file: Path) -> pd.DataFrame:
+    raw = _read_csv(file, _ROUTING_FINAL_COLUMNS, dtype={"router_type": "str", "model_size_label": "str"})
+    return _routing_frame(raw, {"final_step": _int(raw["final_step"])})
+
+
+def _routing_curves(file: Path) -> pd.DataFrame:
+    raw = _read_csv(file, _ROUTING_CURVE_COLUMNS, dtype={"router_type": "str", "model_size_label": "str"})
+    return _routing_frame(raw, {"step": _int(raw["step"])})
+
+
+# --------------------------------------------------------------------------------------------
 # Dopamine Atari baselines (aggregated over seeds)
 
 _ATARI_COLUMNS = [
@@ -575,6 +735,9 @@ _HOFFMANN = (
 _MUENNIGHOFF = "Muennighoff et al. 2023 (arXiv:2305.16264), huggingface/datablations"
 _MARIN = "Marin scaling-ladder runs via Open-Athena/scaling-law-analysis"
 _JONES = "Jones 2021 (arXiv:2104.03113), andyljones/boardlaw"
+_PORIAN = "Porian et al. 2024 (arXiv:2406.19146), formll/resolving-scaling-law-discrepancies"
+_COLPRET = "Choshen, Zhang, Andreas 2025 (arXiv:2410.11840), IBM/ColPret"
+_CLARK = "Clark et al. 2022 (arXiv:2202.01169), google-deepmind/scaling_laws_for_routing"
 
 _DATASETS: dict[str, _Dataset] = {
     "chinchilla": _Dataset(
@@ -631,6 +794,51 @@ _DATASETS: dict[str, _Dataset] = {
         "dopamine-atari/dopamine_atari_returns_4games.csv", _atari,
         "Dopamine baselines: Atari training return vs frames, 4 games x 6 agents, 5 seeds",
         "google/dopamine baselines (Castro et al. 2018, arXiv:1812.06110)", "Apache-2.0",
+    ),
+    "porian-isoflops": _Dataset(
+        "porian-isoflops/isoflop_points.csv", _porian_points,
+        "IsoFLOP slices of one model grid under 15 training protocols (Kaplan -> Chinchilla stages)",
+        _PORIAN, "MIT",
+    ),
+    "porian-optima": _Dataset(
+        "porian-isoflops/compute_optimal_points.csv", _porian_optima,
+        "Porian et al.'s stored compute-optimal N, D per protocol and budget (Akima, seed medians)",
+        _PORIAN, "MIT",
+    ),
+    "porian-exponents": _Dataset(
+        "porian-isoflops/repo_fit_exponents.csv", _porian_exponents,
+        "Porian et al.'s stored exponents a (N_opt ~ C^a), b (D_opt ~ C^b) with bootstrap intervals",
+        _PORIAN, "MIT",
+    ),
+    "colpret-opt": _Dataset(
+        "colpret-curves/opt_trajectories.csv", _colpret_opt,
+        "OPT checkpoints: validation loss along training, 6 sizes 125M-175B (142 rows)",
+        _COLPRET + "; Xia et al. 2022 (arXiv:2212.09803)", "MIT",
+    ),
+    "colpret-olmo": _Dataset(
+        "colpret-curves/olmo_checkpoints.csv", _colpret_olmo,
+        "OLMo-1B, 7B, 7B-Twin-2T checkpoints: four validation losses along training",
+        _COLPRET + "; AI2 OLMo logs", "MIT",
+    ),
+    "colpret-gpt3": _Dataset(
+        "colpret-curves/gpt3_curves_digitised.csv", _colpret_gpt3,
+        "GPT-3 training curves digitised from Brown et al. 2020: 8 sizes, train and val",
+        _COLPRET + "; Brown et al. 2020 (arXiv:2005.14165)", "MIT",
+    ),
+    "colpret-datablations": _Dataset(
+        "colpret-curves/datablations_large_curves.csv", _colpret_datablations,
+        "Data-constrained learning curves: 3 sizes 2.8B-8.7B x c4/oscar x 8 repetition levels",
+        _COLPRET + "; " + _MUENNIGHOFF, "MIT (runs Apache-2.0)",
+    ),
+    "routing-moe": _Dataset(
+        "routing-moe/final_losses.csv", _routing_finals,
+        "Routed (MoE) language models: final loss vs dense size N and expert count, 223 runs",
+        _CLARK, "CC-BY-4.0 (DeepMind)",
+    ),
+    "routing-moe-curves": _Dataset(
+        "routing-moe/curves.csv", _routing_curves,
+        "Routed language models: validation losses every 10,000 steps along each of 223 runs",
+        _CLARK, "CC-BY-4.0 (DeepMind)",
     ),
     "epoch-chips": _Dataset(
         "epoch-ml-hardware/chips.csv", _epoch_chips,
@@ -707,6 +915,18 @@ def load(name: str) -> pd.DataFrame:
       TruthfulQA, GSM8K, XWinograd, HumanEval [accuracy in 0..1, some NaN].
     - ``"atari"``: game, agent, iteration, frames [ALE frames at the end of the iteration],
       mean_return, std_return [raw game score, mean and sample std over seeds], n_seeds.
+    - ``"porian-isoflops"``: config, dataset, hparams, warmup, decay, param_count, loss_split,
+      budget [FLOP], N, D = budget / (6 N), C = 6 N D, loss, budget_in_fit (bool; 15 protocols).
+      ``"porian-optima"``: the stored per-budget optima (N_opt, D_opt, tokens_per_param_opt,
+      loss_opt, log_N_opt_std, log_D_opt_std); ``"porian-exponents"``: the stored exponents
+      a, b with their 2.5/97.5% bounds.
+    - ``"colpret-opt"``, ``"colpret-olmo"``, ``"colpret-gpt3"``, ``"colpret-datablations"``:
+      learning curves (one row per checkpoint): model or run, N, D [tokens seen], C = 6 N D,
+      loss [nats], is_final, plus per-set columns (OLMo: four eval losses, loss = mc4_en;
+      GPT-3: split; datablations: dataset, epochs, U [unique tokens]).
+    - ``"routing-moe"`` (finals) / ``"routing-moe-curves"``: hyper_id, router_type, experts,
+      k, routing_frequency, N [dense parameters per token], P [total parameters], loss
+      [validation, nats] and five other eval losses; final_step or step.
     - ``"epoch-chips"``, ``"epoch-hardware-prices"``, ``"epoch-model-costs"``,
       ``"epoch-notable-models"``: Epoch AI tables with snake_case columns, dates as
       datetime64[ns], prices as float USD, checkbox columns as bool, plus ``year`` (decimal
