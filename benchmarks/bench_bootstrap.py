@@ -107,7 +107,7 @@ def run(quick: bool = False, million: bool = False, seed: int = 0) -> dict:
 
     W = _weights(fit, n, seed)
     obj = ChinchillaObjective(df.N.values, df.D.values, df.loss.values)
-    x0 = np.array([fit.theta[1], fit.theta[2], fit.theta[0], fit.theta[3], fit.theta[4]])  # (a, b, e, alpha, beta)
+    x0 = np.array([fit.theta[1], fit.theta[2], np.log(fit.theta[0]), fit.theta[3], fit.theta[4]])  # (a, b, e, alpha, beta)
     baselines = {}
     ours_bounds = _bounds(ours_pub, names)
     for gradient in ("fd", "analytic"):

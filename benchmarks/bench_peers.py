@@ -137,7 +137,7 @@ def run(quick: bool = False) -> dict:
     W = np.asarray(_bootstrap.replicate_weights(jax.random.PRNGKey(0), jnp.arange(n), base,
                                                 jnp.arange(len(base), dtype=jnp.int32), len(base), "multinomial"))
     t_boot = _common.timed(lambda: fit.bootstrap(n, seed=0, progress=False), repeats=2)["median_s"]
-    x0 = np.array([fit.theta[1], fit.theta[2], fit.theta[0], fit.theta[3], fit.theta[4]])
+    x0 = np.array([fit.theta[1], fit.theta[2], np.log(fit.theta[0]), fit.theta[3], fit.theta[4]])
     start = time.perf_counter()
     thetas = least_squares_bootstrap(df, W, x0)
     t_lsb = time.perf_counter() - start

@@ -191,7 +191,8 @@ def test_compute_for_band_and_unreachable(chinchilla, ensemble):
 
 def test_predict_band(chinchilla, ensemble):
     out = ensemble.predict(level=0.9, N=[1e9, 7e10], D=[2e10, 1.4e12])
-    assert list(out.columns) == ["N", "D", "estimate", "lower", "upper", "oom_beyond_data"]
+    assert list(out.columns) == ["N", "D", "estimate", "lower", "upper", "oom_beyond_data", "n_used"]
+    assert (out["n_used"] == 4000).all() and out.attrs["n_used"] == 4000 and out.attrs["level"] == 0.9
     assert np.all(out.lower < out.estimate) and np.all(out.estimate < out.upper)
     np.testing.assert_allclose(out.estimate, chinchilla.predict(N=[1e9, 7e10], D=[2e10, 1.4e12]))
     assert out.oom_beyond_data[0] == 0.0
@@ -200,22 +201,49 @@ def test_predict_band(chinchilla, ensemble):
     assert (out.upper - out.lower)[1] > (out.upper - out.lower)[0]
 
 
-def test_failed_replicates_are_flagged_not_dropped(chinchilla):
+def test_failed_replicates_are_retried_warned_and_counted(chinchilla):
     import dataclasses
+    import warnings
+
+    from scalinglaws.bootstrap import ReplicateFailureError, ReplicateFailureWarning
 
     fit = sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
+    # 8 iterations: some replicates stop short in the stream; the retry (5x the iterations, more
+    # starts) recovers them.
     fit._problem.config = dataclasses.replace(fit._problem.config, max_iter=8)
     ens = fit.bootstrap(200, seed=0)
     d = ens.diagnostics
-    assert 0 < d["failed_to_converge"] < 200
-    assert len(ens.params) == 200 and (~ens.params.converged).sum() == d["failed_to_converge"]
-    assert "failed to converge" in ens.summary()
-    assert not ens.interval(include_failed=True).equals(ens.interval())
+    assert d["retried"] > 0 and d["recovered"] > 0
+    assert d["failed_to_converge"] == d["retried"] - d["recovered"]
+    assert ens._a.retried.sum() == d["retried"]
+    # 2 iterations: the retry gets 10, not enough; what still fails is warned about, with the
+    # count and the share, and every table says how many replicates it used.
     fit._problem.config = dataclasses.replace(fit._problem.config, max_iter=2)
-    none = fit.bootstrap(50, seed=0)
+    with pytest.warns(ReplicateFailureWarning) as record:
+        few = fit.bootstrap(100, seed=0)
+    k = few.diagnostics["failed_to_converge"]
+    assert 0 < k
+    message = str(record[0].message)
+    assert f"{k} of 100 bootstrap replicates ({k:.2f}%)" in message
+    assert len(few.params) == 100 and (~few.params.converged).sum() == k
+    if k < 100:
+        iv = few.interval()
+        assert (iv["n_used"] == 100 - k).all() and iv.attrs["n_failed"] == k
+        assert not few.interval(include_failed=True).equals(iv)
+        assert f"intervals use {100 - k} of 100 replicates" in few.summary()
+    assert "failed to converge" in few.summary()
+    with pytest.raises(ReplicateFailureError, match=f"{k} of 100"):
+        fit.bootstrap(100, seed=0, failed="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit.bootstrap(100, seed=0, failed="drop")
+    with pytest.raises(ValueError, match="failed must be one of"):
+        fit.bootstrap(10, failed="ignore")
+    none = fit.bootstrap(50, seed=0, failed="drop")
+    none.converged[:] = False  # as if every replicate had failed
     with pytest.raises(ValueError, match="no replicate converged"):
         none.interval()
-    assert none.interval(include_failed=True).shape == (5, 4)
+    assert none.interval(include_failed=True).shape == (5, 6)
 
 
 def test_ensemble_save_load(ensemble, tmp_path):

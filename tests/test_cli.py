@@ -88,7 +88,7 @@ def test_predict_ensemble_band(saved, capsys):
     out = capsys.readouterr().out
     assert "80% percentile band over 200 bootstrap replicates" in out
     table = _csv_table(out)
-    assert list(table.columns) == ["N", "D", "estimate", "lower", "upper", "oom_beyond_data"]
+    assert list(table.columns) == ["N", "D", "estimate", "lower", "upper", "oom_beyond_data", "n_used"]
     assert (table["lower"] < table["estimate"]).all() and (table["estimate"] < table["upper"]).all()
 
 
@@ -120,7 +120,7 @@ def test_compute_for(saved, capsys):
     assert main(["compute-for", str(saved["ens"]), "--target", "1.9", "2.0", "--csv"]) == 0
     cap = capsys.readouterr()
     table = _csv_table(cap.out)
-    assert list(table.columns) == ["target", "C", "C_lower", "C_upper", "reachable_fraction"]
+    assert list(table.columns) == ["target", "C", "C_lower", "C_upper", "reachable_fraction", "n_used"]
     assert (table["C_lower"] < table["C"]).all() and (table["C"] < table["C_upper"]).all()
     assert table["C"][0] > table["C"][1]  # a lower loss costs more compute
     # below every replicate's irreducible loss: unreachable, reported without warnings

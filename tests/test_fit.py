@@ -47,7 +47,8 @@ def test_chinchilla_optimum_matches_scipy_polish(chinchilla_fit):
         pred = logsumexp([a - al * lN, b - be * lD, np.full_like(lN, e)], axis=0)
         return np.sum(huber(1e-3, pred - lL))
 
-    t0 = chinchilla_fit.theta
+    t0 = chinchilla_fit.theta.copy()
+    t0[0] = np.log(t0[0])  # internal E is linear; this objective takes log E
     assert objective(t0) == pytest.approx(chinchilla_fit.objective, rel=1e-12)
     polished = minimize(objective, t0, method="Nelder-Mead", options=dict(xatol=1e-12, fatol=1e-18, maxiter=4000))
     assert chinchilla_fit.objective <= polished.fun * (1 + 1e-9)
@@ -64,8 +65,8 @@ def test_chinchilla_multistart_diagnostics(chinchilla_fit):
 def test_chinchilla_grid_is_hoffmann_grid():
     g = sl.laws.chinchilla_grid()
     assert g.shape == (4500, 5)
-    # internal order: log E, log A, log B, alpha, beta
-    assert sorted(set(g[:, 0])) == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    # internal order: E (linear), log A, log B, alpha, beta; Hoffmann's grid is in log E
+    np.testing.assert_allclose(sorted(set(g[:, 0])), np.exp([-1.0, -0.5, 0.0, 0.5, 1.0]))
     assert sorted(set(g[:, 1])) == [0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
     assert sorted(set(g[:, 3])) == [0.0, 0.5, 1.0, 1.5, 2.0]
 
@@ -246,3 +247,13 @@ def test_batched_solver_matches_one_at_a_time():
         np.testing.assert_allclose(np.asarray(alone.theta[0]), np.asarray(together.theta[i]), rtol=1e-7)
         assert float(alone.objective[0]) == pytest.approx(float(together.objective[i]), rel=1e-12)
         assert int(alone.iterations[0]) == pytest.approx(int(together.iterations[i]), abs=2)
+
+
+def test_point_fit_stopped_by_the_cap_is_retried():
+    from scalinglaws.solvers import SolverConfig
+
+    df = sl.datasets.load("chinchilla-240")
+    fit = sl.fit(df, "chinchilla", config=SolverConfig(max_iter=15))  # every start stops at 15
+    assert fit.diagnostics["retried"] and fit.converged
+    assert fit.objective == pytest.approx(0.00101827401780060, rel=1e-9)
+    assert not sl.fit(df, "chinchilla").diagnostics["retried"]

@@ -551,12 +551,22 @@ def test_unknown_parameter_in_fixed_or_bounds(arg):
 
 
 @pytest.mark.parametrize("value", [0.0, -1.7])
-@pytest.mark.parametrize("law,param", [("power", "E"), ("power", "A"), ("sigmoid", "C_mid"),
-                                       ("chinchilla", "B")])
+@pytest.mark.parametrize("law,param", [("power", "A"), ("sigmoid", "C_mid"), ("chinchilla", "B")])
 def test_log_parameter_fixed_at_nonpositive(law, param, value):
     with pytest.raises(ValueError) as ei:
         sl.fit(table(law), law, fixed={param: value}, **fit_kwargs(law))
     assert repr(param) in str(ei.value) and "> 0" in str(ei.value)
+
+
+@pytest.mark.parametrize("law", ["power", "chinchilla"])
+def test_irreducible_loss_fixed_at_zero_or_below(law):
+    # E is fitted as itself (not a log): E = 0, "no irreducible loss", is a valid law ...
+    f = sl.fit(table(law), law, fixed={"E": 0.0}, **fit_kwargs(law))
+    assert f.params["E"] == 0.0 and np.isfinite(f.objective)
+    # ... and a negative one is refused, naming the parameter and its bound.
+    with pytest.raises(ValueError) as ei:
+        sl.fit(table(law), law, fixed={"E": -1.7}, **fit_kwargs(law))
+    assert "'E'" in str(ei.value) and ">= 0" in str(ei.value)
 
 
 def test_empty_bounds():
@@ -621,3 +631,69 @@ def test_iteration_cap_is_flagged_not_raised(power_data):
     assert np.all(np.isfinite(list(f.params.values()))) and np.isfinite(f.objective)
     assert "converged: NO" in f.summary()
     assert "converged=False" in repr(f)
+
+
+# --------------------------------------------------------------------------------------------
+# degenerate inputs: a clear error, never a confident answer
+# --------------------------------------------------------------------------------------------
+def test_every_x_identical_for_a_one_input_law():
+    df = pd.DataFrame({"C": np.full(8, 1e20), "loss": np.linspace(2.0, 2.5, 8)})
+    with pytest.raises(sl.InputError) as ei:
+        sl.fit(df, "power", x="C")
+    assert ei.value.column == "C" and "same value" in str(ei.value)
+
+
+def test_fewer_distinct_x_than_free_parameters():
+    df = pd.DataFrame({"C": np.repeat([1e19, 1e21], 4), "loss": np.linspace(2.0, 2.5, 8)})
+    with pytest.raises(sl.InputError, match="2 distinct values but law 'power' has 3 free parameters"):
+        sl.fit(df, "power", x="C")
+    # Fixing one parameter leaves two: a curve through two x values is then determined.
+    fit = sl.fit(df, "power", x="C", fixed={"E": 1.0})
+    assert fit.converged
+
+
+def test_one_constant_input_of_a_two_input_law():
+    df = table("chinchilla")
+    df["N"] = 1e8
+    df["D"] = np.logspace(9, 11, len(df))
+    with pytest.raises(sl.InputError) as ei:
+        sl.fit(df, "chinchilla")
+    assert ei.value.column == "N"
+
+
+def test_cluster_bootstrap_with_a_single_group():
+    df = table("power").assign(run="only")
+    fit = sl.fit(df, "power", **fit_kwargs("power"))
+    with pytest.raises(sl.InputError, match="1 group"):
+        fit.bootstrap(20, groups="run")
+
+
+def test_fixed_irreducible_loss_above_every_loss():
+    df = table("power")
+    with pytest.raises(sl.InputError, match="at or above every"):
+        sl.fit(df, "power", fixed={"E": float(df["loss"].max()) + 0.1}, **fit_kwargs("power"))
+
+
+@pytest.mark.parametrize("delta", [0.0, -1e-3, float("nan"), float("inf")])
+def test_huber_delta_must_be_positive(delta):
+    with pytest.raises(ValueError, match="Huber delta"):
+        sl.fit(table("power"), "power", delta=delta, **fit_kwargs("power"))
+
+
+@pytest.mark.parametrize("n_starts", [0, -3, 2.5, True])
+def test_n_starts_must_be_a_positive_integer(n_starts):
+    with pytest.raises(ValueError, match="n_starts"):
+        sl.fit(table("power"), "power", n_starts=n_starts, **fit_kwargs("power"))
+
+
+@pytest.mark.parametrize("tau", [0.0, 1.0, 1.5, -0.2])
+def test_expectile_tau_in_open_unit_interval(tau):
+    with pytest.raises(ValueError, match="tau"):
+        sl.objectives.Expectile(tau)
+
+
+def test_standard_error_needs_two_replicates():
+    fit = sl.fit(table("power"), "power", **fit_kwargs("power"))
+    ens = fit.bootstrap(1, seed=0)
+    with pytest.raises(ValueError, match="at least 2 replicates"):
+        ens.interval()

@@ -28,7 +28,10 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import solvers as _solvers
 
-__all__ = ["replicate_weights", "run_ensemble", "EnsembleArrays", "percentile_interval", "bca_interval"]
+__all__ = ["replicate_weights", "replicate_weight_matrix", "run_ensemble", "retry_failed", "EnsembleArrays",
+           "percentile_interval", "bca_interval", "FAILED_POLICIES"]
+
+FAILED_POLICIES = ("warn", "raise", "drop")
 
 METHODS = ("multinomial", "bayesian")
 
@@ -91,6 +94,7 @@ class EnsembleArrays:
     start_iterations: np.ndarray  # [R, S] solver iterations each start took
     time_s: float
     compile_s: float
+    retried: np.ndarray | None = None  # [R] bool: failed in the stream, solved again (retry_failed)
 
 
 class _Stream(NamedTuple):
@@ -370,6 +374,87 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
     else:
         compile_s = float("nan")  # not separable from one block; benchmarks/ measure it apart
     return EnsembleArrays(**out, time_s=total - (0.0 if np.isnan(compile_s) else compile_s), compile_s=compile_s)
+
+
+def replicate_weight_matrix(problem, seed: int, method: str, groups, indices) -> np.ndarray:
+    """numpy [len(indices), n]: the weights of the given replicates of ``seed``, exactly as
+    :func:`run_ensemble` draws them (n = the problem's rows, unpadded)."""
+    group_index, n_units = _group_index(groups, problem.weights)
+    W = replicate_weights(jax.random.PRNGKey(seed), jnp.asarray(np.asarray(indices), jnp.int32),
+                          jnp.asarray(problem.weights, jnp.float64), jnp.asarray(group_index), n_units, method)
+    return np.asarray(W, dtype=np.float64)
+
+
+RETRY_ITER_FACTOR = 5
+RETRY_BLOCK = 4096
+
+
+def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int, method: str, groups,
+                 first_replicate: int = 0, iter_factor: int = RETRY_ITER_FACTOR, perturb: float = 0.05) -> int:
+    """Solve the replicates that failed to converge again, in place; returns how many recovered.
+
+    A replicate fails when every start hit the iteration cap or stalled. Each is retried with
+    ``iter_factor`` times the iterations, from its own end point, from the full-data optimum, from
+    the grid starts, and from the optimum perturbed by ``perturb`` of each parameter's scale
+    (drawn from the seed and the replicate's index, so the same seed gives the same answer). A
+    retry that converges replaces the failed result; one that does not keeps the lower objective
+    and stays failed. ``arrays.retried`` marks every replicate retried.
+    """
+    import copy
+    import dataclasses
+
+    R = len(arrays.objective)
+    if arrays.retried is None:
+        arrays.retried = np.zeros(R, bool)
+    failed = np.flatnonzero(~arrays.converged)
+    if len(failed) == 0:
+        return 0
+    prob = copy.copy(problem)
+    cfg = problem.config
+    prob.config = dataclasses.replace(cfg, max_iter=int(cfg.max_iter * iter_factor))
+    lower, upper = problem.lower, problem.upper
+    scale = np.maximum(np.abs(starts[0]), 1.0)
+    recovered = 0
+    for lo in range(0, len(failed), RETRY_BLOCK):
+        idx = failed[lo: lo + RETRY_BLOCK]
+        W = replicate_weight_matrix(problem, seed, method, groups, first_replicate + idx)
+        noise = np.stack([np.random.default_rng([int(seed), int(first_replicate + i)]).standard_normal(len(scale))
+                          for i in idx])
+        perturbed = np.clip(starts[0] + perturb * scale * noise, lower, upper)
+        k = len(idx)
+        theta0 = np.concatenate([arrays.theta[idx][:, None], np.broadcast_to(starts, (k,) + starts.shape),
+                                 perturbed[:, None]], axis=1)
+        stage0 = np.concatenate([np.full((k, 2), _solvers.WARM), np.zeros((k, len(starts) - 1)),
+                                 np.full((k, 1), _solvers.WARM)], axis=1).astype(np.int32)
+        res = prob.solve(W, theta0, stage0)
+        conv, f = np.asarray(res.converged), np.asarray(res.objective)
+        better = conv | (f < arrays.objective[idx])
+        take = idx[better]
+        arrays.theta[take] = np.asarray(res.theta)[better]
+        arrays.objective[take] = f[better]
+        arrays.converged[take] = conv[better]
+        arrays.on_bound[take] = np.asarray(res.on_bound)[better]
+        arrays.grad_norm[take] = np.asarray(res.grad_norm)[better]
+        arrays.iterations[idx] = arrays.iterations[idx] + np.asarray(res.iterations)
+        arrays.retried[idx] = True
+        recovered += int(conv.sum())
+    return recovered
+
+
+class ReplicateFailureWarning(UserWarning):
+    """Some bootstrap replicates did not converge even after a retry (see ``failed=``)."""
+
+
+class ReplicateFailureError(RuntimeError):
+    """Raised by ``bootstrap(failed="raise")`` when replicates did not converge after a retry."""
+
+
+def failure_message(n_failed: int, n: int, retried: int, recovered: int) -> str:
+    return (f"{n_failed} of {n} bootstrap replicates ({100 * n_failed / n:.2f}%) failed to converge "
+            f"after a retry ({retried} retried with more iterations and other starts, {recovered} recovered); "
+            f"intervals and bands use the {n - n_failed} that converged. A failed replicate is often one the "
+            "data cannot pin down: pass include_failed=True to see their end points, or failed='drop' to "
+            "silence this")
 
 
 # --------------------------------------------------------------------------------------------

@@ -106,11 +106,35 @@ class Ensemble:
             "iterations_median": float(np.median(self.iterations)),
             "iterations_max": int(np.max(self.iterations)),
             "starts": self.starts_info.get("labels", [f"start {i}" for i in range(S)]),
+            "retried": int(self.starts_info.get("retried", 0)),
+            "recovered": int(self.starts_info.get("recovered", 0)),
+            "failed_policy": self.starts_info.get("failed_policy", "warn"),
+            "on_bound_by_parameter": self._bound_counts(),
             "start_wins": wins.tolist(),
             "start_abandoned": a.start_abandoned.sum(axis=0).tolist(),
             "time_s": a.time_s,
             "compile_s": a.compile_s,
         }
+
+    def bound_hits(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(at_lower, at_upper)`` [R, p] bool: which parameter of each replicate ended on which bound."""
+        prob = self.fit._problem
+        return _solvers.bound_hits(self.theta, prob.lower, prob.upper, prob.fixed_mask, prob.config.bound_tol)
+
+    def _bound_counts(self) -> dict:
+        """``{parameter: {"lower": k, "upper": k}}`` over all replicates, parameters with a hit only."""
+        lo, hi = self.bound_hits()
+        out = {}
+        for j, name in enumerate(self.law.params):
+            c = {side: int(m[:, j].sum()) for side, m in (("lower", lo), ("upper", hi)) if m[:, j].any()}
+            if c:
+                out[name] = c
+        return out
+
+    def _tag(self, df: pd.DataFrame, level: float, n_used) -> pd.DataFrame:
+        df.attrs.update({"level": float(level), "n_replicates": self.n_replicates, "n_used": int(n_used),
+                         "n_failed": int(np.sum(~self.valid))})
+        return df
 
     # ------------------------------------------------------------------ intervals
     def _band(self, draws, estimate, level, method, jackknife_fn=None):
@@ -130,13 +154,27 @@ class Ensemble:
         """
         _check_level(level)
         theta = self._theta(include_failed)
+        if len(theta) < 2:
+            raise ValueError(f"an interval and a standard error need at least 2 replicates; {len(theta)} of "
+                             f"{self.n_replicates} converged: bootstrap more replicates")
         pub = np.asarray(self.law.to_public(theta))
         est = np.array([self.fit.params[n] for n in self.law.params])
         lo, hi = self._band(pub, est, level, method, lambda jk: np.asarray(self.law.to_public(jk)))
-        return pd.DataFrame(
-            {"estimate": est, "lower": lo, "upper": hi, "se": np.std(pub, axis=0, ddof=1)},
+        b_lo, b_hi = self.fit.public_bounds()
+        tol = self.fit._problem.config.bound_tol
+
+        def near(v, b):
+            return np.isfinite(b) & (np.abs(v - b) <= 1e-6 * np.maximum(1.0, np.abs(np.where(np.isfinite(b), b, 0))) + tol)
+
+        at = np.where(near(lo, b_lo), "lower", "")
+        at = np.where(near(hi, b_hi), np.where(at == "lower", "both", "upper"), at)
+        n_used = len(theta)
+        se = np.std(pub, axis=0, ddof=1)
+        out = pd.DataFrame(
+            {"estimate": est, "lower": lo, "upper": hi, "se": se, "at_bound": at, "n_used": n_used},
             index=pd.Index(self.law.params, name="parameter"),
         )
+        return self._tag(out, level, n_used)
 
     def _jackknife(self) -> np.ndarray:
         """Leave-one-unit-out refits [U, p], started from the full-data optimum."""
@@ -172,7 +210,8 @@ class Ensemble:
         out = pd.DataFrame({c: flat[name] for name, c in zip(self.law.inputs, self.fit.x_columns)})
         out["estimate"], out["lower"], out["upper"] = est, lo, hi
         out["oom_beyond_data"] = _extrapolate.extrapolation_oom(self.fit.input_ranges(), flat)
-        return out
+        out["n_used"] = np.sum(np.isfinite(draws), axis=0)
+        return self._tag(out, level, len(draws))
 
     def compute_optimal(self, C, level: float = 0.9, include_failed: bool = False) -> pd.DataFrame:
         """Compute-optimal allocation with bands, for Chinchilla-form laws.
@@ -191,7 +230,8 @@ class Ensemble:
             out[name] = point[name][0]
             out[f"{name}_lower"] = lo
             out[f"{name}_upper"] = hi
-        return out
+        out["n_used"] = np.sum(np.isfinite(draws["N_opt"]), axis=0)
+        return self._tag(out, level, len(draws["N_opt"]))
 
     def compute_for_draws(self, target: float, include_failed: bool = False) -> np.ndarray:
         """Per replicate, the compute (or x) needed to reach ``target``; ``inf`` where unreachable.
@@ -220,8 +260,10 @@ class Ensemble:
         all_nan = ~reach.any(axis=0)
         lo, hi = np.where(all_nan, np.nan, lo), np.where(all_nan, np.nan, hi)
         name = _extrapolate.inverse_input(self.law)
-        return pd.DataFrame({"target": targets, name: point, f"{name}_lower": lo,
-                             f"{name}_upper": hi, "reachable_fraction": reach.mean(axis=0)})
+        out = pd.DataFrame({"target": targets, name: point, f"{name}_lower": lo,
+                            f"{name}_upper": hi, "reachable_fraction": reach.mean(axis=0),
+                            "n_used": reach.sum(axis=0)})
+        return self._tag(out, level, len(draws))
 
     # ------------------------------------------------------------------ presentation
     def summary(self, level: float = 0.95) -> str:
@@ -233,7 +275,10 @@ class Ensemble:
             + f", seed {self.seed}",
             f"point fit: objective {self.fit.objective:.10g}, converged {'yes' if self.fit.converged else 'NO'}",
             f"replicates: {d['failed_to_converge']} failed to converge ({100 * d['failed_fraction']:.2f}%, left out"
-            f" of intervals), {d['on_bound']} ended on a bound ({100 * d['on_bound_fraction']:.2f}%)",
+            f" of intervals; {d['retried']} retried, {d['recovered']} recovered), {d['on_bound']} ended on a bound"
+            f" ({100 * d['on_bound_fraction']:.2f}%)"
+            + "".join(f"; {k} on its {', '.join(f'{side} bound in {c}' for side, c in v.items())}"
+                      for k, v in d["on_bound_by_parameter"].items()),
             f"starts: {', '.join(d['starts'])}; strictly better than the warm start {d['start_wins']}; "
             f"abandoned {d['start_abandoned']}",
             f"solve time {d['time_s']:.3g} s"
@@ -243,7 +288,13 @@ class Ensemble:
             f"{'parameter':<12}{'estimate':>14}{'lower':>14}{'upper':>14}{'se':>12}   ({100 * level:g}% percentile)",
         ]
         for name, row in iv.iterrows():
-            lines.append(f"{name:<12}{row.estimate:>14.6g}{row.lower:>14.6g}{row.upper:>14.6g}{row.se:>12.4g}")
+            mark = f"   end on a bound ({row.at_bound})" if row.at_bound else ""
+            lines.append(f"{name:<12}{row.estimate:>14.6g}{row.lower:>14.6g}{row.upper:>14.6g}{row.se:>12.4g}{mark}")
+        lines.append(f"intervals use {iv.attrs['n_used']} of {self.n_replicates} replicates")
+        pinned = [n for n, r in iv.iterrows() if r.at_bound]
+        if pinned:
+            lines.append(f"{', '.join(pinned)}: an end of the interval sits on the parameter's bound, so the data do not "
+                         "bound it there; the true range may extend past it")
         return "\n".join(lines)
 
     def __str__(self):
@@ -276,6 +327,7 @@ class Ensemble:
                 "start_objective": a.start_objective.tolist(),
                 "start_abandoned": a.start_abandoned.tolist(),
                 "start_iterations": a.start_iterations.tolist(),
+                "retried": None if a.retried is None else a.retried.tolist(),
                 "time_s": a.time_s,
                 "compile_s": a.compile_s,
             },
@@ -291,12 +343,12 @@ class Ensemble:
 
     @classmethod
     def _from_dict(cls, d: dict) -> Ensemble:
-        from .fitting import Fit
+        from .fitting import Fit, from_stored, stored_log_columns
 
         fit = Fit._from_dict(d["fit"])
         a = d["arrays"]
         arrays = _bootstrap.EnsembleArrays(
-            theta=np.asarray(a["theta"], float), objective=np.asarray(a["objective"], float),
+            theta=from_stored(a["theta"], stored_log_columns(fit.law, d["fit"])), objective=np.asarray(a["objective"], float),
             converged=np.asarray(a["converged"], bool), on_bound=np.asarray(a["on_bound"], bool),
             iterations=np.asarray(a["iterations"], np.int32), grad_norm=np.asarray(a["grad_norm"], float),
             best_start=np.asarray(a["best_start"], np.int32),
@@ -304,6 +356,7 @@ class Ensemble:
             start_abandoned=np.asarray(a["start_abandoned"], bool),
             start_iterations=np.asarray(a.get("start_iterations", np.zeros_like(a["start_abandoned"])), np.int32),
             time_s=a["time_s"], compile_s=a["compile_s"],
+            retried=None if a.get("retried") is None else np.asarray(a["retried"], bool),
         )
         labels = d.get("group_labels")
         return cls(fit, arrays, d["method"], d["seed"], d.get("groups"), d.get("starts_info", {}),

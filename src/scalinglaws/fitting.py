@@ -22,7 +22,7 @@ import pandas as pd
 from . import laws as _laws
 from . import objectives as _objectives
 from . import solvers as _solvers
-from .validation import InputError, prepare
+from .validation import InputError, check_fixed_floor, check_identifiable, prepare
 
 __all__ = ["fit", "Fit", "load"]
 
@@ -108,6 +108,9 @@ def _internal_bounds(law, bounds, fixed, F=None, y_fit=None):
             if value <= 0:
                 raise ValueError(f"fixed {name!r} must be > 0 (it is fitted as a log), got {value}")
             value = math.log(value)
+        elif not law.lower[j] <= value <= law.upper[j]:
+            raise ValueError(f"fixed {name!r} must be >= {law.lower[j]:g} and <= {law.upper[j]:g} "
+                             f"(the law's range), got {value}")
         fixed_mask[j] = True
         fixed_internal[j] = value
         lower[j] = min(lower[j], value)
@@ -246,7 +249,13 @@ def fit(
         if not isinstance(obj, _objectives.Huber):
             raise ValueError(f"delta applies to the Huber objective; law {law.name!r} defaults to {obj.name}")
         obj = _objectives.Huber(float(delta))
+    if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
+        raise ValueError(f"n_starts must be a positive integer, got {n_starts!r}")
     prepared = prepare(data, law, x, y, weights, check_columns=check_columns)
+    unknown = [k for k in (fixed or {}) if k not in law.params]
+    if not unknown:
+        check_identifiable(prepared, law, law.n_params - len(fixed or {}))
+        check_fixed_floor(prepared, law, fixed or {})
     F_all, y_all = law.features(prepared.inputs), law_fit_space(law, prepared.y)
     used = prepared.weights > 0
     lower, upper, fixed_mask, fixed_values = _internal_bounds(law, bounds, fixed, F_all[used], y_all[used])
@@ -268,10 +277,32 @@ def fit(
         )
     idx = _solvers.top_k_starts(values, n_starts)
     res = problem.solve(problem.weights[None, :], start_grid[idx][None])
+    retried = False
+    if not bool(res.converged[0]):
+        res, retried = _retry_point_fit(problem, res), True
     result = Fit._from_solve(problem, res, grid_size=len(start_grid), start_indices=idx)
+    result.diagnostics["retried"] = retried
     result._ranked_starts = start_grid[idx]
     result._source = data if isinstance(data, pd.DataFrame) else None
     return result
+
+
+def _retry_point_fit(problem: Problem, res: _solvers.SolveResult) -> _solvers.SolveResult:
+    """A point fit whose best start stopped at the iteration cap (or stalled), solved again from
+    every start's end point with 5x the iterations; the better of the two results is kept."""
+    import dataclasses
+
+    from .bootstrap import RETRY_ITER_FACTOR
+
+    again = Problem(problem.law, problem.prepared, problem.objective, problem.lower, problem.upper,
+                    problem.fixed_mask, problem.fixed_values,
+                    dataclasses.replace(problem.config, max_iter=problem.config.max_iter * RETRY_ITER_FACTOR),
+                    problem.dtype)
+    theta0 = np.asarray(res.theta_starts)
+    res2 = again.solve(problem.weights[None, :], theta0, np.full(theta0.shape[:2], _solvers.WARM, np.int32))
+    if bool(res2.converged[0]) or float(res2.objective[0]) < float(res.objective[0]):
+        return res2
+    return res
 
 
 class Fit:
@@ -303,6 +334,7 @@ class Fit:
         self.diagnostics = dict(diagnostics)
         self.diagnostics.setdefault("n_points", int(np.count_nonzero(problem.weights > 0)))
         self.diagnostics.update(self._goodness())
+        self.diagnostics["on_bound_params"] = self.bounds_hit()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -423,7 +455,7 @@ class Fit:
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(self, n: int = 1000, seed: int = 0, method: str = "multinomial", groups=None, *,
                   n_starts: int = 4, race: tuple[int, float] | None = (6, 2.0), chunk_size: int = 8192,
-                  devices=None, progress=None, slots: int | None = None, dtype=None):
+                  devices=None, progress=None, slots: int | None = None, dtype=None, failed: str = "warn"):
         """Refit on ``n`` resampled data sets: an :class:`~scalinglaws.ensemble.Ensemble`.
 
         Args:
@@ -442,6 +474,13 @@ class Fit:
             progress: show a progress bar (default: when stderr is a terminal).
             slots: solver slots per device (default ``bootstrap.default_slots()``).
             dtype: solver arithmetic, default the fit's (``"float64"``); ``"float32"`` for GPUs.
+            failed: what to do about replicates that still fail to converge after a retry (each
+                failed replicate is solved again with 5x the iterations, from its end point, the
+                optimum, the grid starts and a perturbed optimum): ``"warn"`` (default: a
+                ``ReplicateFailureWarning`` with the count and share), ``"raise"``
+                (``ReplicateFailureError``) or ``"drop"`` (quietly). Failed replicates are
+                left out of intervals and bands in every case, and each table says how many
+                replicates it used (``n_used``).
         """
         from . import bootstrap as _bootstrap
         from .ensemble import Ensemble
@@ -450,6 +489,8 @@ class Fit:
         if dtype is not None and np.dtype(dtype) != prob.dtype:
             prob = Problem(prob.law, prob.prepared, prob.objective, prob.lower, prob.upper, prob.fixed_mask,
                            prob.fixed_values, prob.config, dtype)
+        if failed not in _bootstrap.FAILED_POLICIES:
+            raise ValueError(f"failed must be one of {_bootstrap.FAILED_POLICIES}, got {failed!r}")
         labels = self._group_labels(groups)
         if n_starts < 1:
             raise ValueError(f"n_starts must be >= 1, got {n_starts}")
@@ -460,7 +501,18 @@ class Fit:
         stage0 = np.array([_solvers.WARM] + [0] * len(extra), dtype=np.int32)
         arrays = _bootstrap.run_ensemble(prob, starts, stage0, n, seed, method, labels, chunk_size, devices, progress,
                                          slots, race)
-        info = {"labels": ["full-data optimum"] + [f"grid point {i + 1}" for i in range(len(extra))]}
+        n_retried = int(np.sum(~arrays.converged))
+        recovered = _bootstrap.retry_failed(prob, arrays, starts, seed, method, labels)
+        n_failed = int(np.sum(~arrays.converged))
+        info = {"labels": ["full-data optimum"] + [f"grid point {i + 1}" for i in range(len(extra))],
+                "retried": n_retried, "recovered": recovered, "failed_policy": failed}
+        if n_failed and failed != "drop":
+            message = _bootstrap.failure_message(n_failed, n, n_retried, recovered)
+            if failed == "raise":
+                raise _bootstrap.ReplicateFailureError(message)
+            import warnings
+
+            warnings.warn(message, _bootstrap.ReplicateFailureWarning, stacklevel=2)
         return Ensemble(self, arrays, method, seed, groups if isinstance(groups, str) else None, info, labels)
 
     def _group_labels(self, groups):
@@ -480,10 +532,35 @@ class Fit:
             values = np.asarray(groups)
         if values.shape != (n,):
             raise InputError(f"groups must give one label per row ({n}), got shape {values.shape}")
+        name = groups if isinstance(groups, str) else None
         if pd.isna(values).any():
             pos = int(np.flatnonzero(pd.isna(values))[0])
-            raise InputError(f"groups label missing at row {pos}", column=groups if isinstance(groups, str) else None, row=pos)
+            raise InputError(f"groups label missing at row {pos}", column=name, row=pos)
+        used = self._problem.weights > 0
+        n_groups = len(pd.unique(values[used]))
+        if n_groups < 2:
+            raise InputError(f"groups {groups if name else 'labels'!r} give {n_groups} group among the rows with positive "
+                             "weight: a cluster bootstrap resamples whole groups, so with one group every replicate is "
+                             "the full data and every interval would have zero width", column=name)
         return values
+
+    def public_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fit's (lower, upper) bounds per parameter in public units (data floors included)."""
+        p = self._problem
+        return tuple(np.asarray(self.law.to_public(np.asarray(b, np.float64))) for b in (p.lower, p.upper))
+
+    def bounds_hit(self) -> dict:
+        """``{parameter: {"side": "lower" | "upper", "bound": value}}`` for each free parameter that
+        ended on a bound (public units): the data do not pin it down inside its range."""
+        p = self._problem
+        at_lo, at_hi = _solvers.bound_hits(self.theta, p.lower, p.upper, p.fixed_mask, p.config.bound_tol)
+        lo, hi = self.public_bounds()
+        out = {}
+        for j, name in enumerate(self.law.params):
+            if at_lo[j] or at_hi[j]:
+                side = "lower" if at_lo[j] else "upper"
+                out[name] = {"side": side, "bound": float(lo[j] if at_lo[j] else hi[j])}
+        return out
 
     def residuals(self) -> np.ndarray:
         """Fit-space residuals (``log y_hat - log y`` for loss laws) at the data."""
@@ -519,6 +596,9 @@ class Fit:
             + (f" ({d['iterations']} iterations, scaled gradient {d['grad_norm']:.2g})" if "iterations" in d else "")
             + f"; on a bound: {'YES' if self.on_bound else 'no'}",
         ]
+        for name, hit in d.get("on_bound_params", {}).items():
+            lines.append(f"  {name} ended on its {hit['side']} bound {hit['bound']:.4g}: the data do not pin it "
+                         "down inside its range")
         if "n_starts" in d:
             lines.append(
                 f"starts: best {d['n_starts']} of {d['grid_size']} grid points; {d['starts_converged']} converged, "
@@ -550,6 +630,7 @@ class Fit:
             "formula": self.law.formula,
             "params": self.params,
             "theta": self.theta.tolist(),
+            "internal_names": list(self.law.internal_names),
             "objective": {**_objective_to_json(self._problem.objective), "value": self.objective},
             "converged": self.converged,
             "on_bound": self.on_bound,
@@ -583,7 +664,8 @@ class Fit:
     def _from_dict(cls, d: dict) -> Fit:
         law = _laws.get(d["law"])
         obj = _objective_from_json(d["objective"])
-        theta = np.asarray(d["theta"], dtype=np.float64)
+        logged = stored_log_columns(law, d)
+        theta = from_stored(d["theta"], logged)
         if "data" not in d:
             value = d["objective"].get("value")
             return _ParamsOnlyFit(
@@ -597,8 +679,8 @@ class Fit:
         fixed = d.get("fixed", {})
         fm = np.array([n in fixed for n in law.params], dtype=bool)
         fv = np.where(fm, theta, 0.0)  # fixed parameters were held at their values in theta
-        problem = Problem(law, prepared, obj, np.asarray(d["bounds"]["lower"], float),
-                          np.asarray(d["bounds"]["upper"], float), fm, fv, _solvers.SolverConfig())
+        problem = Problem(law, prepared, obj, from_stored(d["bounds"]["lower"], logged),
+                          from_stored(d["bounds"]["upper"], logged), fm, fv, _solvers.SolverConfig())
         return cls(problem, theta, d["objective"]["value"], d["converged"], d["on_bound"], d["diagnostics"])
 
 
@@ -638,6 +720,9 @@ class _ParamsOnlyFit(Fit):
     def residuals(self):
         raise AttributeError("this fit was built from parameters alone and holds no data")
 
+    def bounds_hit(self) -> dict:
+        return {}
+
     def summary(self) -> str:
         lines = [f"{self.law.name} (parameters given, not fitted): {self.law.formula}", ""]
         lines.append(f"{'parameter':<12}{'value':>16}")
@@ -652,6 +737,7 @@ class _ParamsOnlyFit(Fit):
             "law": self.law.name,
             "params": self.params,
             "theta": self.theta.tolist(),
+            "internal_names": list(self.law.internal_names),
             "objective": {**_objective_to_json(self._objective_spec),
                           "value": None if math.isnan(self.objective) else self.objective},
             "converged": self.converged,
@@ -659,6 +745,35 @@ class _ParamsOnlyFit(Fit):
             "diagnostics": self.diagnostics,
             "versions": _versions(),
         }
+
+
+def stored_log_columns(law, d: dict) -> np.ndarray:
+    """[p] bool: parameters a saved file holds as logs where the law now fits the value itself.
+
+    Version 0.1 fitted the irreducible loss E of ``power``, ``chinchilla`` and
+    ``data_constrained`` as log E; its files do not record ``internal_names``, so the layout is
+    read off the file: a stored value whose exp is the saved public value is a log.
+    """
+    names = d.get("internal_names")
+    if names is not None:
+        return np.array([old == f"log_{n}" and new == n for old, new, n in
+                         zip(names, law.internal_names, law.params)], dtype=bool)
+    theta = np.asarray(d["theta"], dtype=np.float64)
+    params = d.get("params", {})
+    out = np.zeros(law.n_params, dtype=bool)
+    for j, (n, t) in enumerate(zip(law.params, law.transforms)):
+        v = params.get(n)
+        if t == "identity" and v is not None and v > 0 and not np.isclose(theta[j], v, rtol=1e-12):
+            out[j] = bool(np.isclose(np.exp(theta[j]), v, rtol=1e-9))
+    return out
+
+
+def from_stored(values, logged: np.ndarray) -> np.ndarray:
+    """Internal values [..., p] as the law fits them now, from a file's (see stored_log_columns)."""
+    a = np.asarray(values, dtype=np.float64).copy()
+    if logged.any():
+        a[..., logged] = np.exp(a[..., logged])
+    return a
 
 
 def _json_default(o):

@@ -43,6 +43,11 @@ class Huber:
     name = "huber"
     smoothable = True
 
+    def __post_init__(self):
+        d = float(self.delta)
+        if not (d > 0 and d < float("inf")):
+            raise ValueError(f"Huber delta must be a positive finite number, got {self.delta!r}")
+
     def rho(self, r, s=1.0):
         d = self.delta * s
         a = jnp.abs(r)
@@ -95,6 +100,10 @@ class Expectile:
 
     name = "expectile"
     smoothable = False
+
+    def __post_init__(self):
+        if not 0.0 < float(self.tau) < 1.0:
+            raise ValueError(f"expectile tau must be in (0, 1), got {self.tau!r}")
 
     def _k(self, r):
         # Observation above the prediction <=> r < 0; give those weight tau.

@@ -413,6 +413,19 @@ def on_bound(theta, lower, upper, fixed, bound_tol):
     return jnp.any((at_lo | at_hi) & ~fixed, axis=-1)
 
 
+def bound_hits(theta, lower, upper, fixed, bound_tol) -> tuple[np.ndarray, np.ndarray]:
+    """numpy ``(at_lower, at_upper)`` [..., p]: which free parameters sit on which finite bound
+    (the per-parameter form of :func:`on_bound`, same tolerance)."""
+    theta = np.asarray(theta, dtype=np.float64)
+    lower, upper = np.asarray(lower, np.float64), np.asarray(upper, np.float64)
+    span_lo = np.maximum(1.0, np.abs(np.where(np.isfinite(lower), lower, 0.0)))
+    span_hi = np.maximum(1.0, np.abs(np.where(np.isfinite(upper), upper, 0.0)))
+    free = ~np.asarray(fixed, bool)
+    at_lo = np.isfinite(lower) & (theta <= lower + bound_tol * span_lo) & free
+    at_hi = np.isfinite(upper) & (theta >= upper - bound_tol * span_hi) & free
+    return at_lo, at_hi
+
+
 @partial(jax.jit, static_argnames=("law", "objective"))
 def objective_values(law, objective, F, y, w, thetas):
     """Objective at many internal points ``thetas`` [G, p] for one weight vector ``w`` [n]."""

@@ -220,6 +220,44 @@ def prepare(data, law, x=None, y=None, weights=None, groups=None, check_columns:
     return Prepared(x_cols, y_col, inputs, yv, w, g, index)
 
 
+def check_identifiable(prepared: Prepared, law, n_free: int) -> None:
+    """Refuse inputs that cannot identify the law: an input column with one value among the rows
+    that count (its term is then a constant, inseparable from the others), or a one-input law with
+    fewer distinct x than free parameters (a curve through fewer points than it has parameters)."""
+    used = prepared.weights > 0
+    for (name, values), col in zip(prepared.inputs.items(), prepared.x_columns):
+        distinct = np.unique(values[used])
+        if len(distinct) < 2:
+            raise InputError(
+                f"column {col!r} has the same value ({distinct[0]:.6g}) in every row with positive weight: "
+                f"law {law.name!r} cannot separate the effect of {col!r} from a constant",
+                column=col,
+            )
+        if len(prepared.inputs) == 1 and len(distinct) < n_free:
+            raise InputError(
+                f"column {col!r} has {len(distinct)} distinct values but law {law.name!r} has {n_free} free "
+                f"parameters: a curve through {len(distinct)} x values cannot pin down {n_free} parameters "
+                "(fix some with fixed=, or add runs at other x)",
+                column=col,
+            )
+
+
+def check_fixed_floor(prepared: Prepared, law, fixed: dict) -> None:
+    """A loss law's irreducible loss fixed at or above every observed loss leaves nothing to fit:
+    every prediction exceeds every observation whatever the other parameters."""
+    if law.space != "log" or not fixed or "E" not in fixed or "E" not in law.params:
+        return
+    used = prepared.weights > 0
+    top = float(np.max(prepared.y[used]))
+    if float(fixed["E"]) >= top:
+        raise InputError(
+            f"fixed E = {float(fixed['E']):.6g} is at or above every {prepared.y_column!r} in the data (largest "
+            f"{top:.6g}): the law's prediction E + (positive terms) exceeds every observation, so the other "
+            "parameters are not identified",
+            column=prepared.y_column,
+        )
+
+
 def check_not_swapped(small: str, large: str, what: str):
     """A law check: in most rows ``small`` should not exceed ``large`` (e.g. N < D for LLM runs).
 
