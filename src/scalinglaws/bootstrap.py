@@ -385,17 +385,16 @@ def replicate_weight_matrix(problem, seed: int, method: str, groups, indices) ->
     return np.asarray(W, dtype=np.float64)
 
 
-RETRY_ITER_FACTOR = 5
 RETRY_BLOCK = 4096
 
 
 def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int, method: str, groups,
-                 first_replicate: int = 0, iter_factor: int = RETRY_ITER_FACTOR, perturb: float = 0.05) -> int:
+                 first_replicate: int = 0, perturb: float = 0.05) -> int:
     """Solve the replicates that failed to converge again, in place; returns how many recovered.
 
     A replicate fails when every start hit the iteration cap or stalled. Each is retried with
-    ``iter_factor`` times the iterations, from its own end point, from the full-data optimum, from
-    the grid starts, and from the optimum perturbed by ``perturb`` of each parameter's scale
+    ``config.retry_factor`` times the iterations (no retry if it is 1 or less), from its own end
+    point, from the full-data optimum, from the grid starts, and from the optimum perturbed by ``perturb`` of each parameter's scale
     (drawn from the seed and the replicate's index, so the same seed gives the same answer). A
     retry that converges replaces the failed result; one that does not keeps the lower objective
     and stays failed. ``arrays.retried`` marks every replicate retried.
@@ -407,11 +406,11 @@ def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int,
     if arrays.retried is None:
         arrays.retried = np.zeros(R, bool)
     failed = np.flatnonzero(~arrays.converged)
-    if len(failed) == 0:
+    if len(failed) == 0 or problem.config.retry_factor <= 1:
         return 0
     prob = copy.copy(problem)
     cfg = problem.config
-    prob.config = dataclasses.replace(cfg, max_iter=int(cfg.max_iter * iter_factor))
+    prob.config = dataclasses.replace(cfg, max_iter=int(cfg.max_iter * cfg.retry_factor))
     lower, upper = problem.lower, problem.upper
     scale = np.maximum(np.abs(starts[0]), 1.0)
     recovered = 0

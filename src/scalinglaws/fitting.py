@@ -278,7 +278,7 @@ def fit(
     idx = _solvers.top_k_starts(values, n_starts)
     res = problem.solve(problem.weights[None, :], start_grid[idx][None])
     retried = False
-    if not bool(res.converged[0]):
+    if not bool(res.converged[0]) and problem.config.retry_factor > 1:
         res, retried = _retry_point_fit(problem, res), True
     result = Fit._from_solve(problem, res, grid_size=len(start_grid), start_indices=idx)
     result.diagnostics["retried"] = retried
@@ -289,14 +289,13 @@ def fit(
 
 def _retry_point_fit(problem: Problem, res: _solvers.SolveResult) -> _solvers.SolveResult:
     """A point fit whose best start stopped at the iteration cap (or stalled), solved again from
-    every start's end point with 5x the iterations; the better of the two results is kept."""
+    every start's end point with ``config.retry_factor`` times the iterations; the better of the
+    two results is kept."""
     import dataclasses
-
-    from .bootstrap import RETRY_ITER_FACTOR
 
     again = Problem(problem.law, problem.prepared, problem.objective, problem.lower, problem.upper,
                     problem.fixed_mask, problem.fixed_values,
-                    dataclasses.replace(problem.config, max_iter=problem.config.max_iter * RETRY_ITER_FACTOR),
+                    dataclasses.replace(problem.config, max_iter=problem.config.max_iter * problem.config.retry_factor),
                     problem.dtype)
     theta0 = np.asarray(res.theta_starts)
     res2 = again.solve(problem.weights[None, :], theta0, np.full(theta0.shape[:2], _solvers.WARM, np.int32))
@@ -501,7 +500,7 @@ class Fit:
         stage0 = np.array([_solvers.WARM] + [0] * len(extra), dtype=np.int32)
         arrays = _bootstrap.run_ensemble(prob, starts, stage0, n, seed, method, labels, chunk_size, devices, progress,
                                          slots, race)
-        n_retried = int(np.sum(~arrays.converged))
+        n_retried = int(np.sum(~arrays.converged)) if prob.config.retry_factor > 1 else 0
         recovered = _bootstrap.retry_failed(prob, arrays, starts, seed, method, labels)
         n_failed = int(np.sum(~arrays.converged))
         info = {"labels": ["full-data optimum"] + [f"grid point {i + 1}" for i in range(len(extra))],

@@ -67,6 +67,9 @@ class SolverConfig:
             Local descent only ever lowers ``f``, so such a start can still win only by falling
             below its rival's end point from far above; on Chinchilla none of the abandoned
             starts would have (``benchmarks/``). ``abandon_ratio=0`` runs every start to the end.
+        retry_factor: a point fit or bootstrap replicate that failed to converge is solved again
+            with ``retry_factor * max_iter`` iterations from more starts (``fitting``,
+            ``bootstrap.retry_failed``); 1 or less turns the retry off.
     """
 
     max_iter: int = 200
@@ -83,6 +86,7 @@ class SolverConfig:
     stage_tol: float = 1e-6
     abandon_after: int = 40
     abandon_ratio: float = 2.0
+    retry_factor: int = 5
 
 
 class SolveResult(NamedTuple):
