@@ -57,7 +57,23 @@ def test_bootstrap_failures_within_target(case):
     d = ens.diagnostics
     assert d["failed_fraction"] <= 0.005, (d["failed_to_converge"], d["retried"], d["recovered"])
     iv = ens.interval(level=0.9)
-    assert (iv["n_used"] == 200 - d["failed_to_converge"]).all()
+    assert (iv["n_used"] == 200 - d["left_out"]).all()
+    assert d["left_out"] == int(np.sum(~ens.converged | ens.unidentified))
+
+
+def test_replicates_with_too_few_distinct_x_are_left_out_loudly():
+    # Five dense runs, a 3-parameter power law: a resample keeps 2 or fewer distinct sizes with
+    # probability (5 + 10 * 30) / 5^5 = 9.8%, and then has a whole manifold of optima.
+    fit = _fit(hard_cases.get("routing-moe dense"))
+    with pytest.warns(sl.bootstrap.ReplicateFailureWarning, match="fewer distinct x values"):
+        ens = fit.bootstrap(1000, seed=0)
+    d = ens.diagnostics
+    assert 0.07 < d["unidentified"] / 1000 < 0.13
+    assert d["left_out"] >= d["unidentified"]
+    assert ens.interval().attrs["n_used"] == 1000 - d["left_out"]
+    assert ens.params["unidentified"].sum() == d["unidentified"]
+    # With 240 distinct points nothing is checked or flagged.
+    assert _fit(hard_cases.get("chinchilla-240")).bootstrap(50, seed=0).diagnostics["unidentified"] == 0
 
 
 def test_irreducible_loss_running_to_zero_ends_on_its_floor():

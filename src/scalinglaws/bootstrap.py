@@ -28,7 +28,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import solvers as _solvers
 
-__all__ = ["replicate_weights", "replicate_weight_matrix", "run_ensemble", "retry_failed", "EnsembleArrays",
+__all__ = ["replicate_weights", "replicate_weight_matrix", "run_ensemble", "retry_failed", "unidentified_replicates",
+           "EnsembleArrays",
            "percentile_interval", "bca_interval", "FAILED_POLICIES"]
 
 FAILED_POLICIES = ("warn", "raise", "drop")
@@ -95,6 +96,7 @@ class EnsembleArrays:
     time_s: float
     compile_s: float
     retried: np.ndarray | None = None  # [R] bool: failed in the stream, solved again (retry_failed)
+    unidentified: np.ndarray | None = None  # [R] bool: too few distinct x (unidentified_replicates)
 
 
 class _Stream(NamedTuple):
@@ -448,12 +450,46 @@ class ReplicateFailureError(RuntimeError):
     """Raised by ``bootstrap(failed="raise")`` when replicates did not converge after a retry."""
 
 
-def failure_message(n_failed: int, n: int, retried: int, recovered: int) -> str:
-    return (f"{n_failed} of {n} bootstrap replicates ({100 * n_failed / n:.2f}%) failed to converge "
-            f"after a retry ({retried} retried with more iterations and other starts, {recovered} recovered); "
-            f"intervals and bands use the {n - n_failed} that converged. A failed replicate is often one the "
-            "data cannot pin down: pass include_failed=True to see their end points, or failed='drop' to "
-            "silence this")
+def unidentified_replicates(problem, n: int, seed: int, method: str, groups, first_replicate: int = 0,
+                            block: int = 65536) -> np.ndarray | None:
+    """[n] bool: replicates of a one-input law whose resampled rows hold fewer distinct x values
+    than the law has free parameters, so that their optimum is not unique (5 points resampled
+    with replacement keep 2 or fewer distinct values 9.8% of the time). None when the data have
+    at least 4x as many distinct x values as free parameters: the chance is then below 1e-7."""
+    law = problem.law
+    if len(law.inputs) != 1:
+        return None
+    n_free = int(np.sum(~np.asarray(problem.fixed_mask)))
+    used = problem.weights > 0
+    values, inverse = np.unique(problem.F[used, 0], return_inverse=True)
+    if len(values) >= 4 * n_free:
+        return None
+    codes = np.zeros(len(problem.weights), np.int64)
+    codes[used] = inverse
+    out = np.zeros(n, bool)
+    for lo in range(0, n, block):
+        idx = np.arange(lo, min(n, lo + block))
+        W = replicate_weight_matrix(problem, seed, method, groups, first_replicate + idx)
+        present = np.zeros((len(idx), len(values)), bool)
+        rows, cols = np.nonzero(W > 0)
+        present[rows, codes[cols]] = True
+        out[idx] = present.sum(axis=1) < n_free
+    return out
+
+
+def failure_message(n_left_out: int, n: int, not_converged: int, retried: int, recovered: int,
+                    unidentified: int = 0) -> str:
+    parts = []
+    if not_converged:
+        parts.append(f"{not_converged} failed to converge after a retry ({retried} retried with more iterations "
+                     f"and other starts, {recovered} recovered)")
+    if unidentified:
+        parts.append(f"{unidentified} resampled fewer distinct x values than the law has free parameters, so "
+                     "their optimum is not unique (with this few distinct x values the band itself is unreliable)")
+    return (f"{n_left_out} of {n} bootstrap replicates ({100 * n_left_out / n:.2f}%) are left out of intervals and "
+            f"bands: {'; '.join(parts)}. Intervals and bands use the other {n - n_left_out}; a failed replicate is "
+            "often one the data cannot pin down: pass include_failed=True to see their end points, or "
+            "failed='drop' to silence this")
 
 
 # --------------------------------------------------------------------------------------------

@@ -62,8 +62,16 @@ class Ensemble:
 
     @property
     def valid(self) -> np.ndarray:
-        """Replicates used for intervals and bands: converged with a finite objective."""
-        return self.converged & np.isfinite(self.objective)
+        """Replicates used for intervals and bands: converged with a finite objective, and with
+        enough distinct x values resampled to identify the law (``unidentified``)."""
+        return self.converged & np.isfinite(self.objective) & ~self.unidentified
+
+    @property
+    def unidentified(self) -> np.ndarray:
+        """[R] bool: replicates whose resampled rows hold fewer distinct x values than the law has
+        free parameters (one-input laws on few points): their optimum is not unique."""
+        u = self._a.unidentified
+        return np.zeros(self.n_replicates, bool) if u is None else u
 
     @property
     def params(self) -> pd.DataFrame:
@@ -72,6 +80,7 @@ class Ensemble:
         df["objective"] = self.objective
         df["converged"] = self.converged
         df["on_bound"] = self.on_bound
+        df["unidentified"] = self.unidentified
         df.index.name = "replicate"
         return df
 
@@ -108,6 +117,8 @@ class Ensemble:
             "starts": self.starts_info.get("labels", [f"start {i}" for i in range(S)]),
             "retried": int(self.starts_info.get("retried", 0)),
             "recovered": int(self.starts_info.get("recovered", 0)),
+            "unidentified": int(np.sum(self.unidentified)),
+            "left_out": int(np.sum(~self.valid)),
             "failed_policy": self.starts_info.get("failed_policy", "warn"),
             "on_bound_by_parameter": self._bound_counts(),
             "start_wins": wins.tolist(),
@@ -275,7 +286,9 @@ class Ensemble:
             + f", seed {self.seed}",
             f"point fit: objective {self.fit.objective:.10g}, converged {'yes' if self.fit.converged else 'NO'}",
             f"replicates: {d['failed_to_converge']} failed to converge ({100 * d['failed_fraction']:.2f}%, left out"
-            f" of intervals; {d['retried']} retried, {d['recovered']} recovered), {d['on_bound']} ended on a bound"
+            f" of intervals; {d['retried']} retried, {d['recovered']} recovered"
+            + (f"; {d['unidentified']} more left out: fewer distinct x than free parameters" if d["unidentified"] else "")
+            + f"), {d['on_bound']} ended on a bound"
             f" ({100 * d['on_bound_fraction']:.2f}%)"
             + "".join(f"; {k} on its {', '.join(f'{side} bound in {c}' for side, c in v.items())}"
                       for k, v in d["on_bound_by_parameter"].items()),
@@ -328,6 +341,7 @@ class Ensemble:
                 "start_abandoned": a.start_abandoned.tolist(),
                 "start_iterations": a.start_iterations.tolist(),
                 "retried": None if a.retried is None else a.retried.tolist(),
+                "unidentified": None if a.unidentified is None else a.unidentified.tolist(),
                 "time_s": a.time_s,
                 "compile_s": a.compile_s,
             },
@@ -357,6 +371,7 @@ class Ensemble:
             start_iterations=np.asarray(a.get("start_iterations", np.zeros_like(a["start_abandoned"])), np.int32),
             time_s=a["time_s"], compile_s=a["compile_s"],
             retried=None if a.get("retried") is None else np.asarray(a["retried"], bool),
+            unidentified=None if a.get("unidentified") is None else np.asarray(a["unidentified"], bool),
         )
         labels = d.get("group_labels")
         return cls(fit, arrays, d["method"], d["seed"], d.get("groups"), d.get("starts_info", {}),

@@ -502,11 +502,16 @@ class Fit:
                                          slots, race)
         n_retried = int(np.sum(~arrays.converged)) if prob.config.retry_factor > 1 else 0
         recovered = _bootstrap.retry_failed(prob, arrays, starts, seed, method, labels)
-        n_failed = int(np.sum(~arrays.converged))
+        # A replicate that converged to one point of a whole manifold of optima is not an answer.
+        unidentified = _bootstrap.unidentified_replicates(prob, n, seed, method, labels)
+        arrays.unidentified = np.zeros(n, bool) if unidentified is None else unidentified
+        n_unidentified = int(arrays.unidentified.sum())
+        not_converged = int(np.sum(~arrays.converged))
+        n_failed = int(np.sum(~arrays.converged | arrays.unidentified))
         info = {"labels": ["full-data optimum"] + [f"grid point {i + 1}" for i in range(len(extra))],
                 "retried": n_retried, "recovered": recovered, "failed_policy": failed}
         if n_failed and failed != "drop":
-            message = _bootstrap.failure_message(n_failed, n, n_retried, recovered)
+            message = _bootstrap.failure_message(n_failed, n, not_converged, n_retried, recovered, n_unidentified)
             if failed == "raise":
                 raise _bootstrap.ReplicateFailureError(message)
             import warnings
