@@ -31,7 +31,6 @@ import time
 import warnings
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import least_squares
 
@@ -129,19 +128,6 @@ def scipy_loop(sp: ScipyProblem, W: np.ndarray, x0: np.ndarray):
     return thetas, ok, time.perf_counter() - t0
 
 
-def replicate_weights(problem, n: int, seed: int) -> np.ndarray:
-    """The multinomial weights of replicates 0..n-1 of ``seed``, as ``Fit.bootstrap`` draws them."""
-    gi, n_units = _bootstrap._group_index(None, problem.weights)
-    W = _bootstrap.replicate_weights(jax.random.PRNGKey(seed), jnp.arange(n, dtype=jnp.int32),
-                                     jnp.asarray(problem.weights), jnp.asarray(gi), n_units, "multinomial")
-    return np.asarray(W)
-
-
-def _quantiles(theta):
-    a = (1 - LEVEL) / 2
-    return np.nanquantile(theta, a, axis=0), np.nanquantile(theta, 1 - a, axis=0)
-
-
 # --------------------------------------------------------------------------------------------
 # one case
 # --------------------------------------------------------------------------------------------
@@ -183,12 +169,12 @@ def run_case(case: _cases.Case, n_rep: int, seed: int = 0, scipy_reps: int | Non
     }
 
     m = n_rep if scipy_reps is None else min(scipy_reps, n_rep)
-    W = replicate_weights(prob, m, seed)[:, : len(prob.weights)]
+    W = _bootstrap.replicate_weight_matrix(prob, seed, "multinomial", None, np.arange(m))
     th_sp, ok_sp, t_sp = scipy_loop(sp, W, ref["theta"])
     ours = np.asarray(ens.theta)[:m]
     ours_ok = np.asarray(ens.valid)[:m]
-    lo_o, hi_o = _quantiles(ours[ours_ok])
-    lo_s, hi_s = _quantiles(th_sp[ok_sp])
+    lo_o, hi_o = _bootstrap.percentile_interval(ours[ours_ok], LEVEL)
+    lo_s, hi_s = _bootstrap.percentile_interval(th_sp[ok_sp], LEVEL)
     # A parameter pinned on a bound in (nearly) every replicate has a zero-width interval in both:
     # its gap is measured against the parameter's scale instead of that width.
     scale = np.maximum(np.abs(lo_s) + np.abs(hi_s), 1e-12)

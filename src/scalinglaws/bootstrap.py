@@ -396,12 +396,11 @@ def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int,
 
     A replicate fails when every start hit the iteration cap or stalled. Each is retried with
     ``config.retry_factor`` times the iterations (no retry if it is 1 or less), from its own end
-    point, from the full-data optimum, from the grid starts, and from the optimum perturbed by ``perturb`` of each parameter's scale
-    (drawn from the seed and the replicate's index, so the same seed gives the same answer). A
+    point, from the full-data optimum, from the grid starts, and from the optimum perturbed by
+    ``perturb`` of each parameter's scale (drawn from the seed and the replicate's index, so the same seed gives the same answer). A
     retry that converges replaces the failed result; one that does not keeps the lower objective
     and stays failed. ``arrays.retried`` marks every replicate retried.
     """
-    import copy
     import dataclasses
 
     R = len(arrays.objective)
@@ -410,9 +409,8 @@ def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int,
     failed = np.flatnonzero(~arrays.converged)
     if len(failed) == 0 or problem.config.retry_factor <= 1:
         return 0
-    prob = copy.copy(problem)
     cfg = problem.config
-    prob.config = dataclasses.replace(cfg, max_iter=int(cfg.max_iter * cfg.retry_factor))
+    prob = problem.with_config(dataclasses.replace(cfg, max_iter=int(cfg.max_iter * cfg.retry_factor)))
     lower, upper = problem.lower, problem.upper
     scale = np.maximum(np.abs(starts[0]), 1.0)
     recovered = 0

@@ -164,6 +164,14 @@ class Problem:
             pad = np.full(shape, fill, dtype=a.dtype)
         return np.concatenate([a, pad], axis=axis)
 
+    def with_config(self, config: _solvers.SolverConfig) -> Problem:
+        """The same problem under another solver configuration (a shallow copy)."""
+        import copy
+
+        other = copy.copy(self)
+        other.config = config
+        return other
+
     def device_arrays(self, dtype=None):
         """(F, y, lower, upper) padded, as JAX arrays of the solver dtype."""
         dt = self.dtype if dtype is None else dtype
@@ -252,13 +260,11 @@ def fit(
     if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
         raise ValueError(f"n_starts must be a positive integer, got {n_starts!r}")
     prepared = prepare(data, law, x, y, weights, check_columns=check_columns)
-    unknown = [k for k in (fixed or {}) if k not in law.params]
-    if not unknown:
-        check_identifiable(prepared, law, law.n_params - len(fixed or {}))
-        check_fixed_floor(prepared, law, fixed or {})
     F_all, y_all = law.features(prepared.inputs), law_fit_space(law, prepared.y)
     used = prepared.weights > 0
     lower, upper, fixed_mask, fixed_values = _internal_bounds(law, bounds, fixed, F_all[used], y_all[used])
+    check_identifiable(prepared, law, int(np.sum(~fixed_mask)))
+    check_fixed_floor(prepared, law, fixed or {})
     problem = Problem(law, prepared, obj, lower, upper, fixed_mask, fixed_values, config or _solvers.SolverConfig(),
                       dtype)
     if grid is None:
@@ -293,10 +299,8 @@ def _retry_point_fit(problem: Problem, res: _solvers.SolveResult) -> _solvers.So
     two results is kept."""
     import dataclasses
 
-    again = Problem(problem.law, problem.prepared, problem.objective, problem.lower, problem.upper,
-                    problem.fixed_mask, problem.fixed_values,
-                    dataclasses.replace(problem.config, max_iter=problem.config.max_iter * problem.config.retry_factor),
-                    problem.dtype)
+    cfg = problem.config
+    again = problem.with_config(dataclasses.replace(cfg, max_iter=cfg.max_iter * cfg.retry_factor))
     theta0 = np.asarray(res.theta_starts)
     res2 = again.solve(problem.weights[None, :], theta0, np.full(theta0.shape[:2], _solvers.WARM, np.int32))
     if bool(res2.converged[0]) or float(res2.objective[0]) < float(res.objective[0]):
