@@ -8,7 +8,7 @@ import pytest
 
 import scalinglaws as sl
 
-# Published values (../shared/data/SOURCES.md, data/README.md).
+# Published values (data/README.md).
 EPOCH_PLAIN_FIT = dict(A=477.8, B=2143.9, E=1.8172, alpha=0.3473, beta=0.3672)
 EPOCH_OBJECTIVE = 0.00101827
 MUENNIGHOFF = dict(
