@@ -16,6 +16,8 @@ Writes ``benchmarks/results/bootstrap.json`` (``bootstrap-<backend>.json`` off t
 
 from __future__ import annotations
 
+import dataclasses
+
 import argparse
 import json
 import subprocess
@@ -98,7 +100,7 @@ def run(quick: bool = False, million: bool = False, seed: int = 0) -> dict:
     ours_pub = np.asarray(fit.law.to_public(ens.theta))
 
     # The extra starts' win rate, run to convergence without racing.
-    unraced = fit.bootstrap(n, seed=seed, race=None, progress=False)
+    unraced = fit.bootstrap(n, seed=seed, progress=False, config=dataclasses.replace(fit._problem.config, abandon_ratio=0))
     warm = unraced._a.start_objective[:, 0]
     better = unraced._a.start_objective[:, 1:] < warm[:, None] * (1 - 1e-9)
     win_rate = {"replicates": n, "extra_starts": int(better.shape[1]),

@@ -95,30 +95,10 @@ class EnsembleArrays:
     start_iterations: np.ndarray  # [R, S] solver iterations each start took
     time_s: float
     compile_s: float
+    stop_reason: np.ndarray | None = None  # [R] solvers.StopReason code of the best start
+    start_stop_reason: np.ndarray | None = None  # [R, S] solvers.StopReason code of each start
     retried: np.ndarray | None = None  # [R] bool: failed in the stream, solved again (retry_failed)
     unidentified: np.ndarray | None = None  # [R] bool: too few distinct x (unidentified_replicates)
-
-
-class _Stream(NamedTuple):
-    """A pool of solver slots working through a queue of (replicate, start) tasks on one device.
-
-    Per slot (``[B]``): solver state, task id (-1 when free) and weights. Per task (``[T]``, task
-    ``t`` = start ``t // R`` of replicate ``t % R``): the filed results. Per replicate (``[R]``):
-    the objective its first start (the warm start) reached, which the other starts race against.
-    """
-
-    state: _solvers._State
-    task: jax.Array
-    W: jax.Array
-    next_task: jax.Array
-    theta: jax.Array
-    f: jax.Array
-    converged: jax.Array
-    abandoned: jax.Array
-    iterations: jax.Array
-    grad_norm: jax.Array
-    on_bound: jax.Array
-    best_f: jax.Array
 
 
 class _Data(NamedTuple):
@@ -165,85 +145,21 @@ def _device_api(mesh):
 
 
 @functools.lru_cache(maxsize=32)
-def _stream_functions(law, objective, config, n_units, method, n_starts, n_local, slots, race, mesh):
-    """Jitted ``run(data, key, group_index, rep_offset) -> _Stream``: ``n_local`` replicates x
-    ``n_starts`` starts per device, streamed through ``slots`` solver slots in one while loop.
-
-    Tasks are handed out start-major: every replicate's warm start first, so its objective is
-    known (``best_f``) by the time the other starts run and race against it. Each iteration
-    refills free slots from the queue (a refilled slot's first iteration is its initial
-    evaluation), takes one solver step on every slot, and files the results of slots that
-    finished. A finished start stops costing work at once, which a plain vmap over every
-    (replicate, start) pair would spend until the slowest was done. Cached: ensembles of the same
-    shape reuse the compiled program.
-    """
+def _stream_functions(law, objective, config, n_units, method, n_starts, n_local, slots, mesh):
+    """Jitted ``run(data, key, group_index, rep_offset, n_valid) -> SolveResult``: ``n_local``
+    replicates x ``n_starts`` starts per device, their weights drawn on the device and streamed
+    through ``slots`` solver slots by :func:`solvers.stream`, the driver the point fit runs on too.
+    Cached: ensembles of the same shape reuse the compiled program."""
     R = n_local
-    T = R * n_starts
-    B = slots
-    last = _solvers._n_stages(objective, config) - 1
-    i32 = jnp.int32
-    race_after, race_ratio = race
 
-    def local_run(d: _Data, key, group_index, rep_offset, n_valid) -> _Stream:
+    def local_run(d: _Data, key, group_index, rep_offset, n_valid) -> _solvers.SolveResult:
         # Only the first n_valid of the R replicate rows are real (the block is padded to a
-        # bucket size so other ensemble sizes reuse this program); tasks for the rest are never
-        # handed out. Queue position v is replicate v % n_valid from start v // n_valid.
-        p = d.starts.shape[1]
-        n = d.y.shape[0]
-        n_tasks = n_valid * n_starts
-        W_all = replicate_weights(key, rep_offset + jnp.arange(R, dtype=i32), d.base, group_index, n_units, method)
-        proto = _solvers._init_state(law, objective, config, d.F, d.y, d.base, d.lower, d.upper, d.starts[0],
-                                      jnp.asarray(0, i32))
-        state0 = jax.tree.map(lambda a: jnp.broadcast_to(jnp.asarray(a), (B,) + jnp.shape(a)), proto)
-        state0 = state0._replace(done=jnp.ones(B, bool))
-        real = d.y.dtype
-        zeros = lambda *shape, dt=real: jnp.zeros(shape, dt)
-        c0 = _Stream(state0, jnp.full(B, -1, i32), zeros(B, n), jnp.asarray(0, i32), zeros(T, p),
-                     jnp.full(T, jnp.inf, real), zeros(T, dt=bool), zeros(T, dt=bool), zeros(T, dt=i32), zeros(T),
-                     zeros(T, dt=bool), jnp.full(R, jnp.inf, real))
-        step = jax.vmap(lambda w, st: _solvers._iterate(law, objective, config, d.F, d.y, w, d.lower, d.upper,
-                                                         d.fixed, st))
-        fresh = jax.vmap(lambda st, th, s0: _solvers.fresh_state(objective, config, st, th, s0))
-
-        def body(c: _Stream) -> _Stream:
-            # 1. Refill free slots from the queue (no evaluation: that is the next step's refresh).
-            free = c.task < 0
-            position = (c.next_task + jnp.cumsum(free) - 1).astype(i32)
-            take = free & (position < n_tasks)
-            pos = jnp.where(take, position, 0)
-            s_new, r_new = pos // n_valid, pos % n_valid
-            restarted = fresh(c.state, d.starts[s_new], d.stage0[s_new])
-            pick = lambda a, b: jnp.where(take.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
-            state = jax.tree.map(pick, restarted, c.state)
-            W = pick(W_all[r_new], c.W)
-            task = jnp.where(take, s_new * R + r_new, c.task).astype(i32)  # result slot: start-major
-            next_task = jnp.minimum(c.next_task + jnp.sum(free), n_tasks).astype(i32)
-            rep = task % R
-            is_extra = task >= R
-
-            # 2. One step on every slot; race extra starts against the replicate's warm start.
-            state = step(W, state)
-            behind = is_extra & (state.stage >= last) & (state.k >= race_after) & ~state.done
-            behind = behind & (race_ratio > 0) & (state.terms.f > race_ratio * c.best_f[rep])
-            state = state._replace(done=state.done | behind | (state.k >= config.max_iter),
-                                   abandoned=state.abandoned | behind)
-
-            # 3. File the results of finished slots and free them.
-            finished = state.done & (task >= 0)
-            dest = jnp.where(finished, task, T)  # T is out of range: dropped
-            put = lambda arr, v: arr.at[dest].set(v, mode="drop")
-            g = state.terms.g
-            held = jax.vmap(_solvers._held, in_axes=(0, 0, None, None, None))(state.theta, g, d.lower, d.upper,
-                                                                               d.fixed)
-            gn = jax.vmap(_solvers._scaled_max)(jnp.where(held, 0.0, g), state.theta)
-            ob = _solvers.on_bound(state.theta, d.lower, d.upper, d.fixed, config.bound_tol)
-            best_f = c.best_f.at[jnp.where(finished & ~is_extra, rep, R)].min(state.terms.f, mode="drop")
-            return _Stream(state, jnp.where(finished, -1, task).astype(i32), W, next_task,
-                           put(c.theta, state.theta), put(c.f, state.terms.f), put(c.converged, state.converged),
-                           put(c.abandoned, state.abandoned), put(c.iterations, state.k), put(c.grad_norm, gn),
-                           put(c.on_bound, ob), best_f)
-
-        return jax.lax.while_loop(lambda c: (c.next_task < n_tasks) | jnp.any(c.task >= 0), body, c0)
+        # bucket size so other ensemble sizes reuse this program); the rest are never solved.
+        W = replicate_weights(key, rep_offset + jnp.arange(R, dtype=jnp.int32), d.base, group_index, n_units, method)
+        theta0 = jnp.broadcast_to(d.starts, (R,) + d.starts.shape)
+        stage0 = jnp.broadcast_to(d.stage0, (R,) + d.stage0.shape)
+        return _solvers.stream(law, objective, config, d.F, d.y, W, theta0, stage0, d.lower, d.upper, d.fixed,
+                               n_valid, slots)
 
     return _device_api(mesh)(local_run, 3)
 
@@ -265,17 +181,26 @@ def default_slots() -> int:
     return 16384 if jax.default_backend() in ("gpu", "cuda", "rocm", "tpu") else 1024
 
 
+FIELDS = {"theta": "theta", "objective": "objective", "converged": "converged", "on_bound": "on_bound",
+          "iterations": "iterations", "grad_norm": "grad_norm", "best_start": "best_start",
+          "stop_reason": "stop_reason", "start_objective": "objective_starts",
+          "start_abandoned": "abandoned_starts", "start_iterations": "iterations_starts",
+          "start_stop_reason": "stop_reason_starts"}
+"""``EnsembleArrays`` field -> ``solvers.SolveResult`` field."""
+
+
 def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, seed: int,
                  method: str = "multinomial", groups: np.ndarray | None = None, chunk_size: int = 8192,
                  devices=None, progress=None, slots: int | None = None,
-                 race: tuple[int, float] | None = (6, 2.0), first_replicate: int = 0) -> EnsembleArrays:
+                 first_replicate: int = 0) -> EnsembleArrays:
     """Solve ``n`` bootstrap replicates of ``problem`` from the given starts.
 
     Replicates are processed in blocks of ``chunk_size`` (memory is bounded by a block, not by
     ``n``), split evenly across devices. Each device streams its (replicate, start) tasks through
-    a fixed pool of solver slots (see ``_stream_functions``): the first start of every replicate
+    a fixed pool of solver slots (:func:`solvers.stream`): the first start of every replicate
     (the full-data optimum, a warm start) first, then the others, each raced against its
-    replicate's warm-start optimum. One compiled program serves any ``n``.
+    replicate's converged optimum as ``problem.config`` says (``abandon_after``,
+    ``abandon_ratio``). One compiled program serves any ``n``.
 
     Args:
         problem: a ``fitting.Problem`` (data, law, objective, bounds, solver config).
@@ -286,12 +211,6 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         devices: devices to shard the replicate axis over (default ``jax.devices()``).
         progress: show a tqdm bar (default: when stderr is a terminal).
         slots: solver slots per device (default :func:`default_slots`).
-        race: ``(after, ratio)``: an extra start whose objective is still above ``ratio`` times
-            its replicate's warm-start optimum after ``after`` iterations is abandoned (counted in
-            the result). ``None`` runs every start to convergence. Measured on Chinchilla (4,000
-            replicates x 3 grid starts): after 6 iterations the closest extra start was still 7.5x
-            the warm optimum; run to convergence, none beat it; running them costs 8x the time
-            (``benchmarks/bench_bootstrap.py``, ``docs/performance.md``).
         first_replicate: index of the first replicate: replicates ``first_replicate ..
             first_replicate + n - 1`` of the seed's stream are solved (for splitting one ensemble
             across hosts; see docs/sharding.md).
@@ -310,8 +229,7 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
     group_index = problem.pad_rows(group_index, fill=0)
     S, p = theta_starts.shape
     B = min(int(slots or default_slots()), R * S)
-    race = (0, 0.0) if race is None else (int(race[0]), float(race[1]))
-    run = _stream_functions(problem.law, problem.objective, problem.config, n_units, method, S, R, B, race, mesh)
+    run = _stream_functions(problem.law, problem.objective, problem.config, n_units, method, S, R, B, mesh)
     data = _problem_data(problem, theta_starts, stage0)
     key = jax.random.PRNGKey(seed)
     gi = jnp.asarray(group_index)
@@ -322,7 +240,8 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         theta=np.empty((n, p)), objective=np.empty(n), converged=np.empty(n, bool), on_bound=np.empty(n, bool),
         iterations=np.empty(n, np.int32), grad_norm=np.empty(n), best_start=np.empty(n, np.int32),
         start_objective=np.empty((n, S)), start_abandoned=np.empty((n, S), bool),
-        start_iterations=np.empty((n, S), np.int32),
+        start_iterations=np.empty((n, S), np.int32), stop_reason=np.empty(n, np.int32),
+        start_stop_reason=np.empty((n, S), np.int32),
     )
     n_blocks = int(math.ceil(n / block))
     bar = None
@@ -342,26 +261,12 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         first_rep = first_replicate + lo + np.concatenate([[0], np.cumsum(per_dev)[:-1]])
         c = jax.block_until_ready(run(data, key, gi, put(jnp.asarray(first_rep, jnp.int32)),
                                       put(jnp.asarray(per_dev, jnp.int32))))
-        # [D, T] by task (start-major) -> [D * R, S] by replicate.
-        by_rep = lambda a: np.swapaxes(np.asarray(a).reshape((D, S, R) + np.asarray(a).shape[2:]), 1, 2).reshape(
-            (D * R, S) + np.asarray(a).shape[2:])
-        # Keep each device's real rows, in replicate order.
+        # [D, R, ...] -> each device's real rows, in replicate order.
         real = np.concatenate([d * R + np.arange(per_dev[d]) for d in range(D)])
-        by_rep_real = lambda a: by_rep(a)[real]
-        f_s = by_rep_real(c.f)
-        best = np.argmin(f_s, axis=1)
+        host = lambda a: np.asarray(a).reshape((D * R,) + np.asarray(a).shape[2:])[real]
         rows = slice(lo, lo + take)
-        pick = lambda a: np.take_along_axis(a, best.reshape((-1, 1) + (1,) * (a.ndim - 2)), 1)[:, 0]
-        out["theta"][rows] = pick(by_rep_real(c.theta))
-        out["objective"][rows] = pick(f_s)
-        out["converged"][rows] = pick(by_rep_real(c.converged))
-        out["iterations"][rows] = pick(by_rep_real(c.iterations))
-        out["on_bound"][rows] = pick(by_rep_real(c.on_bound))
-        out["grad_norm"][rows] = pick(by_rep_real(c.grad_norm))
-        out["best_start"][rows] = best
-        out["start_objective"][rows] = f_s
-        out["start_abandoned"][rows] = by_rep_real(c.abandoned)
-        out["start_iterations"][rows] = by_rep_real(c.iterations)
+        for name, field in FIELDS.items():
+            out[name][rows] = host(getattr(c, field))
         if t_first is None:
             t_first = time.perf_counter() - t0
         if bar is not None:
@@ -434,6 +339,8 @@ def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int,
         arrays.converged[take] = conv[better]
         arrays.on_bound[take] = np.asarray(res.on_bound)[better]
         arrays.grad_norm[take] = np.asarray(res.grad_norm)[better]
+        if arrays.stop_reason is not None:
+            arrays.stop_reason[take] = np.asarray(res.stop_reason)[better]
         arrays.iterations[idx] = arrays.iterations[idx] + np.asarray(res.iterations)
         arrays.retried[idx] = True
         recovered += int(conv.sum())

@@ -123,6 +123,10 @@ class Ensemble:
             "on_bound_by_parameter": self._bound_counts(),
             "start_wins": wins.tolist(),
             "start_abandoned": a.start_abandoned.sum(axis=0).tolist(),
+            # Why each replicate's best start stopped, after any retry (solvers.StopReason labels).
+            "stop_reasons": {} if a.stop_reason is None else _solvers.stop_reason_counts(a.stop_reason),
+            "start_stop_reasons": [] if a.start_stop_reason is None else
+            [_solvers.stop_reason_counts(a.start_stop_reason[:, j]) for j in range(S)],
             "time_s": a.time_s,
             "compile_s": a.compile_s,
         }
@@ -294,6 +298,7 @@ class Ensemble:
                       for k, v in d["on_bound_by_parameter"].items()),
             f"starts: {', '.join(d['starts'])}; strictly better than the warm start {d['start_wins']}; "
             f"abandoned {d['start_abandoned']}",
+            "stopped: " + (", ".join(f"{k} {v}" for k, v in d["stop_reasons"].items()) or "not recorded"),
             f"solve time {d['time_s']:.3g} s"
             + (" (including compilation)" if np.isnan(d["compile_s"]) else f" (+ compile {d['compile_s']:.3g} s)")
             + f"; iterations median {d['iterations_median']:.0f}, max {d['iterations_max']}",
@@ -340,6 +345,8 @@ class Ensemble:
                 "start_objective": a.start_objective.tolist(),
                 "start_abandoned": a.start_abandoned.tolist(),
                 "start_iterations": a.start_iterations.tolist(),
+                "stop_reason": None if a.stop_reason is None else a.stop_reason.tolist(),
+                "start_stop_reason": None if a.start_stop_reason is None else a.start_stop_reason.tolist(),
                 "retried": None if a.retried is None else a.retried.tolist(),
                 "unidentified": None if a.unidentified is None else a.unidentified.tolist(),
                 "time_s": a.time_s,
@@ -370,6 +377,9 @@ class Ensemble:
             start_abandoned=np.asarray(a["start_abandoned"], bool),
             start_iterations=np.asarray(a.get("start_iterations", np.zeros_like(a["start_abandoned"])), np.int32),
             time_s=a["time_s"], compile_s=a["compile_s"],
+            stop_reason=None if a.get("stop_reason") is None else np.asarray(a["stop_reason"], np.int32),
+            start_stop_reason=None if a.get("start_stop_reason") is None else np.asarray(a["start_stop_reason"],
+                                                                                          np.int32),
             retried=None if a.get("retried") is None else np.asarray(a["retried"], bool),
             unidentified=None if a.get("unidentified") is None else np.asarray(a["unidentified"], bool),
         )

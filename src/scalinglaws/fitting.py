@@ -319,7 +319,9 @@ class Fit:
         on_bound: whether any free parameter ended on a bound.
         diagnostics: dict with iterations, grad_norm, n_starts, grid_size, starts_converged,
             starts_at_best (how many starts reached the best objective to 1e-9 relative),
-            best_start, objective name, n_points, r2 (natural units) and rmse.
+            best_start, stop_reason (why the best start stopped: ``solvers.StopReason`` label),
+            starts_stopped (``{reason: count}`` over the starts), objective name, n_points,
+            r2 (natural units) and rmse.
     """
 
     _ranked_starts: np.ndarray | None = None
@@ -358,6 +360,8 @@ class Fit:
             "starts_converged": int(np.sum(np.asarray(res.converged_starts[0]))),
             "starts_at_best": at_best,
             "best_start": int(res.best_start[0]),
+            "stop_reason": _solvers.StopReason(int(res.stop_reason[0])).label,
+            "starts_stopped": _solvers.stop_reason_counts(res.stop_reason_starts[0]),
             "dtype": problem.dtype.name,
         }
         return cls(problem, theta, best, bool(res.converged[0]), bool(res.on_bound[0]), diagnostics)
@@ -457,8 +461,9 @@ class Fit:
 
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(self, n: int = 1000, seed: int = 0, method: str = "multinomial", groups=None, *,
-                  n_starts: int = 4, race: tuple[int, float] | None = (6, 2.0), chunk_size: int = 8192,
-                  devices=None, progress=None, slots: int | None = None, dtype=None, failed: str = "warn"):
+                  n_starts: int = 4, chunk_size: int = 8192, devices=None, progress=None,
+                  slots: int | None = None, dtype=None, failed: str = "warn",
+                  config: _solvers.SolverConfig | None = None):
         """Refit on ``n`` resampled data sets: an :class:`~scalinglaws.ensemble.Ensemble`.
 
         Args:
@@ -469,9 +474,6 @@ class Fit:
                 whole groups (runs, model sizes, families): the cluster bootstrap.
             n_starts: starts per replicate: the full-data optimum plus the ``n_starts - 1`` best
                 points of the law's start grid.
-            race: ``(after, ratio)``: a grid start still above ``ratio`` times the replicate's
-                warm-start optimum after ``after`` iterations is abandoned (counted in
-                ``diagnostics``); ``None`` runs every start to convergence.
             chunk_size: replicates per block (memory is bounded by a block, not by ``n``).
             devices: devices to shard replicates over (default all of ``jax.devices()``).
             progress: show a progress bar (default: when stderr is a terminal).
@@ -484,11 +486,19 @@ class Fit:
                 (``ReplicateFailureError``) or ``"drop"`` (quietly). Failed replicates are
                 left out of intervals and bands in every case, and each table says how many
                 replicates it used (``n_used``).
+            config: :class:`~scalinglaws.solvers.SolverConfig` for the replicates (default the
+                fit's). Every setting applies as in the point fit; the racing of the grid starts
+                against the replicate's warm-start optimum is ``abandon_after`` and
+                ``abandon_ratio`` (``abandon_ratio=0`` runs every start to convergence).
         """
         from . import bootstrap as _bootstrap
         from .ensemble import Ensemble
 
         prob = self._problem
+        if config is not None:
+            if not isinstance(config, _solvers.SolverConfig):
+                raise TypeError(f"config must be a SolverConfig, got {type(config).__name__}")
+            prob = prob.with_config(config)
         if dtype is not None and np.dtype(dtype) != prob.dtype:
             prob = Problem(prob.law, prob.prepared, prob.objective, prob.lower, prob.upper, prob.fixed_mask,
                            prob.fixed_values, prob.config, dtype)
@@ -503,7 +513,7 @@ class Fit:
         # The optimum starts at the real objective; grid points go through the continuation.
         stage0 = np.array([_solvers.WARM] + [0] * len(extra), dtype=np.int32)
         arrays = _bootstrap.run_ensemble(prob, starts, stage0, n, seed, method, labels, chunk_size, devices, progress,
-                                         slots, race)
+                                         slots)
         n_retried = int(np.sum(~arrays.converged)) if prob.config.retry_factor > 1 else 0
         recovered = _bootstrap.retry_failed(prob, arrays, starts, seed, method, labels)
         # A replicate that converged to one point of a whole manifold of optima is not an answer.

@@ -1,0 +1,110 @@
+"""One solve path: the point fit and the bootstrap run on ``solvers.stream``, honour every
+``SolverConfig`` setting alike, and record why each problem and start stopped."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws.solvers import SolverConfig, StopReason
+
+
+@pytest.fixture(scope="module")
+def chinchilla():
+    return sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
+
+
+def test_point_fit_records_why_every_start_stopped(chinchilla):
+    d = chinchilla.diagnostics
+    assert d["stop_reason"] in ("converged: f", "converged: step", "converged: gradient")
+    assert sum(d["starts_stopped"].values()) == d["n_starts"]
+    assert d["starts_stopped"].get("abandoned", 0) > 0  # racing is on in the point fit
+
+
+def test_iteration_cap_is_a_stop_reason():
+    df = sl.datasets.load("chinchilla-240")
+    f = sl.fit(df, "chinchilla", config=SolverConfig(max_iter=3, retry_factor=1))
+    assert not f.converged
+    assert f.diagnostics["stop_reason"] == "iteration cap"
+    assert set(f.diagnostics["starts_stopped"]) <= {"iteration cap", "abandoned", "converged: f",
+                                                    "converged: step", "converged: gradient"}
+
+
+def test_converging_on_a_bound_is_its_own_stop_reason():
+    # Irreducible loss forced against a bound it wants to cross: the fit converges there.
+    df = sl.datasets.load("chinchilla-240")
+    f = sl.fit(df, "chinchilla", bounds={"E": (1.9, None)})
+    assert f.converged and f.on_bound
+    assert f.diagnostics["stop_reason"] == "converged: on a bound"
+    assert StopReason.ON_BOUND.converged and not StopReason.ABANDONED.converged
+
+
+def test_a_start_where_the_objective_is_not_finite_stops_at_once():
+    fit = sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
+    prob = fit._problem
+    theta0 = np.stack([fit.theta, np.full_like(fit.theta, np.nan)])[None]
+    res = prob.solve(prob.weights[None], theta0)
+    reasons = np.asarray(res.stop_reason_starts[0])
+    assert reasons[1] == StopReason.NOT_FINITE
+    assert int(res.iterations_starts[0, 1]) <= 1
+    assert StopReason(int(reasons[0])).converged and int(res.best_start[0]) == 0
+
+
+def test_bootstrap_honours_the_racing_settings(chinchilla):
+    raced = chinchilla.bootstrap(200, seed=0, progress=False)
+    unraced = chinchilla.bootstrap(200, seed=0, progress=False,
+                                   config=dataclasses.replace(chinchilla._problem.config, abandon_ratio=0.0))
+    late = chinchilla.bootstrap(200, seed=0, progress=False,
+                                config=dataclasses.replace(chinchilla._problem.config, abandon_after=40))
+    n_raced = sum(raced.diagnostics["start_abandoned"])
+    assert n_raced > 0
+    assert sum(unraced.diagnostics["start_abandoned"]) == 0
+    # Racing later lets starts run longer before they are judged.
+    assert late._a.start_iterations[late._a.start_abandoned].min() >= 40
+    assert raced._a.start_iterations[raced._a.start_abandoned].min() >= 6
+    # Racing drops only starts that would not have won: the same optimum for every replicate.
+    np.testing.assert_allclose(raced._a.objective, unraced._a.objective, rtol=1e-9)
+
+
+def test_bootstrap_records_stop_reasons_and_round_trips_them(chinchilla, tmp_path):
+    ens = chinchilla.bootstrap(100, seed=0, progress=False)
+    d = ens.diagnostics
+    assert sum(d["stop_reasons"].values()) == 100
+    assert all(k.startswith("converged") for k in d["stop_reasons"])
+    assert len(d["start_stop_reasons"]) == 4
+    assert all(sum(c.values()) == 100 for c in d["start_stop_reasons"])
+    assert "stopped: converged" in ens.summary()
+    back = sl.load(ens.save(tmp_path / "ens.json"))
+    np.testing.assert_array_equal(back._a.stop_reason, ens._a.stop_reason)
+    assert back.diagnostics["stop_reasons"] == d["stop_reasons"]
+
+
+def test_bootstrap_honours_the_iteration_cap_and_records_it(chinchilla):
+    cfg = dataclasses.replace(chinchilla._problem.config, max_iter=3, retry_factor=1)
+    ens = chinchilla.bootstrap(100, seed=0, progress=False, failed="drop", config=cfg)
+    assert ens._a.start_iterations.max() <= 3
+    assert ens.diagnostics["stop_reasons"].get("iteration cap", 0) == ens.diagnostics["failed_to_converge"] > 0
+
+
+def test_point_fit_and_bootstrap_share_one_driver(chinchilla):
+    # A replicate's weights solved as a point-fit batch give the stream's answer.
+    from scalinglaws import bootstrap
+
+    prob = chinchilla._problem
+    ens = chinchilla.bootstrap(8, seed=3, progress=False)
+    W = bootstrap.replicate_weight_matrix(prob, 3, "multinomial", None, np.arange(8))
+    starts = np.concatenate([chinchilla.theta[None], chinchilla._ranked_starts[:3]])
+    stage0 = np.array([sl.solvers.WARM, 0, 0, 0], np.int32)
+    res = prob.solve(W, np.broadcast_to(starts, (8,) + starts.shape), np.broadcast_to(stage0, (8, 4)))
+    np.testing.assert_allclose(np.asarray(res.objective), ens._a.objective, rtol=1e-12)
+    np.testing.assert_array_equal(np.asarray(res.stop_reason), ens._a.stop_reason)
+    assert jnp.all(res.converged)
+
+
+def test_bootstrap_rejects_a_config_that_is_not_one(chinchilla):
+    with pytest.raises(TypeError, match="config must be a SolverConfig"):
+        chinchilla.bootstrap(10, config={"max_iter": 5})
