@@ -357,3 +357,42 @@ def test_cli_isoflop_csv_file_and_errors(tmp_path):
     assert code == 2 and "missing column" in err
     code, out, err = _run(["isoflop", path, "--bootstrap", -5])
     assert code == 2 and "--bootstrap" in err
+
+
+# --------------------------------------------------------------------------------------------
+# Porian et al. (2024): the stored exponents, and the causes of each difference (docs/isoflop.md)
+@pytest.fixture(scope="module")
+def porian_rows():
+    from benchmarks import repro_porian
+
+    return {(r["config"], r["dataset"]): r for r in repro_porian.compare(n_bootstrap=0)}
+
+
+PORIAN_FAR = {  # more than 0.02 from the stored exponent: (gap, cause)
+    ("reproducing_kaplan", "RefinedWeb"): (0.030, "small budgets"),
+    ("count_last_layer", "RefinedWeb"): (0.073, "small budgets"),
+    ("reproducing_kaplan", "OpenWebText2"): (-0.021, "small budgets"),
+    ("count_last_layer", "OpenWebText2"): (0.054, "small budgets"),
+    ("correct_warmup", "RefinedWeb"): (0.057, "scatter"),
+    ("att_correct_warmup", "RefinedWeb"): (0.041, "scatter"),
+}
+
+
+def test_porian_exponents_reproduced_or_their_difference_explained(porian_rows):
+    assert len(porian_rows) == 15
+    for key, r in porian_rows.items():
+        # The frontier step agrees: a line through the stored optima gives the stored a.
+        assert abs(r["stored_optima_ols_a"] - r["stored_a"]) <= 0.007, key
+        if key not in PORIAN_FAR:
+            assert abs(r["gap"]) <= 0.02, key
+            continue
+        gap, cause = PORIAN_FAR[key]
+        assert r["gap"] == pytest.approx(gap, abs=0.0015), key
+        if cause == "small budgets":
+            # Parabolas put the small budgets' optima well below the spline's; from 2e17 on they agree.
+            assert r["log_ratio_small_budgets_mean"] < -0.25, key
+            assert abs(r["ours_large_a"] - r["stored_optima_large_ols_a"]) <= 0.02, key
+        else:
+            # Not the small budgets: the gap stays at large budgets, with per-budget scatter >= 0.17.
+            assert r["ours_large_a"] - r["stored_optima_large_ols_a"] > 0.03, key
+            assert r["log_ratio_sd"] >= 0.165, key
