@@ -306,16 +306,13 @@ def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int,
     retry that converges replaces the failed result; one that does not keeps the lower objective
     and stays failed. ``arrays.retried`` marks every replicate retried.
     """
-    import dataclasses
-
     R = len(arrays.objective)
     if arrays.retried is None:
         arrays.retried = np.zeros(R, bool)
     failed = np.flatnonzero(~arrays.converged)
     if len(failed) == 0 or problem.config.retry_factor <= 1:
         return 0
-    cfg = problem.config
-    prob = problem.with_config(dataclasses.replace(cfg, max_iter=int(cfg.max_iter * cfg.retry_factor)))
+    prob = problem.for_retry()
     lower, upper = problem.lower, problem.upper
     scale = np.maximum(np.abs(starts[0]), 1.0)
     recovered = 0

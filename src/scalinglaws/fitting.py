@@ -172,6 +172,14 @@ class Problem:
         other.config = config
         return other
 
+    def for_retry(self) -> Problem:
+        """The same problem with ``config.retry_factor`` times the iterations: what a point fit
+        or bootstrap replicate that failed to converge is solved again with."""
+        import dataclasses
+
+        cfg = self.config
+        return self.with_config(dataclasses.replace(cfg, max_iter=int(cfg.max_iter * cfg.retry_factor)))
+
     def device_arrays(self, dtype=None):
         """(F, y, lower, upper) padded, as JAX arrays of the solver dtype."""
         dt = self.dtype if dtype is None else dtype
@@ -297,10 +305,7 @@ def _retry_point_fit(problem: Problem, res: _solvers.SolveResult) -> _solvers.So
     """A point fit whose best start stopped at the iteration cap (or stalled), solved again from
     every start's end point with ``config.retry_factor`` times the iterations; the better of the
     two results is kept."""
-    import dataclasses
-
-    cfg = problem.config
-    again = problem.with_config(dataclasses.replace(cfg, max_iter=cfg.max_iter * cfg.retry_factor))
+    again = problem.for_retry()
     theta0 = np.asarray(res.theta_starts)
     res2 = again.solve(problem.weights[None, :], theta0, np.full(theta0.shape[:2], _solvers.WARM, np.int32))
     if bool(res2.converged[0]) or float(res2.objective[0]) < float(res.objective[0]):

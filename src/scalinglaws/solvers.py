@@ -115,8 +115,12 @@ class StopReason(enum.IntEnum):
 
     @property
     def converged(self) -> bool:
-        return self in (StopReason.CONVERGED_F, StopReason.CONVERGED_STEP, StopReason.CONVERGED_GRADIENT,
-                        StopReason.ON_BOUND)
+        return bool(is_converged(self))
+
+
+def is_converged(reason):
+    """Whether stop reason codes (an int, numpy or JAX array) are convergence: 1 to 4."""
+    return (reason >= StopReason.CONVERGED_F) & (reason <= StopReason.ON_BOUND)
 
 
 _STOP_LABELS = {
@@ -183,8 +187,7 @@ class _State(NamedTuple):
     stage: jax.Array
     refresh: jax.Array
     done: jax.Array
-    converged: jax.Array
-    reason: jax.Array
+    reason: jax.Array  # StopReason code; converged is is_converged(reason)
     k: jax.Array
 
 
@@ -283,7 +286,6 @@ def fresh_state(objective, config, old: _State, theta0, stage0) -> _State:
         stage=jnp.minimum(stage0, _n_stages(objective, config) - 1).astype(jnp.int32),
         refresh=jnp.asarray(True),
         done=jnp.asarray(False),
-        converged=jnp.asarray(False),
         reason=jnp.asarray(StopReason.RUNNING, jnp.int32),
         k=jnp.asarray(0, jnp.int32),
         terms=old.terms._replace(f=jnp.asarray(jnp.inf, dtype)),
@@ -305,7 +307,6 @@ def _init_state(law, objective, config, F, y, w, lower, upper, theta0, stage0) -
         stage=stage0,
         refresh=jnp.asarray(False),
         done=~jnp.isfinite(terms.f),
-        converged=jnp.asarray(False),
         reason=jnp.where(jnp.isfinite(terms.f), StopReason.RUNNING, StopReason.NOT_FINITE).astype(jnp.int32),
         k=jnp.asarray(0, jnp.int32),
     )
@@ -370,10 +371,9 @@ def _iterate(law, objective, config, F, y, w, lower, upper, fixed, s: _State) ->
     lam0 = jnp.asarray(config.lam0, dtype)
     newton_next = jnp.where(accept, trial_newton, s.newton) & ~give_up_newton & ~advance
     theta_next = jnp.where(accept, trial, s.theta)
+    # Which test; a convergence on a bound is told apart where the result is filed (``stream``).
     why_converged = jnp.where(small_g, StopReason.CONVERGED_GRADIENT,
                               jnp.where(small_f, StopReason.CONVERGED_F, StopReason.CONVERGED_STEP))
-    why_converged = jnp.where(on_bound(theta_next, lower, upper, fixed, config.bound_tol), StopReason.ON_BOUND,
-                              why_converged)
     reason = jnp.where(converged, why_converged,
                        jnp.where(stalled & last_stage, StopReason.STALLED,
                                  jnp.where(not_finite, StopReason.NOT_FINITE, StopReason.RUNNING)))
@@ -388,7 +388,6 @@ def _iterate(law, objective, config, F, y, w, lower, upper, fixed, s: _State) ->
         stage=s.stage + advance.astype(jnp.int32),
         refresh=advance | give_up_newton,
         done=converged | (stalled & last_stage) | not_finite,
-        converged=converged,
         reason=reason.astype(jnp.int32),
         k=s.k + 1,
     )
@@ -476,7 +475,10 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         behind = (state.stage >= last) & (state.k >= config.abandon_after) & ~state.done
         behind = behind & (config.abandon_ratio > 0) & (state.terms.f > config.abandon_ratio * c.best_f[problem])
         capped = ~state.done & ~behind & (state.k >= config.max_iter)
+        ob = on_bound(state.theta, lower, upper, fixed, config.bound_tol)
+        converged = is_converged(state.reason)
         reason = jnp.where(behind, StopReason.ABANDONED, jnp.where(capped, StopReason.ITERATION_CAP, state.reason))
+        reason = jnp.where(converged & ob, StopReason.ON_BOUND, reason)
         state = state._replace(done=state.done | behind | capped, reason=reason.astype(i32))
 
         # 3. File the results of finished slots and free them.
@@ -485,8 +487,7 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         put = lambda arr, v: arr.at[dest].set(v, mode="drop")
         g = state.terms.g
         gn = jax.vmap(_scaled_max)(jnp.where(held(state.theta, g, lower, upper, fixed), 0.0, g), state.theta)
-        ob = on_bound(state.theta, lower, upper, fixed, config.bound_tol)
-        best_f = c.best_f.at[jnp.where(finished & state.converged, problem, P)].min(state.terms.f, mode="drop")
+        best_f = c.best_f.at[jnp.where(finished & converged, problem, P)].min(state.terms.f, mode="drop")
         return _Stream(state, jnp.where(finished, -1, task).astype(i32), w, next_task, put(c.theta, state.theta),
                        put(c.reason, state.reason), put(c.iterations, state.k), put(c.grad_norm, gn),
                        put(c.on_bound, ob), best_f)
@@ -499,7 +500,7 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
     f_s = jax.vmap(lambda w, ts: jax.vmap(lambda t: _objective(law, objective, t, F, y, w))(ts))(W, theta_s)
     f_s = jnp.where((jnp.arange(P) < n_valid)[:, None], f_s, jnp.inf)
     reason_s = by_problem(c.reason)
-    converged_s = (reason_s >= StopReason.CONVERGED_F) & (reason_s <= StopReason.ON_BOUND)
+    converged_s = is_converged(reason_s)
     best = jnp.argmin(f_s, axis=1)
     take = lambda a: jnp.take_along_axis(a, best[:, None], axis=1)[:, 0]
     return SolveResult(
