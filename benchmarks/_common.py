@@ -75,13 +75,18 @@ def first_call(fn) -> float:
     return time.perf_counter() - start
 
 
+def now() -> str:
+    """The UTC time, as result files record it."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
 def write(name: str, result: dict, out: Path | None = None) -> Path:
     """Write ``result`` (plus machine and date) to ``benchmarks/results/<name>.json``."""
     out = out or RESULTS / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "benchmark": name,
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": now(),
         **result,
         "machine": machine_info(),
     }

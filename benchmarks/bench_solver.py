@@ -4,7 +4,8 @@ Every row times the same work both ways in one process (compile excluded, report
 240 Chinchilla rows:
 
 - one variadic reduction for all the per-iteration sums, against one reduction per sum;
-- the law's analytic Jacobian and curvature, against ``jax.jacfwd`` / ``jax.hessian``;
+- the law's analytic Jacobian and curvature, against ``jax.jacfwd`` / ``jax.hessian`` (also on the
+  182 datablations rows with ``data_constrained``);
 - the streamed slot pool (a finished start stops costing work), against a plain vmap over every
   (replicate, start) pair that runs until the slowest is done;
 - racing the extra starts against the warm start, against running them to convergence;
@@ -12,7 +13,7 @@ Every row times the same work both ways in one process (compile excluded, report
 - padding rows to size buckets, against compiling for every new data size;
 - the persistent compilation cache, against compiling in every process.
 
-    python -m benchmarks.bench_solver [--quick]
+    python -m benchmarks.bench_solver [--quick] [--only ROW,ROW]
 
 Writes ``benchmarks/results/solver.json``.
 """
@@ -80,9 +81,11 @@ def variadic_vs_separate(fit) -> dict:
 
 
 def analytic_vs_autodiff(fit) -> dict:
-    """The chinchilla law's hand-written Jacobian/curvature against jax.jacfwd / jax.hessian."""
+    """The fit's law with its hand-written Jacobian/curvature against jax.jacfwd / jax.hessian
+    (one solver pass, Newton matrix, 1,024 slots)."""
     law, obj = fit.law, fit._problem.objective
-    generic = dataclasses.replace(law, name="chinchilla_autodiff", jacobian=None, curvature=None, curvature_parts=None)
+    generic = dataclasses.replace(law, name=f"{law.name}_autodiff", jacobian=None, curvature=None,
+                                  curvature_parts=None)
     F, y, W, TH, n = _pass_inputs(fit)
     rows = {}
     for name, lw in (("analytic", law), ("autodiff", generic)):
@@ -186,7 +189,7 @@ def persistent_cache() -> dict:
     return {"cold_process": runs[0], "warm_cache_process": runs[1]}
 
 
-def run(quick: bool = False) -> dict:
+def run(quick: bool = False, only: set | None = None) -> dict:
     df = sl.datasets.load("chinchilla-240")
     fit = sl.fit(df, "chinchilla")
     n_rep = 500 if quick else 4000
@@ -194,12 +197,16 @@ def run(quick: bool = False) -> dict:
     for name, fn in (
         ("variadic_reduction", lambda: variadic_vs_separate(fit)),
         ("analytic_jacobian", lambda: analytic_vs_autodiff(fit)),
+        ("analytic_jacobian_data_constrained",
+         lambda: analytic_vs_autodiff(sl.fit(sl.datasets.load("datablations"), "data_constrained"))),
         ("streaming", lambda: streaming_vs_vmap(fit, 500 if quick else 2000)),
         ("racing", lambda: racing(fit, n_rep)),
         ("float32", lambda: float32_vs_float64(df, n_rep)),
         ("size_buckets", lambda: buckets(df)),
         ("persistent_cache", persistent_cache),
     ):
+        if only is not None and name not in only:
+            continue
         result[name] = fn()
         print(f"{name}: {json.dumps(result[name], default=float)}", flush=True)
     return result
@@ -208,8 +215,19 @@ def run(quick: bool = False) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated rows to rerun; the others are kept from the last results file, "
+                             "and each rerun row records its date")
     args = parser.parse_args(argv)
-    result = run(args.quick)
+    only = set(args.only.split(",")) if args.only else None
+    result = run(args.quick, only)
+    if only is not None:
+        # Each row then carries its own date and machine: the kept rows those of the run that wrote them.
+        previous = json.loads((_common.RESULTS / "solver.json").read_text())
+        stamp, machine = _common.now(), _common.machine_info()
+        kept = {k: {"date": previous["date"], "machine": previous["machine"], **v} for k, v in previous.items()
+                if k not in ("benchmark", "date", "machine") and k not in result}
+        result = {**kept, **{k: {**v, "date": stamp, "machine": machine} for k, v in result.items()}}
     print(f"wrote {_common.write('solver', result)}")
     return result
 

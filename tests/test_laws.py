@@ -1,0 +1,90 @@
+"""The built-in laws' analytic derivatives against JAX autodiff.
+
+The solver trusts a law's ``jacobian``, ``curvature`` and ``curvature_parts`` (the curvature as
+columns summed in the same pass over the data as everything else); a wrong entry there would not
+fail a fit loudly, it would only slow or misdirect it. So each is compared with ``jax.jacfwd``
+and ``jax.hessian`` of the law's own ``fit_fn`` at random points of its start grid.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws import laws
+
+
+def _inputs(law, rng, n=40):
+    """Positive inputs spanning the ranges the laws are fitted on (tokens at least unique tokens)."""
+    out = {}
+    for col in law.inputs:
+        out[col] = 10.0 ** rng.uniform(7.0, 11.0, n)
+    if {"D", "U"} <= set(law.inputs):
+        out["U"] = out["D"] / 10.0 ** rng.uniform(0.0, 2.0, n)
+    if law.name == "error_from_loss":
+        out = {col: rng.uniform(1.8, 4.0, n) for col in law.inputs}
+    return out
+
+
+def _points(law, F, rng, k=8):
+    """``k`` internal points from the law's start grid, nudged off the grid's round values."""
+    y_fit = np.zeros(F.shape[0]) if law.space == "log" else np.full(F.shape[0], 0.5)
+    grid = law.start_grid(F, y_fit)
+    rows = grid[rng.choice(len(grid), size=min(k, len(grid)), replace=False)]
+    lo, hi = law.bounds(F, y_fit)
+    span = np.where(np.isfinite(hi - lo), 0.05 * (hi - lo), 0.3)
+    nudged = rows + rng.uniform(-1.0, 1.0, rows.shape) * np.minimum(span, 0.3)
+    return np.clip(nudged, np.where(np.isfinite(lo), lo + 1e-3 * np.abs(span), lo),
+                   np.where(np.isfinite(hi), hi - 1e-3 * np.abs(span), hi))
+
+
+ANALYTIC = [name for name in laws.available() if laws.get(name).jacobian is not None]
+
+
+def test_every_builtin_law_but_none_uses_analytic_derivatives():
+    assert set(ANALYTIC) == set(laws.available())
+
+
+@pytest.mark.parametrize("name", ANALYTIC)
+def test_analytic_derivatives_match_autodiff(name):
+    law = laws.get(name)
+    rng = np.random.default_rng(0)
+    F = jnp.asarray(law.features(_inputs(law, rng)))
+    for theta in _points(law, np.asarray(F), rng):
+        theta = jnp.asarray(theta)
+        c = jnp.asarray(rng.normal(size=F.shape[0]))
+        pred, J = law.value_and_jacobian(theta, F)
+        np.testing.assert_allclose(pred, law.fit_fn(theta, F), rtol=1e-12, atol=1e-12)
+        J_ad = jax.jacfwd(law.fit_fn)(theta, F)
+        np.testing.assert_allclose(J, J_ad, rtol=1e-9, atol=1e-9 * float(jnp.max(jnp.abs(J_ad))))
+        H_ad = jax.hessian(lambda t: jnp.dot(c, law.fit_fn(t, F)))(theta)
+        # curvature_parts is a difference with J^T diag(c) J: its rounding scales with that term.
+        JcJ = (J * c[:, None]).T @ J
+        tol = 1e-9 * max(float(jnp.max(jnp.abs(H_ad))), float(jnp.max(jnp.abs(JcJ))))
+        np.testing.assert_allclose(law.curvature_term(theta, F, c), H_ad, rtol=1e-8, atol=tol)
+        if law.curvature_parts is not None:
+            cols, assemble = law.curvature_parts(theta, F)
+            H = assemble([jnp.sum(c * k) for k in cols]) - JcJ
+            np.testing.assert_allclose(H, H_ad, rtol=1e-8, atol=tol)
+
+
+def test_data_constrained_derivatives_on_both_sides_of_the_parameter_kink():
+    """Past N_for(U) the model's extra parameters count as repeated (l_neff depends on A, B, alpha,
+    beta and R_N*); before it they do not. The fitted datablations optimum has rows on each side."""
+    df = sl.datasets.load("datablations")
+    fit = sl.fit(df, "data_constrained")
+    law = fit.law
+    F = jnp.asarray(law.features({c: df[c].to_numpy(float) for c in law.inputs}))
+    E, a, b, alpha, beta = (float(v) for v in fit.theta[:5])
+    z = (np.log(alpha) + a - np.log(beta) - b) / alpha + beta / alpha * np.asarray(F[:, 2])
+    past = np.asarray(F[:, 0]) > z
+    assert 0 < past.sum() < len(past)
+    theta = jnp.asarray(fit.theta)
+    c = jnp.asarray(np.random.default_rng(1).normal(size=F.shape[0]))
+    _, J = law.value_and_jacobian(theta, F)
+    np.testing.assert_allclose(J, jax.jacfwd(law.fit_fn)(theta, F), rtol=1e-9, atol=1e-12)
+    H_ad = jax.hessian(lambda t: jnp.dot(c, law.fit_fn(t, F)))(theta)
+    np.testing.assert_allclose(law.curvature_term(theta, F, c), H_ad, rtol=1e-8,
+                               atol=1e-9 * float(jnp.max(jnp.abs(H_ad))))
+
