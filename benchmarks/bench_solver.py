@@ -8,6 +8,7 @@ Every row times the same work both ways in one process (compile excluded, report
   182 datablations rows with ``data_constrained``);
 - the streamed slot pool (a finished start stops costing work), against a plain vmap over every
   (replicate, start) pair that runs until the slowest is done;
+- the slot pool's size (a sixteenth of the tasks, 32 to 512), against 1,024 slots;
 - racing the extra starts against the warm start, against running them to convergence;
 - float32 arithmetic, against float64 (time, and the largest change in the 95% bounds);
 - padding rows to size buckets, against compiling for every new data size;
@@ -120,6 +121,32 @@ def streaming_vs_vmap(fit, n_rep=2000) -> dict:
     return {"replicates": n_rep, "starts": 4, "stream_s": t_stream, "plain_vmap_s": t_vmap, "speedup": t_vmap / t_stream}
 
 
+def slot_pool(fit, sizes=(100, 200, 400, 1000, 4000, 10000), repeats=3) -> dict:
+    """The default slot pool (a sixteenth of the tasks, 32 to 512 slots) against the 1,024-slot
+    pool it replaced (as many slots as tasks up to 256 replicates), alternating in one process."""
+    prob = fit._problem
+    starts = np.concatenate([fit.theta[None], fit._ranked_starts[:3]])
+    stage0 = np.array([solvers.WARM, 0, 0, 0], dtype=np.int32)
+    rows = {}
+    for n in sizes:
+        pools = {"default": None, "1024": 1024}
+        runs = {k: (lambda B=B: bootstrap.run_ensemble(prob, starts, stage0, n, 0, progress=False, slots=B))
+                for k, B in pools.items()}
+        for run in runs.values():
+            run()  # compile
+        times = {k: [] for k in runs}
+        for _ in range(repeats):
+            for k, run in runs.items():
+                start = time.perf_counter()
+                run()
+                times[k].append(time.perf_counter() - start)
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        rows[str(n)] = {"default_slots": min(bootstrap.default_slots(n * 4), bootstrap.bucket_size(n) * 4),
+                        "default_s": med["default"], "slots_1024_s": med["1024"],
+                        "speedup": med["1024"] / med["default"]}
+    return rows
+
+
 def racing(fit, n_rep=4000) -> dict:
     raced = lambda: fit.bootstrap(n_rep, seed=0, progress=False)
     full = lambda: fit.bootstrap(n_rep, seed=0, progress=False,
@@ -200,6 +227,7 @@ def run(quick: bool = False, only: set | None = None) -> dict:
         ("analytic_jacobian_data_constrained",
          lambda: analytic_vs_autodiff(sl.fit(sl.datasets.load("datablations"), "data_constrained"))),
         ("streaming", lambda: streaming_vs_vmap(fit, 500 if quick else 2000)),
+        ("slot_pool", lambda: slot_pool(fit, (100, 200, 1000) if quick else (100, 200, 400, 1000, 4000, 10000))),
         ("racing", lambda: racing(fit, n_rep)),
         ("float32", lambda: float32_vs_float64(df, n_rep)),
         ("size_buckets", lambda: buckets(df)),

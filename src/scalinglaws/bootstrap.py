@@ -176,9 +176,21 @@ def _use_progress(progress) -> bool:
     return bool(progress)
 
 
-def default_slots() -> int:
-    """Solver slots per device: enough lanes to fill a GPU; a cache-sized pool on a CPU."""
-    return 16384 if jax.default_backend() in ("gpu", "cuda", "rocm", "tpu") else 1024
+def default_slots(n_tasks: int | None = None) -> int:
+    """Solver slots per device for ``n_tasks`` (replicate, start) tasks.
+
+    On a GPU, 16,384 lanes (enough to fill one). On a CPU every slot costs its share of every
+    iteration, including the iterations at the end where the queue is empty and the slowest
+    tasks finish while the other slots idle: a pool as wide as the task list (what 1,024 slots
+    were for up to 256 replicates x 4 starts) spends that tail at full width. So the pool is a
+    sixteenth of the tasks, between 32 and 512 slots (measured against 1,024 in
+    ``benchmarks/bench_solver.py``, row ``slot_pool``; docs/performance.md gives the numbers).
+    """
+    if jax.default_backend() in ("gpu", "cuda", "rocm", "tpu"):
+        return 16384
+    if n_tasks is None:
+        return 512
+    return int(min(512, max(32, n_tasks // 16)))
 
 
 FIELDS = {"theta": "theta", "objective": "objective", "converged": "converged", "on_bound": "on_bound",
@@ -228,7 +240,7 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
     # Padding rows belong to unit 0 but carry base weight 0, so they never count.
     group_index = problem.pad_rows(group_index, fill=0)
     S, p = theta_starts.shape
-    B = min(int(slots or default_slots()), R * S)
+    B = min(int(slots or default_slots(math.ceil(min(int(chunk_size), n) / D) * S)), R * S)
     run = _stream_functions(problem.law, problem.objective, problem.config, n_units, method, S, R, B, mesh)
     data = _problem_data(problem, theta_starts, stage0)
     key = jax.random.PRNGKey(seed)
