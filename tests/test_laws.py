@@ -39,16 +39,14 @@ def _points(law, F, rng, k=8):
                    np.where(np.isfinite(hi), hi - 1e-3 * np.abs(span), hi))
 
 
-ANALYTIC = [name for name in laws.available() if laws.get(name).jacobian is not None]
+# The registry also holds laws other tests register; these are the ones the package ships.
+BUILTIN = ("power", "chinchilla", "loglinear", "sigmoid", "data_constrained", "error_from_loss")
 
 
-def test_every_builtin_law_but_none_uses_analytic_derivatives():
-    assert set(ANALYTIC) == set(laws.available())
-
-
-@pytest.mark.parametrize("name", ANALYTIC)
+@pytest.mark.parametrize("name", BUILTIN)
 def test_analytic_derivatives_match_autodiff(name):
     law = laws.get(name)
+    assert law.jacobian is not None, "every built-in law has an analytic Jacobian"
     rng = np.random.default_rng(0)
     F = jnp.asarray(law.features(_inputs(law, rng)))
     for theta in _points(law, np.asarray(F), rng):
