@@ -16,9 +16,8 @@ Writes ``benchmarks/results/bootstrap.json`` (``bootstrap-<backend>.json`` off t
 
 from __future__ import annotations
 
-import dataclasses
-
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys

@@ -141,7 +141,7 @@ def slot_pool(fit, sizes=(100, 200, 400, 1000, 4000, 10000), repeats=3) -> dict:
                 run()
                 times[k].append(time.perf_counter() - start)
         med = {k: float(np.median(v)) for k, v in times.items()}
-        rows[str(n)] = {"default_slots": min(bootstrap.default_slots(n * 4), bootstrap.bucket_size(n) * 4),
+        rows[str(n)] = {"default_slots": bootstrap.pool_slots(n, 4),
                         "default_s": med["default"], "slots_1024_s": med["1024"],
                         "speedup": med["1024"] / med["default"]}
     return rows

@@ -193,6 +193,12 @@ def default_slots(n_tasks: int | None = None) -> int:
     return int(min(512, max(32, n_tasks // 16)))
 
 
+def pool_slots(n_replicates: int, n_starts: int, slots: int | None = None) -> int:
+    """Solver slots one device runs ``n_replicates`` x ``n_starts`` tasks with: ``slots`` (default
+    :func:`default_slots`), at most one per task of the block padded to its bucket size."""
+    return min(int(slots or default_slots(n_replicates * n_starts)), bucket_size(n_replicates) * n_starts)
+
+
 FIELDS = {"theta": "theta", "objective": "objective", "converged": "converged", "on_bound": "on_bound",
           "iterations": "iterations", "grad_norm": "grad_norm", "best_start": "best_start",
           "stop_reason": "stop_reason", "start_objective": "objective_starts",
@@ -233,14 +239,15 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         raise ValueError(f"n must be a positive number of replicates, got {n}")
     devices = list(jax.devices() if devices is None else devices)
     D = len(devices)
-    R = bucket_size(math.ceil(min(int(chunk_size), n) / D))  # per device
+    per_device = math.ceil(min(int(chunk_size), n) / D)
+    R = bucket_size(per_device)
     block = R * D
     mesh = Mesh(np.array(devices), ("replicates",)) if D > 1 else None
     group_index, n_units = _group_index(groups, problem.weights)
     # Padding rows belong to unit 0 but carry base weight 0, so they never count.
     group_index = problem.pad_rows(group_index, fill=0)
     S, p = theta_starts.shape
-    B = min(int(slots or default_slots(math.ceil(min(int(chunk_size), n) / D) * S)), R * S)
+    B = pool_slots(per_device, S, slots)
     run = _stream_functions(problem.law, problem.objective, problem.config, n_units, method, S, R, B, mesh)
     data = _problem_data(problem, theta_starts, stage0)
     key = jax.random.PRNGKey(seed)

@@ -277,18 +277,35 @@ def _lse_terms(theta, F, terms):
     return u  # T arrays of [n]
 
 
-def _lse_softmax(theta, F, terms):
-    """(log-sum-exp, list of softmax weights) of the affine terms.
+def _log_sum_exp(u):
+    """(log-sum-exp, list of softmax weights) of a list of [n] arrays.
 
-    Kept as a list of [n] arrays with pairwise max/sum: a stacked [T, n] array reduced over its
-    first axis runs 5x slower under vmap on the CPU.
+    Kept as a list with pairwise max/sum: a stacked [T, n] array reduced over its first axis
+    runs 5x slower under vmap on the CPU.
     """
-    u = _lse_terms(theta, F, terms)
     m = functools.reduce(jnp.maximum, u)
     ex = [jnp.exp(ut - m) for ut in u]
     s = functools.reduce(jnp.add, ex)
     inv = 1.0 / s
     return m + jnp.log(s), [e * inv for e in ex]
+
+
+def _lse_softmax(theta, F, terms):
+    """(log-sum-exp, list of softmax weights) of the affine terms."""
+    return _log_sum_exp(_lse_terms(theta, F, terms))
+
+
+def _assembler(p, places):
+    """``assemble(sums)`` for curvature parts: ``sums[q]`` added at every ``(i, j)`` of ``places[q]``."""
+
+    def assemble(sums):
+        H = jnp.zeros((p, p), dtype=sums[0].dtype if sums else jnp.result_type(float))
+        for total, where in zip(sums, places):
+            for i, j in where:
+                H = H.at[i, j].add(total)
+        return H
+
+    return assemble
 
 
 def _lse_fn(terms):
@@ -332,15 +349,7 @@ def _lse_curvature_parts(terms, p):
                 places.append(((ci, sl), (sl, ci)))
                 cols.append(P[t] * x * x)
                 places.append(((sl, sl),))
-
-        def assemble(sums):
-            H = jnp.zeros((p, p), dtype=sums[0].dtype if sums else theta.dtype)
-            for total, where in zip(sums, places):
-                for i, j in where:
-                    H = H.at[i, j].add(total)
-            return H
-
-        return cols, assemble
+        return cols, _assembler(p, places)
 
     return parts
 
@@ -836,12 +845,8 @@ def _data_constrained_terms(theta, F, second_order):
 
 def _data_constrained_softmax(theta, F, second_order=False):
     (u_N, g_N, H_N), (u_D, g_D, H_D) = _data_constrained_terms(theta, F, second_order)
-    u = [jnp.broadcast_to(jnp.log(theta[_DC_E]), u_N.shape), u_N, u_D]
-    m = functools.reduce(jnp.maximum, u)
-    ex = [jnp.exp(ut - m) for ut in u]
-    s = functools.reduce(jnp.add, ex)
-    P = [e / s for e in ex]
-    return m + jnp.log(s), P, ((g_N, H_N), (g_D, H_D))
+    value, P = _log_sum_exp([jnp.broadcast_to(jnp.log(theta[_DC_E]), u_N.shape), u_N, u_D])
+    return value, P, ((g_N, H_N), (g_D, H_D))
 
 
 def _data_constrained_fn(theta, F):
@@ -869,17 +874,9 @@ def _data_constrained_curvature_parts(theta, F):
             for j in keys[ii:]:
                 v = g[i] * g[j] + H.get((i, j), 0.0)
                 K[(i, j)] = K.get((i, j), 0.0) + Pt * v
-    places = sorted(K)
-
-    def assemble(sums):
-        H = jnp.zeros((7, 7), dtype=sums[0].dtype)
-        for total, (i, j) in zip(sums, places):
-            H = H.at[i, j].add(total)
-            if i != j:
-                H = H.at[j, i].add(total)
-        return H
-
-    return [K[ij] for ij in places], assemble
+    keys = sorted(K)
+    places = [((i, j),) if i == j else ((i, j), (j, i)) for i, j in keys]
+    return [K[ij] for ij in keys], _assembler(7, places)
 
 
 def _data_constrained_grid(F, y):
