@@ -37,21 +37,21 @@ def run(paths: int = 100_000, years: int = 10, repeats: int = 20) -> dict:
     # Scenario: the growth distribution (median 10x, 90% interval [3.16x, 31.6x]).
     r0, median, interval = 1.0, 10.0, (3.16, 31.6)
     sigma = capex.growth_sigma(median, interval)
-    mu = jnp.asarray(capex._log_growth_medians(median, years, 0.0))
+    mu = jnp.asarray(capex.revenue._log_growth_medians(median, years, 0.0))
     key = jax.random.key(0)
     cash_kw = dict(planned_growth=10.0, spend_fraction=0.5, lead_time=1, margin=0.8,
                    initial_cash=1.0)
 
     # Compilation, ahead of time.
     start = time.perf_counter()
-    revenue_kernel = capex._revenue_paths.lower(key, jnp.float64(r0), mu, jnp.float64(sigma),
+    revenue_kernel = capex.revenue._revenue_paths.lower(key, jnp.float64(r0), mu, jnp.float64(sigma),
                                                 n=n).compile()
     compile_revenue = time.perf_counter() - start
     revenue_dev = revenue_kernel(key, jnp.float64(r0), mu, jnp.float64(sigma)).block_until_ready()
     spend_dev = jnp.asarray(capex.commitments(np.asarray(revenue_dev), planned_growth=10.0,
                                               spend_fraction=0.5, lead_time=1))
     start = time.perf_counter()
-    cash_kernel = capex._cash.lower(revenue_dev, spend_dev, jnp.float64(0.8), jnp.float64(1.0),
+    cash_kernel = capex.cash._cash.lower(revenue_dev, spend_dev, jnp.float64(0.8), jnp.float64(1.0),
                                     jnp.float64(0.95)).compile()
     compile_cash = time.perf_counter() - start
 

@@ -242,7 +242,7 @@ def test_objective_choice_changes_the_fit():
 def test_batched_solver_matches_one_at_a_time():
     """Problems in one batch do not influence each other."""
     from scalinglaws.fitting import Problem, _internal_bounds
-    from scalinglaws.validation import prepare
+    from scalinglaws.inputs import prepare
 
     params, inputs = CASES["power"]
     data = _table("power", params, inputs, noise_sd=0.02, seed=5)

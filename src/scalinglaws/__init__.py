@@ -45,7 +45,7 @@ from .fitting import Fit, fit, load  # noqa: E402
 from .isoflop import IsoflopResult, isoflop  # noqa: E402  (sl.isoflop is the function; the module stays importable)
 from .laws import Law  # noqa: E402
 from .validate import ExtrapolationValidation, validate_extrapolation  # noqa: E402
-from .validation import InputError  # noqa: E402
+from .inputs import InputError  # noqa: E402
 
 __all__ = ["fit", "Fit", "Ensemble", "load", "Law", "InputError", "capex", "datasets", "laws", "plot", "objectives", "solvers", "__version__"]
 __all__ += ["validate_extrapolation", "ExtrapolationValidation"]

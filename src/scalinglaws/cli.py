@@ -38,13 +38,16 @@ class CommandError(Exception):
 
 
 def _level(text: str) -> float:
+    from .inputs import check_level
+
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < v < 1.0:
-        raise argparse.ArgumentTypeError(f"level must be in (0, 1), e.g. 0.9; got {text}")
-    return v
+    try:
+        return check_level(v)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _positive_int(text: str) -> int:

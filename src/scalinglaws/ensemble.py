@@ -21,6 +21,7 @@ import pandas as pd
 from . import bootstrap as _bootstrap
 from . import extrapolate as _extrapolate
 from . import solvers as _solvers
+from .inputs import check_level
 
 __all__ = ["Ensemble"]
 
@@ -167,7 +168,7 @@ class Ensemble:
         ``upper`` and the bootstrap standard error ``se``. ``method="bca"`` needs a jackknife
         (one leave-one-unit-out refit per row or group, solved in one batch on first use).
         """
-        _check_level(level)
+        level = check_level(level)
         theta = self._theta(include_failed)
         if len(theta) < 2:
             raise ValueError(f"an interval and a standard error need at least 2 replicates; {len(theta)} of "
@@ -215,7 +216,7 @@ class Ensemble:
         ``upper`` (quantiles over replicates) and ``oom_beyond_data``, the orders of magnitude
         the point lies beyond the fitted range (0 inside it).
         """
-        _check_level(level)
+        level = check_level(level)
         inputs = self._inputs(columns)
         flat, shape = _extrapolate._broadcast_inputs(self.law, inputs)
         draws = _extrapolate.predict_draws(self.law, self._theta(include_failed), flat)
@@ -235,7 +236,7 @@ class Ensemble:
         ``D_opt = C / (6 N_opt)`` (Hoffmann et al. 2022). One row per budget ``C`` with the
         point-fit value and the ``level`` band of N_opt, D_opt, tokens_per_param and loss.
         """
-        _check_level(level)
+        level = check_level(level)
         C = np.atleast_1d(np.asarray(C, dtype=np.float64))
         draws = _extrapolate.allocation_draws(self.law, self._theta(include_failed), C)
         point = _extrapolate.allocation_draws(self.law, self.fit.theta, C)
@@ -266,7 +267,7 @@ class Ensemble:
         ``reachable_fraction``: the share of replicates for which the target is reachable at all.
         A target below a replicate's asymptote is unreachable for it, not a NaN in the band.
         """
-        _check_level(level)
+        level = check_level(level)
         targets = np.atleast_1d(np.asarray(target, dtype=np.float64))
         draws = _extrapolate.inverse_draws(self.law, self._theta(include_failed), targets)
         point = _extrapolate.inverse_draws(self.law, self.fit.theta, targets)[0]
@@ -388,9 +389,6 @@ class Ensemble:
                    None if labels is None else np.asarray(labels))
 
 
-def _check_level(level: float) -> None:
-    if not 0.0 < float(level) < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
 
 
 def _register_loader():

@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .inputs import check_level
+
 __all__ = [
     "predict_draws",
     "allocation_draws",
@@ -217,8 +219,7 @@ def chain(first, second, level: float = 0.9, include_failed: bool = False, **inp
 
     from .bootstrap import percentile_interval
 
-    if not 0.0 < float(level) < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+    level = check_level(level)
     fit1, th1, ok1 = _stage(first)
     fit2, th2, ok2 = _stage(second)
     if len(fit2.law.inputs) != 1:

@@ -22,7 +22,7 @@ import pandas as pd
 from . import laws as _laws
 from . import objectives as _objectives
 from . import solvers as _solvers
-from .validation import InputError, check_fixed_floor, check_identifiable, prepare
+from .inputs import InputError, check_fixed_floor, check_identifiable, prepare
 
 __all__ = ["fit", "Fit", "load"]
 

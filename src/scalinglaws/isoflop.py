@@ -43,7 +43,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .validation import InputError, _as_table, _check_finite, _check_positive, _numeric, _row_label, _weights
+from .inputs import (
+    InputError, as_table, check_finite_column, check_level, check_positive_column, numeric_column, row_label,
+    weights_column,
+)
 
 __all__ = ["isoflop", "IsoflopResult", "IsoflopWarning"]
 
@@ -145,9 +148,9 @@ def _budget_labels(table: pd.DataFrame, budget: str, compute) -> tuple[np.ndarra
     """(label per row, numeric label values or None); errors name the column and row."""
     index = table.index
     if compute is None:
-        values = _numeric(table, budget)
-        _check_finite(values, budget, index)
-        _check_positive(values, budget, index,
+        values = numeric_column(table, budget)
+        check_finite_column(values, budget, index)
+        check_positive_column(values, budget, index,
                         "its values are the compute budgets C of the frontier, which takes ln C")
         return values, values
     s = table[budget]
@@ -156,7 +159,7 @@ def _budget_labels(table: pd.DataFrame, budget: str, compute) -> tuple[np.ndarra
     missing = pd.isna(s).to_numpy()
     if missing.any():
         pos = int(np.flatnonzero(missing)[0])
-        raise InputError(f"budget column {budget!r} is missing at {_row_label(index, pos)}", column=budget, row=pos)
+        raise InputError(f"budget column {budget!r} is missing at {row_label(index, pos)}", column=budget, row=pos)
     return s.to_numpy(), None
 
 
@@ -186,9 +189,9 @@ def _group_compute(table, labels_sorted, inverse, compute, budget, numeric_label
         if compute not in table.columns:
             raise InputError(f"compute column {compute!r} is not in the table; the table has columns "
                              f"{list(table.columns)}", column=compute)
-        c = _numeric(table, compute)
-        _check_finite(c, compute, table.index)
-        _check_positive(c, compute, table.index, "the frontier takes ln C")
+        c = numeric_column(table, compute)
+        check_finite_column(c, compute, table.index)
+        check_positive_column(c, compute, table.index, "the frontier takes ln C")
         out = np.zeros(G)
         np.add.at(out, inverse, np.log(c))
         return np.exp(out / np.bincount(inverse, minlength=G))
@@ -248,9 +251,7 @@ class IsoflopResult:
 
     # ------------------------------------------------------------------ bands
     def _level(self, level):
-        level = self.level if level is None else float(level)
-        if not 0.0 < level < 1.0:
-            raise ValueError(f"level must be in (0, 1), got {level}")
+        level = self.level if level is None else check_level(level)
         return level
 
     def _valid_draws(self):
@@ -508,7 +509,7 @@ def isoflop(df, budget: str = "budget", size: str = "N", y: str = "loss", *, com
         :class:`IsoflopResult`.
     """
     t0 = time.perf_counter()
-    table = _as_table(df)
+    table = as_table(df)
     if len(table) == 0:
         raise InputError("the table is empty")
     for arg, col in (("budget", budget), ("size", size), ("y", y)):
@@ -530,16 +531,15 @@ def isoflop(df, budget: str = "budget", size: str = "N", y: str = "loss", *, com
     if isinstance(min_points, bool) or int(min_points) != min_points or min_points < 3:
         raise ValueError(f"min_points must be a whole number >= 3 (a parabola has 3 coefficients), got {min_points!r}")
     min_points = int(min_points)
-    if not 0.0 < float(level) < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+    level = check_level(level)
 
     index = table.index
-    sv = _numeric(table, size)
-    _check_finite(sv, size, index)
-    _check_positive(sv, size, index, "isoFLOP profiles are parabolas in ln size")
-    yv = _numeric(table, y)
-    _check_finite(yv, y, index)
-    w = _weights(table, weights, index)
+    sv = numeric_column(table, size)
+    check_finite_column(sv, size, index)
+    check_positive_column(sv, size, index, "isoFLOP profiles are parabolas in ln size")
+    yv = numeric_column(table, y)
+    check_finite_column(yv, y, index)
+    w = weights_column(table, weights, index)
     labels, _ = _budget_labels(table, budget, compute)
     _check_groupable(labels, budget, table.columns, min_points)
 

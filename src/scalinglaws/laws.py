@@ -41,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import objectives as _objectives
-from .validation import check_at_most, check_not_swapped
+from .inputs import check_at_most, check_not_swapped
 
 __all__ = ["Law", "get", "register", "available", "custom"]
 

@@ -37,6 +37,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .inputs import check_level, positive_values  # noqa: E402
+
 __all__ = ["fan_chart", "plot_fit", "plot_allocation", "plot_capability", "plot_revenue_cash"]
 
 
@@ -141,13 +143,6 @@ def fit_plot_kind(law: Any) -> str:
     )
 
 
-def _check_level(level: float) -> float:
-    level = float(level)
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    return level
-
-
 def _fitted_rows(fit: Any) -> tuple[Any, Any]:
     """(rows with positive weight, rows with zero weight) of the fitted table; (None, None)
     for a fit that holds no data (built from parameters)."""
@@ -159,18 +154,11 @@ def _fitted_rows(fit: Any) -> tuple[Any, Any]:
     return data[used], data[~used]
 
 
-def _positive(values: Any, what: str) -> np.ndarray:
-    v = np.asarray(values, dtype=np.float64).ravel()
-    if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0):
-        raise ValueError(f"{what} must be finite and > 0 for a log axis; got {values!r}")
-    return v
-
-
 def _grid(lo: float | None, hi: float | None, extend_decades: float, n_points: int, x: Any) -> np.ndarray:
     """Log-spaced points from the data's ``lo`` to ``extend_decades`` decades past its ``hi``
     (``hi`` itself included, so the solid and dashed pieces meet), or the given ``x``."""
     if x is not None:
-        xs = np.unique(_positive(x, "x"))
+        xs = np.unique(positive_values(x, "x", "for a log axis"))
     else:
         if lo is None:
             raise ValueError("this fit holds no data: pass x= (the points to draw the curve at)")
@@ -246,9 +234,10 @@ def _data_x(fit: Any, used: Any, kind: str) -> np.ndarray | None:
         return None
     if kind == "curve":
         col = fit.x_columns[0]
-        return _positive(used[col], f"column {col!r} (x)")
+        return positive_values(used[col], f"column {col!r} (x)", "for a log axis")
     ncol, dcol = fit.x_columns
-    return 6.0 * _positive(used[ncol], f"column {ncol!r}") * _positive(used[dcol], f"column {dcol!r}")
+    n = positive_values(used[ncol], f"column {ncol!r}", "for a log axis")
+    return 6.0 * n * positive_values(used[dcol], f"column {dcol!r}", "for a log axis")
 
 
 def _curve_values(fit: Any, ens: Any, level: float, xs: np.ndarray) -> tuple[np.ndarray, Any, Any]:
@@ -317,7 +306,7 @@ def plot_fit(
     law = fit.law
     kind = fit_plot_kind(law)
     if ens is not None:
-        level = _check_level(level)
+        level = check_level(level)
     used, dropped = _fitted_rows(fit)
     xd = _data_x(fit, used, kind)
     hi = None if xd is None else float(xd.max())
@@ -368,8 +357,8 @@ def plot_allocation(result: Any, C: Any, level: float = 0.9, ax: Any = None, tit
             f"law {law.name!r} has none"
         )
     if ens is not None:
-        level = _check_level(level)
-    budgets = np.unique(_positive(C, "C"))
+        level = check_level(level)
+    budgets = np.unique(positive_values(C, "C", "for a log axis"))
     lo, hi = float(budgets[0]), float(budgets[-1])
     if lo == hi:
         lo, hi = lo / 10.0, hi * 10.0
@@ -462,12 +451,12 @@ def plot_capability(
     fit, ens = _split(result)
     law = fit.law
     kind = fit_plot_kind(law)
-    level = _check_level(level)
+    level = check_level(level)
     used, _ = _fitted_rows(fit)
     xd = _data_x(fit, used, kind)
     rows = None if targets is None else _target_rows(fit, ens, targets, level)
     if C_range is not None:
-        lo, hi = (float(v) for v in _positive(C_range, "C_range"))
+        lo, hi = (float(v) for v in positive_values(C_range, "C_range", "for a log axis"))
         if not lo < hi:
             raise ValueError(f"C_range must be (low, high) with low < high; got {C_range!r}")
     elif xd is None:

@@ -39,7 +39,7 @@ import pandas as pd
 
 from . import extrapolate as _extrapolate
 from . import laws as _laws
-from .validation import InputError, prepare
+from .inputs import InputError, check_level, prepare
 
 __all__ = ["validate_extrapolation", "ExtrapolationValidation"]
 
@@ -352,8 +352,7 @@ def validate_extrapolation(
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(dict(data))
     table = data.reset_index(drop=True)
-    if not 0.0 < float(level) < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+    level = check_level(level)
     if int(n_bootstrap) < 0:
         raise ValueError(f"n_bootstrap must be >= 0, got {n_bootstrap}")
     if len(law.inputs) > 1 and isinstance(x, str) and x not in law.inputs:

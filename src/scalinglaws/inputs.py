@@ -1,19 +1,31 @@
-"""Input validation: a table and a law -> clean float64 arrays, or an error naming column and row.
+"""Every check on what a caller passes in: tables, columns, rows, and scalar or array arguments.
 
-Nothing downstream ever sees a NaN from bad input. Every check raises :class:`InputError` (a
-``ValueError``) that says which column, which row (by position and by the table's index label)
-and what to do about it.
+A table and a law become clean float64 arrays (:func:`prepare`), or an :class:`InputError` that
+names the column and the row (by position and by the table's index label) and what to do about
+it. Scalar and array arguments (``level``, ``seed``, counts, prices, fractions) go through the
+argument checks at the end of this module, so that one question ("is this a level?") has one
+answer and one message everywhere. Nothing downstream ever sees a NaN from bad input.
+
+This is the bottom layer: it imports numpy and pandas only.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["InputError", "Prepared", "prepare", "resolve_columns"]
+__all__ = [
+    "InputError", "Prepared", "prepare", "resolve_columns", "check_identifiable", "check_fixed_floor",
+    "check_not_swapped", "check_at_most", "as_table", "row_label", "numeric_column",
+    "check_finite_column", "check_positive_column", "weights_column",
+    "check_level", "check_int", "numeric_argument", "check_range", "positive_argument",
+    "nonnegative_argument", "positive_values",
+]
 
 
 class InputError(ValueError):
@@ -43,12 +55,12 @@ def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _row_label(index: pd.Index, pos: int) -> str:
+def row_label(index: pd.Index, pos: int) -> str:
     label = _plain(index[pos])
     return f"row {pos}" if label == pos else f"row {pos} (index {label!r})"
 
 
-def _as_table(data) -> pd.DataFrame:
+def as_table(data) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, Mapping):
@@ -93,7 +105,7 @@ def resolve_columns(law, x, y, columns: Sequence[str]) -> tuple[tuple[str, ...],
     return x_cols, y_col
 
 
-def _numeric(table: pd.DataFrame, col: str) -> np.ndarray:
+def numeric_column(table: pd.DataFrame, col: str) -> np.ndarray:
     s = table[col]
     if isinstance(s, pd.DataFrame):
         raise InputError(f"column {col!r} appears {s.shape[1]} times in the table; rename or drop the copies",
@@ -103,39 +115,39 @@ def _numeric(table: pd.DataFrame, col: str) -> np.ndarray:
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"column {col!r} is not numeric: {_row_label(table.index, pos)} holds {_plain(s.iloc[pos])!r}",
+            f"column {col!r} is not numeric: {row_label(table.index, pos)} holds {_plain(s.iloc[pos])!r}",
             column=col,
             row=pos,
         )
     return values
 
 
-def _check_finite(values: np.ndarray, col: str, index: pd.Index) -> None:
+def check_finite_column(values: np.ndarray, col: str, index: pd.Index) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         what = "NaN (missing)" if np.isnan(values[pos]) else f"{float(values[pos])}"
         raise InputError(
-            f"column {col!r} has {what} at {_row_label(index, pos)} ({int(bad.sum())} such row(s)); "
+            f"column {col!r} has {what} at {row_label(index, pos)} ({int(bad.sum())} such row(s)); "
             "drop or fill those rows before fitting",
             column=col,
             row=pos,
         )
 
 
-def _check_positive(values: np.ndarray, col: str, index: pd.Index, why: str) -> None:
+def check_positive_column(values: np.ndarray, col: str, index: pd.Index, why: str) -> None:
     bad = values <= 0
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"column {col!r} must be > 0 ({why}) but {_row_label(index, pos)} holds {float(values[pos])!r} "
+            f"column {col!r} must be > 0 ({why}) but {row_label(index, pos)} holds {float(values[pos])!r} "
             f"({int(bad.sum())} such row(s))",
             column=col,
             row=pos,
         )
 
 
-def _weights(table: pd.DataFrame, weights, index: pd.Index) -> np.ndarray:
+def weights_column(table: pd.DataFrame, weights, index: pd.Index) -> np.ndarray:
     n = len(table)
     if weights is None:
         return np.ones(n)
@@ -145,7 +157,7 @@ def _weights(table: pd.DataFrame, weights, index: pd.Index) -> np.ndarray:
                 f"weights column {weights!r} is not in the table; the table has columns {list(table.columns)}",
                 column=weights,
             )
-        w, name = _numeric(table, weights), weights
+        w, name = numeric_column(table, weights), weights
     else:
         name = "weights"
         if isinstance(weights, pd.Series):
@@ -157,12 +169,12 @@ def _weights(table: pd.DataFrame, weights, index: pd.Index) -> np.ndarray:
         w = np.asarray(weights, dtype=np.float64)
         if w.shape != (n,):
             raise InputError(f"weights must have one value per row ({n}), got shape {w.shape}")
-    _check_finite(w, name, index)
+    check_finite_column(w, name, index)
     neg = w < 0
     if neg.any():
         pos = int(np.flatnonzero(neg)[0])
         raise InputError(
-            f"{name!r} must be >= 0 but {_row_label(index, pos)} holds {float(w[pos])!r}", column=name, row=pos
+            f"{name!r} must be >= 0 but {row_label(index, pos)} holds {float(w[pos])!r}", column=name, row=pos
         )
     return w
 
@@ -182,24 +194,24 @@ def prepare(data, law, x=None, y=None, weights=None, groups=None, check_columns:
         check_columns: run the law's plausibility checks (e.g. chinchilla's "N and D look
             swapped"); turn off for data that is unusual on purpose.
     """
-    table = _as_table(data)
+    table = as_table(data)
     if len(table) == 0:
         raise InputError("the table is empty")
     x_cols, y_col = resolve_columns(law, x, y, table.columns)
     index = table.index
     inputs = {}
     for name, col in zip(law.inputs, x_cols):
-        v = _numeric(table, col)
-        _check_finite(v, col, index)
+        v = numeric_column(table, col)
+        check_finite_column(v, col, index)
         if law.log_inputs:
-            _check_positive(v, col, index, f"law {law.name!r} takes its log")
+            check_positive_column(v, col, index, f"law {law.name!r} takes its log")
         inputs[name] = v
-    yv = _numeric(table, y_col)
-    _check_finite(yv, y_col, index)
+    yv = numeric_column(table, y_col)
+    check_finite_column(yv, y_col, index)
     if law.space == "log":
-        _check_positive(yv, y_col, index, f"law {law.name!r} fits log {y_col}")
+        check_positive_column(yv, y_col, index, f"law {law.name!r} fits log {y_col}")
 
-    w = _weights(table, weights, index)
+    w = weights_column(table, weights, index)
     n_eff = int(np.count_nonzero(w > 0))
     if n_eff <= law.n_params:
         raise InputError(
@@ -212,7 +224,7 @@ def prepare(data, law, x=None, y=None, weights=None, groups=None, check_columns:
             raise InputError(f"groups column {groups!r} not in the table (columns {list(table.columns)})", column=groups)
         if table[groups].isna().any():
             pos = int(np.flatnonzero(table[groups].isna().to_numpy())[0])
-            raise InputError(f"groups column {groups!r} is missing at {_row_label(index, pos)}", column=groups, row=pos)
+            raise InputError(f"groups column {groups!r} is missing at {row_label(index, pos)}", column=groups, row=pos)
         g = table[groups].to_numpy()
     check = law.extras.get("check_inputs") if law.extras else None
     if check is not None and check_columns:
@@ -272,7 +284,7 @@ def check_not_swapped(small: str, large: str, what: str):
             raise InputError(
                 f"columns {columns[small]!r} and {columns[large]!r} look swapped: {what}, yet "
                 f"{columns[small]!r} > {columns[large]!r} in {int(bad.sum())} of {len(a)} rows "
-                f"(first: {_row_label(index, pos)}, {a[pos]:.4g} > {b[pos]:.4g}); if the units differ "
+                f"(first: {row_label(index, pos)}, {a[pos]:.4g} > {b[pos]:.4g}); if the units differ "
                 "on purpose, pass check_columns=False",
                 column=columns[small],
                 row=pos,
@@ -290,10 +302,103 @@ def check_at_most(small: str, large: str, what: str):
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"column {columns[small]!r} exceeds {columns[large]!r} at {_row_label(index, pos)} "
+                f"column {columns[small]!r} exceeds {columns[large]!r} at {row_label(index, pos)} "
                 f"({a[pos]:.4g} > {b[pos]:.4g}): {what}; are the columns swapped?",
                 column=columns[small],
                 row=pos,
             )
 
     return check
+
+
+# --------------------------------------------------------------------------------------------
+# Argument checks: one number, or an array of numbers, passed as a keyword.
+
+
+def check_level(level: Any, name: str = "level") -> float:
+    """A central interval's coverage: a number strictly between 0 and 1 (0.9 is a 90% band)."""
+    if isinstance(level, bool):
+        raise ValueError(f"{name} must be in (0, 1), e.g. 0.9 for a central 90% interval; got {level!r}")
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be in (0, 1), e.g. 0.9 for a central 90% interval; got {level!r}") from None
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), e.g. 0.9 for a central 90% interval; got {level!r}")
+    return value
+
+
+def check_int(value: Any, name: str, minimum: int) -> int:
+    """A count or a seed: an integer (not a bool) at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def _is_tracer(x: Any) -> bool:
+    # Inside jit nothing can be checked; jax is only consulted when it is already loaded.
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(x, jax.core.Tracer)
+
+
+def numeric_argument(x: Any, name: str) -> Any:
+    """Validate a numeric argument and return it in a form that keeps its container type.
+
+    Python scalars become float, lists and tuples become numpy arrays; numpy arrays, JAX
+    arrays and pandas Series pass through (so a result computed from them keeps the caller's
+    type and index). NaN is rejected; JAX tracers are not inspected.
+    """
+    if isinstance(x, bool):
+        raise TypeError(f"{name} must be numeric, got a bool")
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x, dtype=np.float64)
+    elif isinstance(x, (int, np.integer)):
+        x = float(x)
+    if _is_tracer(x):
+        return x
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be numeric, got {type(x).__name__}") from None
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN")
+    return x
+
+
+def check_range(x: Any, name: str, *, low: float = -np.inf, high: float = np.inf,
+                low_open: bool = False, high_open: bool = False, finite: bool = False,
+                what: str = "") -> None:
+    """Raise ``ValueError`` naming ``name`` and the first offending value outside the range."""
+    if _is_tracer(x):
+        return
+    arr = np.asarray(x, dtype=np.float64)
+    bad = (arr <= low) if low_open else (arr < low)
+    bad = bad | ((arr >= high) if high_open else (arr > high))
+    if finite:
+        bad = bad | ~np.isfinite(arr)
+    if bad.any():
+        example = arr[bad].ravel()[0] if arr.ndim else float(arr)
+        raise ValueError(f"{name} must be {what}; got {example!r}")
+
+
+def positive_argument(x: Any, name: str, unit: str) -> Any:
+    """A price, a duration, a ratio: every value > 0 and finite; the container type is kept."""
+    x = numeric_argument(x, name)
+    check_range(x, name, low=0.0, low_open=True, finite=True, what=f"positive and finite ({unit})")
+    return x
+
+
+def nonnegative_argument(x: Any, name: str, unit: str) -> Any:
+    """A cost, a fraction that may be zero: every value >= 0 and finite; the container type is kept."""
+    x = numeric_argument(x, name)
+    check_range(x, name, low=0.0, finite=True, what=f"non-negative and finite ({unit})")
+    return x
+
+
+def positive_values(values: Any, name: str, why: str) -> np.ndarray:
+    """At least one value, every one finite and > 0, as a flat float64 array (``why`` says what
+    needs it, e.g. "for a log axis")."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0):
+        raise ValueError(f"{name} must be finite and > 0 {why}; got {values!r}")
+    return v

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import scalinglaws as sl
-from scalinglaws.validation import prepare
+from scalinglaws.inputs import prepare
 
 N_ROWS = 12
 BAD_ROW = 5  # where defects are injected (not 0, not the last row)
