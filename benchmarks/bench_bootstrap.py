@@ -38,7 +38,7 @@ LEVEL = 0.95
 
 
 def _weights(fit, n: int, seed: int) -> np.ndarray:
-    base = jnp.asarray(fit._problem.weights)
+    base = jnp.asarray(fit.problem.weights)
     gi = jnp.arange(len(base), dtype=jnp.int32)
     return np.asarray(_bootstrap.replicate_weights(jax.random.PRNGKey(seed), jnp.arange(n, dtype=jnp.int32), base,
                                                    gi, len(base), "multinomial"))
@@ -99,7 +99,7 @@ def run(quick: bool = False, million: bool = False, seed: int = 0) -> dict:
     ours_pub = np.asarray(fit.law.to_public(ens.theta))
 
     # The extra starts' win rate, run to convergence without racing.
-    unraced = fit.bootstrap(n, seed=seed, progress=False, config=dataclasses.replace(fit._problem.config, abandon_ratio=0))
+    unraced = fit.bootstrap(n, seed=seed, progress=False, config=dataclasses.replace(fit.problem.config, abandon_ratio=0))
     warm = unraced._a.start_objective[:, 0]
     better = unraced._a.start_objective[:, 1:] < warm[:, None] * (1 - 1e-9)
     win_rate = {"replicates": n, "extra_starts": int(better.shape[1]),

@@ -35,6 +35,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from scalinglaws import bootstrap as _bootstrap
+from scalinglaws.intervals import percentile_interval
 from scalinglaws import objectives as _objectives
 
 from . import _common
@@ -139,7 +140,7 @@ def run_case(case: _cases.Case, n_rep: int, seed: int = 0, scipy_reps: int | Non
         t0 = time.perf_counter()
         fit = case.fit()  # the second call: compiled
         t_fit = time.perf_counter() - t0
-    prob = fit._problem
+    prob = fit.problem
     out["n_points"] = int(np.count_nonzero(prob.weights > 0))
     sp = ScipyProblem(prob)
     ref = reference_fit(sp)
@@ -173,8 +174,8 @@ def run_case(case: _cases.Case, n_rep: int, seed: int = 0, scipy_reps: int | Non
     th_sp, ok_sp, t_sp = scipy_loop(sp, W, ref["theta"])
     ours = np.asarray(ens.theta)[:m]
     ours_ok = np.asarray(ens.valid)[:m]
-    lo_o, hi_o = _bootstrap.percentile_interval(ours[ours_ok], LEVEL)
-    lo_s, hi_s = _bootstrap.percentile_interval(th_sp[ok_sp], LEVEL)
+    lo_o, hi_o = percentile_interval(ours[ours_ok], LEVEL)
+    lo_s, hi_s = percentile_interval(th_sp[ok_sp], LEVEL)
     # A parameter pinned on a bound in (nearly) every replicate has a zero-width interval in both:
     # its gap is measured against the parameter's scale instead of that width.
     scale = np.maximum(np.abs(lo_s) + np.abs(hi_s), 1e-12)

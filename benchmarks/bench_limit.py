@@ -69,7 +69,7 @@ def attainable() -> dict:
 def solver_step(B: int = 1024) -> dict:
     df = sl.datasets.load("chinchilla-240")
     fit = sl.fit(df, "chinchilla")
-    prob = fit._problem
+    prob = fit.problem
     law, obj, cfg = prob.law, prob.objective, prob.config
     F, y, lo, hi = prob.device_arrays()
     fixed = jnp.asarray(prob.fixed_mask)

@@ -133,7 +133,7 @@ def run(quick: bool = False) -> dict:
     point["chinchilla_package"] = peer
 
     n = 200 if quick else 4000
-    base = jnp.asarray(fit._problem.weights)
+    base = jnp.asarray(fit.problem.weights)
     W = np.asarray(_bootstrap.replicate_weights(jax.random.PRNGKey(0), jnp.arange(n), base,
                                                 jnp.arange(len(base), dtype=jnp.int32), len(base), "multinomial"))
     t_boot = _common.timed(lambda: fit.bootstrap(n, seed=0, progress=False), repeats=2)["median_s"]

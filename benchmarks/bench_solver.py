@@ -52,7 +52,7 @@ def _timed_call(fn, *args, repeats=5):
 
 
 def _pass_inputs(fit, B=1024):
-    prob = fit._problem
+    prob = fit.problem
     F, y, lo, hi = prob.device_arrays()
     base = jnp.asarray(prob.pad_rows(prob.weights, fill=0.0))
     n = F.shape[0]
@@ -65,7 +65,7 @@ def _pass_inputs(fit, B=1024):
 
 def variadic_vs_separate(fit) -> dict:
     """The per-iteration sums: one variadic reduce (ours) against one reduction per column."""
-    law, obj = fit.law, fit._problem.objective
+    law, obj = fit.law, fit.problem.objective
     F, y, W, TH, n = _pass_inputs(fit)
     ours = jax.jit(jax.vmap(lambda t, w: solvers.compute_terms(law, obj, t, F, y, w, 1.0, True)))
     original = solvers._sum_all
@@ -84,7 +84,7 @@ def variadic_vs_separate(fit) -> dict:
 def analytic_vs_autodiff(fit) -> dict:
     """The fit's law with its hand-written Jacobian/curvature against jax.jacfwd / jax.hessian
     (one solver pass, Newton matrix, 1,024 slots)."""
-    law, obj = fit.law, fit._problem.objective
+    law, obj = fit.law, fit.problem.objective
     generic = dataclasses.replace(law, name=f"{law.name}_autodiff", jacobian=None, curvature=None,
                                   curvature_parts=None)
     F, y, W, TH, n = _pass_inputs(fit)
@@ -102,7 +102,7 @@ def analytic_vs_autodiff(fit) -> dict:
 def streaming_vs_vmap(fit, n_rep=2000) -> dict:
     """The slot pool against every (replicate, start) pair in its own slot (lock-step, what one vmap
     over all pairs does), same starts, no racing."""
-    prob = fit._problem
+    prob = fit.problem
     starts = np.concatenate([fit.theta[None], fit._ranked_starts[:3]])
     stage0 = np.array([solvers.WARM, 0, 0, 0], dtype=np.int32)
     cfg = dataclasses.replace(prob.config, abandon_ratio=0.0)
@@ -124,7 +124,7 @@ def streaming_vs_vmap(fit, n_rep=2000) -> dict:
 def slot_pool(fit, sizes=(100, 200, 400, 1000, 4000, 10000), repeats=3) -> dict:
     """The default slot pool (a sixteenth of the tasks, 32 to 512 slots) against the 1,024-slot
     pool it replaced (as many slots as tasks up to 256 replicates), alternating in one process."""
-    prob = fit._problem
+    prob = fit.problem
     starts = np.concatenate([fit.theta[None], fit._ranked_starts[:3]])
     stage0 = np.array([solvers.WARM, 0, 0, 0], dtype=np.int32)
     rows = {}
@@ -150,7 +150,7 @@ def slot_pool(fit, sizes=(100, 200, 400, 1000, 4000, 10000), repeats=3) -> dict:
 def racing(fit, n_rep=4000) -> dict:
     raced = lambda: fit.bootstrap(n_rep, seed=0, progress=False)
     full = lambda: fit.bootstrap(n_rep, seed=0, progress=False,
-                                 config=dataclasses.replace(fit._problem.config, abandon_ratio=0.0))
+                                 config=dataclasses.replace(fit.problem.config, abandon_ratio=0.0))
     raced(), full()
     t_r = _common.timed(raced, repeats=2)["median_s"]
     t_f = _common.timed(full, repeats=2)["median_s"]

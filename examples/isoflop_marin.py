@@ -64,7 +64,7 @@ def main() -> None:
         opt.insert(0, "data set", name)
         optima.append(opt)
         rows.append(row(name, r, "N, budget labels as C (default)"))
-        fig = r.plot()
+        fig = sl.plot.figure(r)
         fig.suptitle(f"{name}: isoFLOP profiles and frontier ({N_BOOT} bootstrap replicates, {100 * LEVEL:g}% bands)",
                      y=1.02)
         fig.savefig(FIGURES / f"isoflop_{name}.png", dpi=110, bbox_inches="tight")

@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import scalinglaws as sl  # noqa: E402
-from scalinglaws import extrapolate  # noqa: E402
+from scalinglaws.chain import chain  # noqa: E402
 
 FIG = Path(__file__).resolve().parents[1] / "docs" / "figures"
 RATE = {"R0": (0.0, 1.0), "A": (0.0, 1.0)}
@@ -88,10 +88,10 @@ def hex_section():
         print("fitted (lower half) ceilings A:", v.folds.set_index("group")["A"].round(1).to_dict())
         print("median |relative error| (not meaningful for Elo, shown for completeness):",
               round(v.median_abs_rel_error, 3))
-    fig = out["A free"].figure()
+    fig = sl.plot.figure(out["A free"])
     fig.savefig(FIG / "rl_hex_validate_free.png", dpi=90)
     plt.close(fig)
-    fig = out["A = 0 (fixed)"].figure()
+    fig = sl.plot.figure(out["A = 0 (fixed)"])
     fig.savefig(FIG / "rl_hex_validate_fixed.png", dpi=90)
     plt.close(fig)
 
@@ -187,11 +187,11 @@ def chain_section():
     efit = sl.fit(pd.DataFrame({"loss": L, "error": err}), "error_from_loss", x="loss")
     eens = efit.bootstrap(2000, seed=1)
     print(fmt(eens.interval(level=0.9)))
-    t = extrapolate.chain(chin_ens, eens, level=0.9, C=[1e21, 5.88e23, 1e25])
+    t = chain(chin_ens, eens, level=0.9, C=[1e21, 5.88e23, 1e25])
     print(fmt(t))
     print(f"pairs: {t.attrs['n_pairs']}")
     print("error fit alone at the point loss (no loss uncertainty):")
-    print(fmt(extrapolate.chain(chin, eens, level=0.9, C=[1e21, 5.88e23, 1e25])))
+    print(fmt(chain(chin, eens, level=0.9, C=[1e21, 5.88e23, 1e25])))
 
 
 if __name__ == "__main__":

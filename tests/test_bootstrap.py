@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import scalinglaws as sl
-from scalinglaws import bootstrap
+from scalinglaws import bootstrap, intervals
 
 # Epoch AI's Huber-likelihood fit with 4,000 bootstrap replicates (SOURCES.md): 95% percentile.
 EPOCH_95 = {"alpha": (0.317, 0.373), "beta": (0.331, 0.415), "E": (1.769, 1.871)}
@@ -168,8 +168,8 @@ def test_bca_reduces_to_percentile_for_symmetric_unbiased_draws():
     draws = rng.normal(size=(20001, 1))
     draws = np.concatenate([draws, -draws])  # exactly symmetric about 0: z0 = 0
     jk = np.linspace(-1, 1, 101)[:, None]  # symmetric jackknife: acceleration 0
-    lo, hi = bootstrap.bca_interval(draws, np.zeros(1), jk, 0.9)
-    plo, phi = bootstrap.percentile_interval(draws, 0.9)
+    lo, hi = intervals.bca_interval(draws, np.zeros(1), jk, 0.9)
+    plo, phi = intervals.percentile_interval(draws, 0.9)
     np.testing.assert_allclose([lo[0], hi[0]], [plo[0], phi[0]], atol=1e-3)
 
 
@@ -210,17 +210,16 @@ def test_failed_replicates_are_retried_warned_and_counted(chinchilla):
     fit = sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
     # 8 iterations: some replicates stop short in the stream; the retry (5x the iterations, more
     # starts) recovers them.
-    fit._problem.config = dataclasses.replace(fit._problem.config, max_iter=8)
-    ens = fit.bootstrap(200, seed=0)
+    ens = fit.bootstrap(200, seed=0, config=dataclasses.replace(fit.problem.config, max_iter=8))
     d = ens.diagnostics
     assert d["retried"] > 0 and d["recovered"] > 0
     assert d["failed_to_converge"] == d["retried"] - d["recovered"]
     assert ens._a.retried.sum() == d["retried"]
     # 2 iterations: the retry gets 10, not enough; what still fails is warned about, with the
     # count and the share, and every table says how many replicates it used.
-    fit._problem.config = dataclasses.replace(fit._problem.config, max_iter=2)
+    two = dataclasses.replace(fit.problem.config, max_iter=2)
     with pytest.warns(ReplicateFailureWarning) as record:
-        few = fit.bootstrap(100, seed=0)
+        few = fit.bootstrap(100, seed=0, config=two)
     k = few.diagnostics["failed_to_converge"]
     assert 0 < k
     message = str(record[0].message)
@@ -233,13 +232,13 @@ def test_failed_replicates_are_retried_warned_and_counted(chinchilla):
         assert f"intervals use {100 - k} of 100 replicates" in few.summary()
     assert "failed to converge" in few.summary()
     with pytest.raises(ReplicateFailureError, match=f"{k} of 100"):
-        fit.bootstrap(100, seed=0, failed="raise")
+        fit.bootstrap(100, seed=0, failed="raise", config=two)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fit.bootstrap(100, seed=0, failed="drop")
+        fit.bootstrap(100, seed=0, failed="drop", config=two)
     with pytest.raises(ValueError, match="failed must be one of"):
         fit.bootstrap(10, failed="ignore")
-    none = fit.bootstrap(50, seed=0, failed="drop")
+    none = fit.bootstrap(50, seed=0, failed="drop", config=two)
     none.converged[:] = False  # as if every replicate had failed
     with pytest.raises(ValueError, match="no replicate converged"):
         none.interval()

@@ -241,13 +241,13 @@ def test_objective_choice_changes_the_fit():
 
 def test_batched_solver_matches_one_at_a_time():
     """Problems in one batch do not influence each other."""
-    from scalinglaws.fitting import Problem, _internal_bounds
+    from scalinglaws.problem import Problem, internal_bounds
     from scalinglaws.inputs import prepare
 
     params, inputs = CASES["power"]
     data = _table("power", params, inputs, noise_sd=0.02, seed=5)
     law = sl.laws.get("power")
-    prob = Problem(law, prepare(data, law), law.default_objective, *_internal_bounds(law, None, None),
+    prob = Problem(law, prepare(data, law), law.default_objective, *internal_bounds(law, None, None),
                    sl.solvers.SolverConfig())
     rng = np.random.default_rng(0)
     W = rng.multinomial(30, np.ones(30) / 30, size=6).astype(float)

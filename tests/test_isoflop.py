@@ -224,7 +224,7 @@ def test_marin_summary_optimal_and_plot(marin, tmp_path):
     assert (opt["D_opt_lower"] < opt["D_opt"]).all() and (opt["D_opt"] < opt["D_opt_upper"]).all()
     np.testing.assert_allclose(opt["N_opt"] * opt["D_opt"] * 6, opt["C"])
     assert opt["oom_beyond_data"].iloc[0] == pytest.approx(np.log10(1e22 / 3e20))
-    fig = r.plot()
+    fig = sl.plot.figure(r)
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
     assert fig.axes[0].get_xscale() == "log" and fig.axes[1].get_yscale() == "log"
     fig.savefig(tmp_path / "iso.png", dpi=50)

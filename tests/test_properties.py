@@ -397,9 +397,9 @@ def test_save_load_roundtrip_keeps_flags_fixed_and_bounds():
     assert f.on_bound and f.params["E"] == 1.6
     g = _roundtrip(f)
     _assert_identical(f, g, "chinchilla")
-    np.testing.assert_array_equal(g._problem.fixed_mask, f._problem.fixed_mask)
-    np.testing.assert_array_equal(g._problem.fixed_values, f._problem.fixed_values)
-    np.testing.assert_array_equal(g._problem.upper, f._problem.upper)
+    np.testing.assert_array_equal(g.problem.fixed_mask, f.problem.fixed_mask)
+    np.testing.assert_array_equal(g.problem.fixed_values, f.problem.fixed_values)
+    np.testing.assert_array_equal(g.problem.upper, f.problem.upper)
 
 
 def test_save_load_roundtrip_of_unconverged_fit():

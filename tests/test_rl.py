@@ -11,7 +11,7 @@
 - The ScaleRL study of the issue: 100 synthetic pass-rate curves, binomial over 1,000 prompts,
   fitted on the budgets up to 5e4 GPU-hours with 300 bootstrap replicates each.
 - ``error_from_loss`` (Gadre et al. 2024): noise-free recovery to 1e-6, closed-form inverse, and
-  ``extrapolate.chain`` pairing replicates of a loss ensemble and an error ensemble.
+  ``scalinglaws.chain.chain`` pairing replicates of a loss ensemble and an error ensemble.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import pytest
 
 import scalinglaws as sl
 from scalinglaws import extrapolate
+from scalinglaws.chain import chain
 
 RATE = {"R0": (0.0, 1.0), "A": (0.0, 1.0)}  # a pass rate: 0 <= R0, A <= 1
 
@@ -93,7 +94,7 @@ def test_loglinear_bootstrap_converges_with_large_residuals():
     import jax
     import jax.numpy as jnp
 
-    p = fit._problem
+    p = fit.problem
     n = len(p.weights)
     W = np.asarray(_b.replicate_weights(jax.random.PRNGKey(0), jnp.arange(3), jnp.asarray(p.weights),
                                         jnp.arange(n, dtype=jnp.int32), n, "multinomial"))
@@ -276,7 +277,7 @@ def chain_parts():
 def test_chain_point_is_the_composition(chain_parts):
     chin, _, efit, _ = chain_parts
     C = [1e21, 5.88e23, 1e25]
-    t = extrapolate.chain(chin, efit, C=C)
+    t = chain(chin, efit, C=C)
     loss = chin.compute_optimal(C)["loss"].to_numpy()
     np.testing.assert_allclose(t["loss"], loss, rtol=1e-12)
     np.testing.assert_allclose(t["error"], efit.predict(L=loss), rtol=1e-12)
@@ -287,7 +288,7 @@ def test_chain_point_is_the_composition(chain_parts):
 def test_chain_pairs_replicates(chain_parts):
     chin, cens, efit, eens = chain_parts
     C = np.array([1e21, 5.88e23, 1e25])
-    t = extrapolate.chain(cens, eens, level=0.9, C=C)
+    t = chain(cens, eens, level=0.9, C=C)
     keep = cens.valid & eens.valid
     loss = extrapolate.allocation_draws(chin.law, cens.theta[keep], C)["loss"]  # [R, 3]
     pub = np.asarray(efit.law.to_public(eens.theta[keep]))
@@ -299,8 +300,8 @@ def test_chain_pairs_replicates(chain_parts):
     assert np.all(t["error_lower"] < t["error"]) and np.all(t["error"] < t["error_upper"])
     # both sources of uncertainty widen the band: wider than with either stage held at its point fit
     width = (t["error_upper"] - t["error_lower"]).to_numpy()
-    only_loss = extrapolate.chain(cens, efit, C=C)
-    only_err = extrapolate.chain(chin, eens, C=C)
+    only_loss = chain(cens, efit, C=C)
+    only_err = chain(chin, eens, C=C)
     for part in (only_loss, only_err):
         assert np.all(width >= 0.9 * (part["error_upper"] - part["error_lower"]).to_numpy())
     assert np.all(width > (only_err["error_upper"] - only_err["error_lower"]).to_numpy())
@@ -312,11 +313,11 @@ def test_chain_power_loss_law_and_errors(chain_parts):
     rng = np.random.default_rng(2)
     loss = (1.8 + 300 * C ** -0.15) * np.exp(rng.normal(0, 0.01, C.size))
     pens = sl.fit({"C": C, "loss": loss}, "power", x="C").bootstrap(150, seed=3)
-    t = extrapolate.chain(pens, eens, C=[1e23, 1e24])  # unequal sizes: first min(R1, R2) pairs
+    t = chain(pens, eens, C=[1e23, 1e24])  # unequal sizes: first min(R1, R2) pairs
     assert t.attrs["n_pairs"] == min(int(pens.valid.sum()), int(eens.valid.sum()))
     assert np.all(np.diff(t["loss"]) < 0) and np.all(np.diff(t["error"]) < 0)
     with pytest.raises(ValueError, match="inputs"):
-        extrapolate.chain(pens, eens)
+        chain(pens, eens)
     with pytest.raises(ValueError, match="one input"):
-        extrapolate.chain(eens, pens.fit.__class__.from_params("chinchilla", dict(E=1.7, A=400, B=400, alpha=.3,
+        chain(eens, pens.fit.__class__.from_params("chinchilla", dict(E=1.7, A=400, B=400, alpha=.3,
                                                                                   beta=.3)), L=[2.0])

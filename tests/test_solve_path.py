@@ -45,7 +45,7 @@ def test_converging_on_a_bound_is_its_own_stop_reason():
 
 def test_a_start_where_the_objective_is_not_finite_stops_at_once():
     fit = sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
-    prob = fit._problem
+    prob = fit.problem
     theta0 = np.stack([fit.theta, np.full_like(fit.theta, np.nan)])[None]
     res = prob.solve(prob.weights[None], theta0)
     reasons = np.asarray(res.stop_reason_starts[0])
@@ -57,9 +57,9 @@ def test_a_start_where_the_objective_is_not_finite_stops_at_once():
 def test_bootstrap_honours_the_racing_settings(chinchilla):
     raced = chinchilla.bootstrap(200, seed=0, progress=False)
     unraced = chinchilla.bootstrap(200, seed=0, progress=False,
-                                   config=dataclasses.replace(chinchilla._problem.config, abandon_ratio=0.0))
+                                   config=dataclasses.replace(chinchilla.problem.config, abandon_ratio=0.0))
     late = chinchilla.bootstrap(200, seed=0, progress=False,
-                                config=dataclasses.replace(chinchilla._problem.config, abandon_after=40))
+                                config=dataclasses.replace(chinchilla.problem.config, abandon_after=40))
     n_raced = sum(raced.diagnostics["start_abandoned"])
     assert n_raced > 0
     assert sum(unraced.diagnostics["start_abandoned"]) == 0
@@ -84,7 +84,7 @@ def test_bootstrap_records_stop_reasons_and_round_trips_them(chinchilla, tmp_pat
 
 
 def test_bootstrap_honours_the_iteration_cap_and_records_it(chinchilla):
-    cfg = dataclasses.replace(chinchilla._problem.config, max_iter=3, retry_factor=1)
+    cfg = dataclasses.replace(chinchilla.problem.config, max_iter=3, retry_factor=1)
     ens = chinchilla.bootstrap(100, seed=0, progress=False, failed="drop", config=cfg)
     assert ens._a.start_iterations.max() <= 3
     assert ens.diagnostics["stop_reasons"].get("iteration cap", 0) == ens.diagnostics["failed_to_converge"] > 0
@@ -94,7 +94,7 @@ def test_point_fit_and_bootstrap_share_one_driver(chinchilla):
     # A replicate's weights solved as a point-fit batch give the stream's answer.
     from scalinglaws import bootstrap
 
-    prob = chinchilla._problem
+    prob = chinchilla.problem
     ens = chinchilla.bootstrap(8, seed=3, progress=False)
     W = bootstrap.replicate_weight_matrix(prob, 3, "multinomial", None, np.arange(8))
     starts = np.concatenate([chinchilla.theta[None], chinchilla._ranked_starts[:3]])

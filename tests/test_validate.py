@@ -129,7 +129,7 @@ def test_every_kind_of_law(law):
     v = sl.validate_extrapolation(df, law, n_bootstrap=50, seed=1, **kw)
     assert len(v.table) > 0 and v.folds["converged"].all()
     assert np.isfinite(v.median_abs_error) and 0.0 <= v.coverage <= 1.0
-    fig = v.figure()
+    fig = sl.plot.figure(v)
     assert fig.axes
     import matplotlib.pyplot as plt
 

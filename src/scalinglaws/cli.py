@@ -120,14 +120,13 @@ def _load_result(path_text: str):
     """A Fit or an Ensemble saved as JSON, with one-line errors for unreadable files."""
     import json
 
-    from . import ensemble  # noqa: F401  (registers the Ensemble loader)
-    from . import fitting
+    from . import io
 
     path = Path(path_text)
     if not path.is_file():
         raise CommandError(f"no such file: {path}")
     try:
-        return fitting.load(path)
+        return io.load(path)
     except json.JSONDecodeError as err:
         raise CommandError(f"{path}: not a JSON file saved by scalinglaws ({err.msg}, line {err.lineno})") from None
     except UnicodeDecodeError:
@@ -324,11 +323,8 @@ def _cmd_predict(args) -> int:
     else:
         table = pd.DataFrame({c: v.ravel() for c, v in inputs.items()})
         table[fit.y_column] = np.asarray(fit.predict(**inputs), dtype=np.float64).ravel()
-        try:
+        if fit.has_data:
             ranges = fit.input_ranges()
-        except AttributeError:  # a fit built from parameters holds no data
-            ranges = None
-        if ranges is not None:
             from . import extrapolate
 
             by_name = {n: table[c].to_numpy() for n, c in zip(law.inputs, fit.x_columns)}
@@ -398,7 +394,9 @@ def _cmd_isoflop(args) -> int:
         print(f"\ncompute-optimal {args.size} = k C^a at each budget C{band}")
         print(_table(result.optimal(args.C), args.csv_out))
     if args.plot:
-        _save_figure(result.plot(), args.plot)
+        from . import plot
+
+        _save_figure(plot.figure(result), args.plot)
     return 0
 
 
@@ -459,7 +457,9 @@ def _cmd_validate(args) -> int:
             print("\nheld-out points:")
         print(_table(result.table, args.csv_out))
     if args.plot:
-        _save_figure(result.figure(), args.plot)
+        from . import plot
+
+        _save_figure(plot.figure(result), args.plot)
     return 0
 
 

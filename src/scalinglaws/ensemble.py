@@ -12,7 +12,6 @@ can be the honest answer) and counted.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +19,10 @@ import pandas as pd
 
 from . import bootstrap as _bootstrap
 from . import extrapolate as _extrapolate
+from . import serialize
 from . import solvers as _solvers
 from .inputs import check_level
+from .intervals import bca_interval, percentile_interval
 
 __all__ = ["Ensemble"]
 
@@ -134,7 +135,7 @@ class Ensemble:
 
     def bound_hits(self) -> tuple[np.ndarray, np.ndarray]:
         """``(at_lower, at_upper)`` [R, p] bool: which parameter of each replicate ended on which bound."""
-        prob = self.fit._problem
+        prob = self.fit.problem
         return _solvers.bound_hits(self.theta, prob.lower, prob.upper, prob.fixed_mask, prob.config.bound_tol)
 
     def _bound_counts(self) -> dict:
@@ -155,10 +156,10 @@ class Ensemble:
     # ------------------------------------------------------------------ intervals
     def _band(self, draws, estimate, level, method, jackknife_fn=None):
         if method == "percentile":
-            return _bootstrap.percentile_interval(draws, level)
+            return percentile_interval(draws, level)
         if method == "bca":
             jk = jackknife_fn(self._jackknife())
-            return _bootstrap.bca_interval(draws, estimate, jk, level)
+            return bca_interval(draws, estimate, jk, level)
         raise ValueError(f"interval method must be 'percentile' or 'bca', got {method!r}")
 
     def interval(self, level: float = 0.95, method: str = "percentile", include_failed: bool = False) -> pd.DataFrame:
@@ -177,7 +178,7 @@ class Ensemble:
         est = np.array([self.fit.params[n] for n in self.law.params])
         lo, hi = self._band(pub, est, level, method, lambda jk: np.asarray(self.law.to_public(jk)))
         b_lo, b_hi = self.fit.public_bounds()
-        tol = self.fit._problem.config.bound_tol
+        tol = self.fit.problem.config.bound_tol
 
         def near(v, b):
             return np.isfinite(b) & (np.abs(v - b) <= 1e-6 * np.maximum(1.0, np.abs(np.where(np.isfinite(b), b, 0))) + tol)
@@ -195,7 +196,7 @@ class Ensemble:
     def _jackknife(self) -> np.ndarray:
         """Leave-one-unit-out refits [U, p], started from the full-data optimum."""
         if self._jackknife_theta is None:
-            prob = self.fit._problem
+            prob = self.fit.problem
             groups = self._group_labels
             W = _bootstrap.jackknife_weights(prob.weights, groups)
             theta0 = np.broadcast_to(self.fit.theta, (W.shape[0], 1, self.law.n_params)).copy()
@@ -218,7 +219,7 @@ class Ensemble:
         """
         level = check_level(level)
         inputs = self._inputs(columns)
-        flat, shape = _extrapolate._broadcast_inputs(self.law, inputs)
+        flat, shape = _extrapolate.broadcast_inputs(self.law, inputs)
         draws = _extrapolate.predict_draws(self.law, self._theta(include_failed), flat)
         est = _extrapolate.predict_draws(self.law, self.fit.theta, flat)[0]
         lo, hi = self._band(draws, est, level, method,
@@ -242,7 +243,7 @@ class Ensemble:
         point = _extrapolate.allocation_draws(self.law, self.fit.theta, C)
         out = pd.DataFrame({"C": C})
         for name in ("N_opt", "D_opt", "tokens_per_param", "loss"):
-            lo, hi = _bootstrap.percentile_interval(draws[name], level)
+            lo, hi = percentile_interval(draws[name], level)
             out[name] = point[name][0]
             out[f"{name}_lower"] = lo
             out[f"{name}_upper"] = hi
@@ -272,7 +273,7 @@ class Ensemble:
         draws = _extrapolate.inverse_draws(self.law, self._theta(include_failed), targets)
         point = _extrapolate.inverse_draws(self.law, self.fit.theta, targets)[0]
         reach = np.isfinite(draws)
-        lo, hi = _bootstrap.percentile_interval(np.where(reach, draws, np.nan), level)
+        lo, hi = percentile_interval(np.where(reach, draws, np.nan), level)
         all_nan = ~reach.any(axis=0)
         lo, hi = np.where(all_nan, np.nan, lo), np.where(all_nan, np.nan, hi)
         name = _extrapolate.inverse_input(self.law)
@@ -357,20 +358,15 @@ class Ensemble:
 
     def save(self, path) -> Path:
         """Write JSON: the point fit (with its data), the raw ensemble and how it was drawn."""
-        from .fitting import _json_default
-
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), default=_json_default))
-        return path
+        return serialize.write_json(path, self.to_dict())
 
     @classmethod
-    def _from_dict(cls, d: dict) -> Ensemble:
-        from .fitting import Fit, from_stored, stored_log_columns
-
-        fit = Fit._from_dict(d["fit"])
+    def from_dict(cls, d: dict, fit) -> Ensemble:
+        """The ensemble a :meth:`to_dict` record describes, around ``fit`` (its point fit, rebuilt
+        from ``d["fit"]`` by :func:`scalinglaws.io.load`)."""
         a = d["arrays"]
         arrays = _bootstrap.EnsembleArrays(
-            theta=from_stored(a["theta"], stored_log_columns(fit.law, d["fit"])), objective=np.asarray(a["objective"], float),
+            theta=serialize.from_stored(a["theta"], serialize.stored_log_columns(fit.law, d["fit"])), objective=np.asarray(a["objective"], float),
             converged=np.asarray(a["converged"], bool), on_bound=np.asarray(a["on_bound"], bool),
             iterations=np.asarray(a["iterations"], np.int32), grad_norm=np.asarray(a["grad_norm"], float),
             best_start=np.asarray(a["best_start"], np.int32),
@@ -387,14 +383,3 @@ class Ensemble:
         labels = d.get("group_labels")
         return cls(fit, arrays, d["method"], d["seed"], d.get("groups"), d.get("starts_info", {}),
                    None if labels is None else np.asarray(labels))
-
-
-
-
-def _register_loader():
-    from . import fitting
-
-    fitting._LOADERS["scalinglaws.Ensemble"] = Ensemble._from_dict
-
-
-_register_loader()

@@ -9,41 +9,23 @@ and most reach the global optimum (see ``Fit.diagnostics``).
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
-import platform
 from collections.abc import Mapping
 from pathlib import Path
 
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from . import bootstrap as _bootstrap
 from . import laws as _laws
 from . import objectives as _objectives
+from . import serialize
 from . import solvers as _solvers
 from .inputs import InputError, check_fixed_floor, check_identifiable, prepare
+from .ensemble import Ensemble
+from .problem import Problem, internal_bounds, law_fit_space
 
-__all__ = ["fit", "Fit", "load"]
-
-FORMAT_VERSION = 1
-
-
-def _versions() -> dict[str, str]:
-    import jax
-    import scipy
-
-    from . import __version__
-
-    return {
-        "scalinglaws": __version__,
-        "jax": jax.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "pandas": pd.__version__,
-        "python": platform.python_version(),
-    }
-
+__all__ = ["fit", "Fit", "NoDataError"]
 
 def _objective_label(obj, law) -> str:
     space = "log residuals" if law.space == "log" else "residuals"
@@ -52,167 +34,6 @@ def _objective_label(obj, law) -> str:
     if isinstance(obj, _objectives.Expectile):
         return f"sum of expectile(tau={obj.tau:g}) squared {space}"
     return f"sum of squared {space}"
-
-
-def _objective_to_json(obj) -> dict:
-    d = {"name": obj.name}
-    if isinstance(obj, _objectives.Huber):
-        d["delta"] = obj.delta
-    if isinstance(obj, _objectives.Expectile):
-        d["tau"] = obj.tau
-    return d
-
-
-def _objective_from_json(d) -> object:
-    if d["name"] == "huber":
-        return _objectives.Huber(d["delta"])
-    if d["name"] == "expectile":
-        return _objectives.Expectile(d["tau"])
-    return _objectives.LeastSquares()
-
-
-def _internal_bounds(law, bounds, fixed, F=None, y_fit=None):
-    """Law bounds (tightened by the data's scale when given) intersected with user bounds (public
-    units) -> internal lower, upper; fixed mask and values."""
-    lower, upper = law.bounds(F, y_fit)
-    fixed_mask = np.zeros(law.n_params, dtype=bool)
-    fixed_internal = np.zeros(law.n_params)
-    names = list(law.params)
-    for name, pair in (bounds or {}).items():
-        if name not in names:
-            raise KeyError(f"bounds name unknown parameter {name!r}; law {law.name!r} has {names}")
-        lo, hi = pair
-        for v in (lo, hi):
-            if v is not None and math.isnan(v):
-                raise ValueError(f"bounds for {name!r} contain NaN; use None for an open side")
-        if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"bounds for {name!r} are empty: lower {lo} > upper {hi}")
-        j = names.index(name)
-        if law.transforms[j] == "log":
-            if hi is not None and hi <= 0:
-                raise ValueError(f"upper bound {hi} for {name!r} must be > 0: the parameter is positive (fitted as a log)")
-            lo = math.log(lo) if lo is not None and lo > 0 else None
-            hi = math.log(hi) if hi is not None and np.isfinite(hi) else None
-        lower[j] = max(lower[j], -np.inf if lo is None else lo)
-        upper[j] = min(upper[j], np.inf if hi is None else hi)
-        if lower[j] > upper[j]:
-            raise ValueError(f"bounds for {name!r} do not meet the law's own range")
-    for name, value in (fixed or {}).items():
-        if name not in names:
-            raise KeyError(f"fixed names unknown parameter {name!r}; law {law.name!r} has {names}")
-        value = float(value)
-        if not math.isfinite(value):
-            raise ValueError(f"fixed value for {name!r} must be finite, got {value}")
-        j = names.index(name)
-        if law.transforms[j] == "log":
-            if value <= 0:
-                raise ValueError(f"fixed {name!r} must be > 0 (it is fitted as a log), got {value}")
-            value = math.log(value)
-        elif not law.lower[j] <= value <= law.upper[j]:
-            raise ValueError(f"fixed {name!r} must be >= {law.lower[j]:g} and <= {law.upper[j]:g} "
-                             f"(the law's range), got {value}")
-        fixed_mask[j] = True
-        fixed_internal[j] = value
-        lower[j] = min(lower[j], value)
-        upper[j] = max(upper[j], value)
-    return lower, upper, fixed_mask, fixed_internal
-
-
-def law_fit_space(law, y: np.ndarray) -> np.ndarray:
-    """Targets in the law's fit space: ``log y`` for loss laws, ``y`` otherwise."""
-    return np.log(y) if law.space == "log" else np.asarray(y, dtype=np.float64).copy()
-
-
-class Problem:
-    """Arrays of one validated fit problem, shared by the point fit and its bootstrap.
-
-    The solver sees the rows padded to a size bucket (``solvers.bucket_points``) with weight 0,
-    so data sets of nearby sizes (a leave-some-out refit, a new run appended) reuse the compiled
-    program instead of compiling their own.
-    """
-
-    def __init__(self, law, prepared, objective, lower, upper, fixed_mask, fixed_values, config, dtype=np.float64):
-        self.law = law
-        self.prepared = prepared
-        self.objective = objective
-        self.F = law.features(prepared.inputs)
-        self.y_fit = law_fit_space(law, prepared.y)
-        self.weights = prepared.weights
-        self.lower, self.upper = lower, upper
-        self.fixed_mask, self.fixed_values = fixed_mask, fixed_values
-        self.config = config
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float64, np.float32):
-            raise ValueError(f"dtype must be float64 or float32, got {dtype}")
-
-    @property
-    def n_padded(self) -> int:
-        return _solvers.bucket_points(len(self.y_fit))
-
-    def pad_rows(self, a: np.ndarray, axis: int = 0, fill=None) -> np.ndarray:
-        """Pad ``a`` along ``axis`` to ``n_padded`` rows: copies of row 0 (finite features), or
-        ``fill`` (0 for weights)."""
-        a = np.asarray(a)
-        extra = self.n_padded - a.shape[axis]
-        if extra == 0:
-            return a
-        if fill is None:
-            pad = np.repeat(np.take(a, [0], axis=axis), extra, axis=axis)
-        else:
-            shape = list(a.shape)
-            shape[axis] = extra
-            pad = np.full(shape, fill, dtype=a.dtype)
-        return np.concatenate([a, pad], axis=axis)
-
-    def with_config(self, config: _solvers.SolverConfig) -> Problem:
-        """The same problem under another solver configuration (a shallow copy)."""
-        import copy
-
-        other = copy.copy(self)
-        other.config = config
-        return other
-
-    def for_retry(self) -> Problem:
-        """The same problem with ``config.retry_factor`` times the iterations: what a point fit
-        or bootstrap replicate that failed to converge is solved again with."""
-        import dataclasses
-
-        cfg = self.config
-        return self.with_config(dataclasses.replace(cfg, max_iter=int(cfg.max_iter * cfg.retry_factor)))
-
-    def device_arrays(self, dtype=None):
-        """(F, y, lower, upper) padded, as JAX arrays of the solver dtype."""
-        dt = self.dtype if dtype is None else dtype
-        return (jnp.asarray(self.pad_rows(self.F), dt), jnp.asarray(self.pad_rows(self.y_fit), dt),
-                jnp.asarray(self.lower, dt), jnp.asarray(self.upper, dt))
-
-    def with_fixed(self, theta: np.ndarray) -> np.ndarray:
-        return np.where(self.fixed_mask, self.fixed_values, theta)
-
-    def grid_values(self, grid: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-        """The (float64) objective at each internal point of ``grid`` [G, p]."""
-        w = self.weights if w is None else w
-        F, y, _, _ = self.device_arrays(np.float64)
-        return np.asarray(
-            _solvers.objective_values(self.law, self.objective, F, y, jnp.asarray(self.pad_rows(w, fill=0.0)),
-                                      jnp.asarray(grid, np.float64))
-        )
-
-    def solve(self, W: np.ndarray, theta0: np.ndarray, stage0: np.ndarray | None = None) -> _solvers.SolveResult:
-        """``W`` [P, n] weights, ``theta0`` [P, S, p] internal starts, ``stage0`` [P, S]."""
-        F, y, lower, upper = self.device_arrays()
-        return _solvers.solve(
-            self.law, self.objective, self.config, F, y,
-            jnp.asarray(self.pad_rows(W, axis=1, fill=0.0), self.dtype),
-            jnp.asarray(self.with_fixed(theta0), self.dtype), lower, upper,
-            jnp.asarray(self.fixed_mask), None if stage0 is None else jnp.asarray(stage0, jnp.int32),
-        )
-
-    def ranked_starts(self) -> np.ndarray:
-        """The law's start grid for this data, best objective first."""
-        used = self.weights > 0
-        grid = self.with_fixed(np.clip(self.law.start_grid(self.F[used], self.y_fit[used]), self.lower, self.upper))
-        return grid[_solvers.top_k_starts(self.grid_values(grid), len(grid))]
 
 
 def fit(
@@ -270,7 +91,7 @@ def fit(
     prepared = prepare(data, law, x, y, weights, check_columns=check_columns)
     F_all, y_all = law.features(prepared.inputs), law_fit_space(law, prepared.y)
     used = prepared.weights > 0
-    lower, upper, fixed_mask, fixed_values = _internal_bounds(law, bounds, fixed, F_all[used], y_all[used])
+    lower, upper, fixed_mask, fixed_values = internal_bounds(law, bounds, fixed, F_all[used], y_all[used])
     check_identifiable(prepared, law, int(np.sum(~fixed_mask)))
     check_fixed_floor(prepared, law, fixed or {})
     problem = Problem(law, prepared, obj, lower, upper, fixed_mask, fixed_values, config or _solvers.SolverConfig(),
@@ -322,6 +143,11 @@ class Fit:
         objective: the minimised objective value (a sum over points).
         converged: whether the solver met a convergence test (not the iteration cap).
         on_bound: whether any free parameter ended on a bound.
+        has_data: whether the fit holds its table (False for one built from parameters alone,
+            whose ``data``, ``residuals``, ``input_ranges`` and ``bootstrap`` raise
+            :class:`NoDataError`).
+        problem: the :class:`~scalinglaws.problem.Problem` the solver saw (arrays, bounds,
+            objective, solver configuration); None without data.
         diagnostics: dict with iterations, grad_norm, n_starts, grid_size, starts_converged,
             starts_at_best (how many starts reached the best objective to 1e-9 relative),
             best_start, stop_reason (why the best start stopped: ``solvers.StopReason`` label),
@@ -331,10 +157,11 @@ class Fit:
 
     _ranked_starts: np.ndarray | None = None
     _source: pd.DataFrame | None = None
+    has_data: bool = True
 
     def __init__(self, problem: Problem, theta: np.ndarray, objective_value: float, converged: bool,
                  on_bound: bool, diagnostics: dict):
-        self._problem = problem
+        self.problem = problem
         self.law = problem.law
         self.theta = np.asarray(theta, dtype=np.float64)
         self.params = self.law.params_dict(self.theta)
@@ -385,7 +212,7 @@ class Fit:
         if data is None:
             return _ParamsOnlyFit(law, theta, obj)
         prepared = prepare(data, law, x, y, weights)
-        lower, upper, fm, fv = _internal_bounds(law, None, None)
+        lower, upper, fm, fv = internal_bounds(law, None, None)
         problem = Problem(law, prepared, obj, lower, upper, fm, fv, _solvers.SolverConfig())
         value = float(problem.grid_values(theta[None])[0])
         diag = {"objective_name": _objective_label(obj, law), "source": "from_params"}
@@ -395,13 +222,13 @@ class Fit:
     @property
     def weight_column(self) -> str:
         """Name of the weights column in :attr:`data` (``weight``, or ``_weight`` if taken)."""
-        p = self._problem.prepared
+        p = self.problem.prepared
         return "_weight" if "weight" in (*p.x_columns, p.y_column) else "weight"
 
     @property
     def data(self) -> pd.DataFrame:
         """The fitted table: input columns, target, and weights."""
-        p = self._problem.prepared
+        p = self.problem.prepared
         cols = {c: p.inputs[name] for name, c in zip(self.law.inputs, p.x_columns)}
         cols[p.y_column] = p.y
         cols[self.weight_column] = p.weights
@@ -409,11 +236,11 @@ class Fit:
 
     @property
     def x_columns(self) -> tuple[str, ...]:
-        return self._problem.prepared.x_columns
+        return self.problem.prepared.x_columns
 
     @property
     def y_column(self) -> str:
-        return self._problem.prepared.y_column
+        return self.problem.prepared.y_column
 
     # ------------------------------------------------------------------ predictions
     def _inputs_from_columns(self, columns: Mapping) -> dict:
@@ -437,7 +264,7 @@ class Fit:
 
     def input_ranges(self) -> dict[str, tuple[float, float]]:
         """``{law input: (min, max)}`` over the rows with positive weight."""
-        p = self._problem.prepared
+        p = self.problem.prepared
         used = p.weights > 0
         return {name: (float(v[used].min()), float(v[used].max())) for name, v in p.inputs.items()}
 
@@ -496,10 +323,7 @@ class Fit:
                 against the replicate's warm-start optimum is ``abandon_after`` and
                 ``abandon_ratio`` (``abandon_ratio=0`` runs every start to convergence).
         """
-        from . import bootstrap as _bootstrap
-        from .ensemble import Ensemble
-
-        prob = self._problem
+        prob = self.problem
         if config is not None:
             if not isinstance(config, _solvers.SolverConfig):
                 raise TypeError(f"config must be a SolverConfig, got {type(config).__name__}")
@@ -541,7 +365,7 @@ class Fit:
     def _group_labels(self, groups):
         if groups is None:
             return None
-        n = len(self._problem.y_fit)
+        n = len(self.problem.y_fit)
         if isinstance(groups, str):
             if self._source is not None and groups in self._source.columns:
                 values = self._source[groups].to_numpy()
@@ -559,7 +383,7 @@ class Fit:
         if pd.isna(values).any():
             pos = int(np.flatnonzero(pd.isna(values))[0])
             raise InputError(f"groups label missing at row {pos}", column=name, row=pos)
-        used = self._problem.weights > 0
+        used = self.problem.weights > 0
         n_groups = len(pd.unique(values[used]))
         if n_groups < 2:
             raise InputError(f"groups {groups if name else 'labels'!r} give {n_groups} group among the rows with positive "
@@ -569,13 +393,13 @@ class Fit:
 
     def public_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The fit's (lower, upper) bounds per parameter in public units (data floors included)."""
-        p = self._problem
+        p = self.problem
         return tuple(np.asarray(self.law.to_public(np.asarray(b, np.float64))) for b in (p.lower, p.upper))
 
     def bounds_hit(self) -> dict:
         """``{parameter: {"side": "lower" | "upper", "bound": value}}`` for each free parameter that
         ended on a bound (public units): the data do not pin it down inside its range."""
-        p = self._problem
+        p = self.problem
         at_lo, at_hi = _solvers.bound_hits(self.theta, p.lower, p.upper, p.fixed_mask, p.config.bound_tol)
         lo, hi = self.public_bounds()
         out = {}
@@ -587,10 +411,10 @@ class Fit:
 
     def residuals(self) -> np.ndarray:
         """Fit-space residuals (``log y_hat - log y`` for loss laws) at the data."""
-        return self.law.evaluate(self.theta, self._problem.F) - self._problem.y_fit
+        return self.law.evaluate(self.theta, self.problem.F) - self.problem.y_fit
 
     def _goodness(self) -> dict:
-        p = self._problem
+        p = self.problem
         w = p.weights
         yhat = self.law.evaluate(self.theta, p.F)
         yhat = np.exp(yhat) if self.law.space == "log" else yhat
@@ -608,7 +432,7 @@ class Fit:
     def summary(self) -> str:
         """A printable table of estimates and diagnostics."""
         d = self.diagnostics
-        p = self._problem.prepared
+        p = self.problem.prepared
         lines = [
             f"{self.law.name} fit: {self.law.formula}",
             f"data: {d['n_points']} points; "
@@ -644,30 +468,30 @@ class Fit:
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self, include_data: bool = True) -> dict:
-        p = self._problem.prepared
+        p = self.problem.prepared
         d = {
             "kind": "scalinglaws.Fit",
-            "format_version": FORMAT_VERSION,
+            "format_version": serialize.FORMAT_VERSION,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "law": self.law.name,
             "formula": self.law.formula,
             "params": self.params,
             "theta": self.theta.tolist(),
             "internal_names": list(self.law.internal_names),
-            "objective": {**_objective_to_json(self._problem.objective), "value": self.objective},
+            "objective": {**_objectives.to_json(self.problem.objective), "value": self.objective},
             "converged": self.converged,
             "on_bound": self.on_bound,
             "diagnostics": self.diagnostics,
             "columns": {"x": list(p.x_columns), "y": p.y_column},
-            "bounds": {"lower": self._problem.lower.tolist(), "upper": self._problem.upper.tolist()},
-            "fixed": {n: self.params[n] for n, m in zip(self.law.params, self._problem.fixed_mask) if m},
+            "bounds": {"lower": self.problem.lower.tolist(), "upper": self.problem.upper.tolist()},
+            "fixed": {n: self.params[n] for n, m in zip(self.law.params, self.problem.fixed_mask) if m},
             "data_summary": {
                 "n": int(len(p.y)),
                 "n_positive_weight": int(np.count_nonzero(p.weights > 0)),
                 "ranges": {c: [float(v.min()), float(v.max())] for c, v in zip(p.x_columns, p.inputs.values())}
                 | {p.y_column: [float(p.y.min()), float(p.y.max())]},
             },
-            "versions": _versions(),
+            "versions": serialize.versions(),
         }
         if include_data:
             d["data"] = {c: v.tolist() for c, v in zip(p.x_columns, p.inputs.values())} | {
@@ -679,16 +503,15 @@ class Fit:
 
     def save(self, path, include_data: bool = True) -> Path:
         """Write JSON (law, parameters, diagnostics, data summary, versions; the data by default)."""
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(include_data), indent=1, default=_json_default))
-        return path
+        return serialize.write_json(path, self.to_dict(include_data), indent=1)
 
     @classmethod
-    def _from_dict(cls, d: dict) -> Fit:
+    def from_dict(cls, d: dict) -> Fit:
+        """The fit a :meth:`to_dict` record describes (with its data, when the record holds them)."""
         law = _laws.get(d["law"])
-        obj = _objective_from_json(d["objective"])
-        logged = stored_log_columns(law, d)
-        theta = from_stored(d["theta"], logged)
+        obj = _objectives.from_json(d["objective"])
+        logged = serialize.stored_log_columns(law, d)
+        theta = serialize.from_stored(d["theta"], logged)
         if "data" not in d:
             value = d["objective"].get("value")
             return _ParamsOnlyFit(
@@ -702,17 +525,23 @@ class Fit:
         fixed = d.get("fixed", {})
         fm = np.array([n in fixed for n in law.params], dtype=bool)
         fv = np.where(fm, theta, 0.0)  # fixed parameters were held at their values in theta
-        problem = Problem(law, prepared, obj, from_stored(d["bounds"]["lower"], logged),
-                          from_stored(d["bounds"]["upper"], logged), fm, fv, _solvers.SolverConfig())
+        problem = Problem(law, prepared, obj, serialize.from_stored(d["bounds"]["lower"], logged),
+                          serialize.from_stored(d["bounds"]["upper"], logged), fm, fv, _solvers.SolverConfig())
         return cls(problem, theta, d["objective"]["value"], d["converged"], d["on_bound"], d["diagnostics"])
+
+
+class NoDataError(ValueError):
+    """Asked for the data of a fit that holds none (built from parameters, or saved without data)."""
 
 
 class _ParamsOnlyFit(Fit):
     """A fit known only by its parameters (published values, or saved without data)."""
 
+    has_data = False
+
     def __init__(self, law, theta, objective, diagnostics=None, objective_value=float("nan"),
                  converged=False, on_bound=False):
-        self._problem = None
+        self.problem = None
         self.law = law
         self.theta = np.asarray(theta, dtype=np.float64)
         self.params = law.params_dict(self.theta)
@@ -732,16 +561,18 @@ class _ParamsOnlyFit(Fit):
 
     @property
     def data(self):
-        raise AttributeError("this fit was built from parameters alone and holds no data")
+        raise NoDataError("this fit was built from parameters alone and holds no data (check fit.has_data)")
 
     def input_ranges(self):
-        raise AttributeError("this fit was built from parameters alone: it has no fitted input range")
+        raise NoDataError("this fit was built from parameters alone: it has no fitted input range "
+                          "(check fit.has_data)")
 
     def bootstrap(self, *args, **kwargs):
-        raise AttributeError("this fit was built from parameters alone: there is no data to resample")
+        raise NoDataError("this fit was built from parameters alone: there is no data to resample "
+                          "(check fit.has_data)")
 
     def residuals(self):
-        raise AttributeError("this fit was built from parameters alone and holds no data")
+        raise NoDataError("this fit was built from parameters alone and holds no data (check fit.has_data)")
 
     def bounds_hit(self) -> dict:
         return {}
@@ -756,71 +587,16 @@ class _ParamsOnlyFit(Fit):
     def to_dict(self, include_data: bool = False) -> dict:
         return {
             "kind": "scalinglaws.Fit",
-            "format_version": FORMAT_VERSION,
+            "format_version": serialize.FORMAT_VERSION,
             "law": self.law.name,
             "params": self.params,
             "theta": self.theta.tolist(),
             "internal_names": list(self.law.internal_names),
-            "objective": {**_objective_to_json(self._objective_spec),
+            "objective": {**_objectives.to_json(self._objective_spec),
                           "value": None if math.isnan(self.objective) else self.objective},
             "converged": self.converged,
             "on_bound": self.on_bound,
             "diagnostics": self.diagnostics,
-            "versions": _versions(),
+            "versions": serialize.versions(),
         }
 
-
-def stored_log_columns(law, d: dict) -> np.ndarray:
-    """[p] bool: parameters a saved file holds as logs where the law now fits the value itself.
-
-    Version 0.1 fitted the irreducible loss E of ``power``, ``chinchilla`` and
-    ``data_constrained`` as log E; its files do not record ``internal_names``, so the layout is
-    read off the file: a stored value whose exp is the saved public value is a log.
-    """
-    names = d.get("internal_names")
-    if names is not None:
-        return np.array([old == f"log_{n}" and new == n for old, new, n in
-                         zip(names, law.internal_names, law.params)], dtype=bool)
-    theta = np.asarray(d["theta"], dtype=np.float64)
-    params = d.get("params", {})
-    out = np.zeros(law.n_params, dtype=bool)
-    for j, (n, t) in enumerate(zip(law.params, law.transforms)):
-        v = params.get(n)
-        if t == "identity" and v is not None and v > 0 and not np.isclose(theta[j], v, rtol=1e-12):
-            out[j] = bool(np.isclose(np.exp(theta[j]), v, rtol=1e-9))
-    return out
-
-
-def from_stored(values, logged: np.ndarray) -> np.ndarray:
-    """Internal values [..., p] as the law fits them now, from a file's (see stored_log_columns)."""
-    a = np.asarray(values, dtype=np.float64).copy()
-    if logged.any():
-        a[..., logged] = np.exp(a[..., logged])
-    return a
-
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"cannot serialise {type(o).__name__}")
-
-
-def load(path):
-    """Load a :class:`Fit` (or an ensemble) saved with ``.save``."""
-    d = json.loads(Path(path).read_text())
-    kind = d.get("kind")
-    if kind == "scalinglaws.Fit":
-        return Fit._from_dict(d)
-    loaders = _LOADERS.get(kind)
-    if loaders is None:
-        raise ValueError(f"{path}: not a scalinglaws file (kind {kind!r})")
-    return loaders(d)
-
-
-_LOADERS: dict = {}

@@ -14,7 +14,7 @@ on ``ln C`` gives the compute-optimal frontier ``size_opt = k C^a``::
     res.optimal([1e22, 1e24])           # N_opt (and the implied D = C / 6N) with bands
     res.profiles                        # one row per budget: optimum, curvature, flags
     print(res.summary())
-    res.plot().savefig("isoflop.png")   # profiles and frontier
+    sl.plot.figure(res).savefig("isoflop.png")   # profiles and frontier
 
 Budgets are flagged, kept in ``profiles`` and left out of the frontier (by default) when the
 parabola has no minimum (curvature <= 0) or its minimum lies outside the sizes sampled at that
@@ -138,7 +138,8 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _label_text(v) -> str:
+def budget_label(v) -> str:
+    """A budget as it reads in tables and legends (numbers to 4 significant digits)."""
     if isinstance(v, (float, np.floating)):
         return f"{float(v):.4g}"
     return str(v)
@@ -378,7 +379,7 @@ class IsoflopResult:
             flag = "" if not r.flagged else r.reason
             excl = fin(100 * r.boot_excluded, ".1f") + ("%" if np.isfinite(r.boot_excluded) else "")
             lines.append(
-                f"{_label_text(r.budget):>10}{_fmt(r.C):>10}{r.n_points:>6}{fin(r.size_opt, '.4g'):>11}"
+                f"{budget_label(r.budget):>10}{_fmt(r.C):>10}{r.n_points:>6}{fin(r.size_opt, '.4g'):>11}"
                 f"{fin(r.size_opt_lower, '.4g'):>11}{fin(r.size_opt_upper, '.4g'):>11}{fin(r.loss_opt, '.4f'):>10}"
                 f"{fin(r.curvature, '.4f'):>8}{excl:>7}  {flag}"
             )
@@ -390,7 +391,7 @@ class IsoflopResult:
             if r.flagged:
                 what = "dropped" if r.n_points < self.min_points else "flagged"
                 action = "kept in the frontier" if r.in_frontier else "left out of the frontier"
-                notes.append(f"budget {_label_text(r.budget)}: {what}, {r.reason}; {action}")
+                notes.append(f"budget {budget_label(r.budget)}: {what}, {r.reason}; {action}")
         if notes:
             lines.append("notes:")
             lines += [f"  {n}" for n in notes]
@@ -402,80 +403,6 @@ class IsoflopResult:
     def __repr__(self):
         return (f"<IsoflopResult {self.size}_opt = {self.coefficient:.4g} * C^{self.exponent:.4f}; "
                 f"{int(self.profiles['in_frontier'].sum())} budgets, {self.n_bootstrap} replicates>")
-
-    # ------------------------------------------------------------------ figure
-    def plot(self, ax=None, level: float | None = None):
-        """Two panels: the profiles (``y`` against size per budget, log x, parabolas, minima marked) and
-        the frontier (``size_opt`` against C, log-log, fitted line, its band, per-budget optima with
-        bootstrap bars). ``ax``: None (a new figure) or a pair of Axes. Returns the Figure.
-        """
-        from . import plot as _plot  # noqa: F401  (selects a headless backend before pyplot loads)
-        import matplotlib.pyplot as plt
-
-        level = self._level(level)
-        if ax is None:
-            fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11.5, 4.4))
-        else:
-            try:
-                ax0, ax1 = ax
-            except (TypeError, ValueError):
-                raise ValueError("ax must be None or a pair of Axes (profiles, frontier)") from None
-            fig = ax0.figure
-        p = self.profiles
-        data = self._data
-        cmap = plt.get_cmap("viridis")
-        lc = np.log(p["C"].to_numpy())
-        span = max(float(np.ptp(lc)), 1e-12)
-        s = self.size
-        for g, r in enumerate(p.itertuples(index=False)):
-            color = cmap(0.9 * (lc[g] - lc.min()) / span)
-            sz, yy = data["size"][g], data["y"][g]
-            label = f"{_label_text(r.budget)}" + (" (flagged)" if r.flagged else "")
-            ax0.scatter(sz, yy, s=16, color=color, alpha=0.85 if not r.flagged else 0.4, label=label, zorder=3)
-            b = data["coef"][g]
-            if b is None:
-                continue
-            m, sc = data["center"][g], data["scale"][g]
-            xs = np.linspace(np.log(sz.min()), np.log(sz.max()), 100)
-            uu = (xs - m) / sc
-            ax0.plot(np.exp(xs), b[0] + b[1] * uu + b[2] * uu ** 2, color=color,
-                     linestyle="--" if r.flagged else "-", linewidth=1.2, zorder=2)
-            if np.isfinite(r.size_opt) and r.curvature > 0:
-                ax0.plot([r.size_opt], [r.loss_opt], marker="*", markersize=11, color=color,
-                         markeredgecolor="k", markeredgewidth=0.6, linestyle="none", zorder=4,
-                         fillstyle="full" if r.in_frontier else "none")
-        ax0.set_xscale("log")
-        ax0.set_xlabel(f"{s}")
-        ax0.set_ylabel(self.y)
-        ax0.set_title("isoFLOP profiles (stars: parabola minima)")
-        ax0.legend(title=self.budget, fontsize="small", frameon=False, ncol=2)
-
-        used = p["in_frontier"].to_numpy()
-        C_used = p["C"].to_numpy()[used]
-        lo_c, hi_c = np.log10(C_used.min()) - 0.5, np.log10(C_used.max()) + 0.5
-        grid = np.logspace(lo_c, hi_c, 120)
-        band = self.optimal(grid, level=level)
-        if np.isfinite(band[f"{s}_opt_lower"]).all():
-            ax1.fill_between(grid, band[f"{s}_opt_lower"], band[f"{s}_opt_upper"], color="C0", alpha=0.2, linewidth=0,
-                             label=f"{100 * level:g}% bootstrap band")
-        ax1.plot(grid, band[f"{s}_opt"], color="C0",
-                 label=rf"${s}_{{opt}} = {self.coefficient:.3g}\,C^{{{self.exponent:.3f}}}$")
-        pu = p[used]
-        yerr = np.vstack([pu["size_opt"] - pu["size_opt_lower"], pu["size_opt_upper"] - pu["size_opt"]])
-        yerr = np.where(np.isfinite(yerr), np.maximum(yerr, 0.0), 0.0)
-        ax1.errorbar(pu["C"], pu["size_opt"], yerr=yerr, fmt="o", color="k", markersize=4, capsize=3,
-                     label="per-budget optimum", zorder=3)
-        pf = p[~used & np.isfinite(p["size_opt"].to_numpy())]
-        if len(pf):
-            ax1.plot(pf["C"], pf["size_opt"], "o", fillstyle="none", color="C3", label="flagged (not fitted)")
-        ax1.set_xscale("log")
-        ax1.set_yscale("log")
-        ax1.set_xlabel("C (FLOP)")
-        ax1.set_ylabel(f"{s}_opt")
-        ax1.set_title("compute-optimal frontier")
-        ax1.legend(fontsize="small", frameon=False)
-        fig.tight_layout()
-        return fig
 
 
 # --------------------------------------------------------------------------------------------
@@ -618,14 +545,14 @@ def isoflop(df, budget: str = "budget", size: str = "N", y: str = "loss", *, com
                 reason[g] = f"no minimum: curvature {curvature[g]:.4g} <= 0"
         in_frontier[g] = bool(usable[j])
 
-    dropped = [_label_text(labels_sorted[g]) for g in np.flatnonzero(~enough)]
+    dropped = [budget_label(labels_sorted[g]) for g in np.flatnonzero(~enough)]
     if dropped:
         warnings.warn(f"isoflop: budget(s) {', '.join(dropped)} of column {budget!r} have fewer than {min_points} "
                       f"runs and were dropped (see .profiles)", IsoflopWarning, stacklevel=2)
     used_j = np.flatnonzero(usable)  # positions within `fitted`
     used_g = fitted[used_j]
     if len(used_g) < 2 or np.ptp(logC[used_g]) <= 0:
-        detail = "; ".join(f"{_label_text(labels_sorted[g])}: {reason[g] or 'usable'}" for g in range(G))
+        detail = "; ".join(f"{budget_label(labels_sorted[g])}: {reason[g] or 'usable'}" for g in range(G))
         raise InputError(
             f"the isoFLOP frontier needs at least 2 budgets (at distinct C) with a minimum inside their sampled "
             f"sizes; got {len(used_g)} ({detail})",
@@ -659,7 +586,7 @@ def isoflop(df, budget: str = "budget", size: str = "N", y: str = "loss", *, com
         boot_excl[used_g] = 1.0 - usable_b.mean(axis=0)
         for c, name in _REASONS.items():
             hit = (code_b == c) & ~usable_b
-            excl_by_reason[name] = {_label_text(labels_sorted[g]): float(hit[:, i].mean())
+            excl_by_reason[name] = {budget_label(labels_sorted[g]): float(hit[:, i].mean())
                                     for i, g in enumerate(used_g) if hit[:, i].any()}
         with np.errstate(over="ignore"):
             draws = pd.DataFrame({"exponent": a_b, "coefficient": np.exp(c_b), "log_coefficient": c_b,
@@ -724,7 +651,7 @@ def isoflop(df, budget: str = "budget", size: str = "N", y: str = "loss", *, com
         "n_dropped": int((~enough).sum()),
         "dropped": dropped,
         "n_flagged": int((flagged & enough).sum()),
-        "flagged": {_label_text(labels_sorted[g]): reason[g] for g in range(G) if flagged[g] and enough[g]},
+        "flagged": {budget_label(labels_sorted[g]): reason[g] for g in range(G) if flagged[g] and enough[g]},
         "n_in_frontier": int(in_frontier.sum()),
         "n_bootstrap": R,
         "seed": seed,

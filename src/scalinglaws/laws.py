@@ -41,6 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import objectives as _objectives
+from .buckets import bucket_points
 from .inputs import check_at_most, check_not_swapped
 
 __all__ = ["Law", "get", "register", "available", "custom"]
@@ -196,8 +197,6 @@ class Law:
     def evaluate(self, theta, F) -> np.ndarray:
         """numpy in, numpy out: the fit-space prediction at feature rows ``F`` [m, k], compiled
         once per row bucket (op-by-op dispatch would compile every primitive for every new size)."""
-        from .solvers import bucket_points
-
         F = np.asarray(F, dtype=np.float64)
         m = F.shape[0]
         pad = bucket_points(m) - m

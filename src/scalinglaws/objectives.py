@@ -136,3 +136,22 @@ def get(spec, delta: float | None = None) -> Objective:
     if spec == "expectile":
         return Expectile()
     raise ValueError(f"unknown objective {spec!r}: use 'huber', 'lsq', 'expectile' or an instance")
+
+
+def to_json(obj) -> dict:
+    """The objective as a JSON record: its name and its parameter (``delta``, ``tau``)."""
+    d = {"name": obj.name}
+    if isinstance(obj, Huber):
+        d["delta"] = obj.delta
+    if isinstance(obj, Expectile):
+        d["tau"] = obj.tau
+    return d
+
+
+def from_json(d: dict):
+    """The objective a :func:`to_json` record describes."""
+    if d["name"] == "huber":
+        return Huber(d["delta"])
+    if d["name"] == "expectile":
+        return Expectile(d["tau"])
+    return LeastSquares()

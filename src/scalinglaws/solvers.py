@@ -573,17 +573,6 @@ def objective_values(law, objective, F, y, w, thetas):
     return jax.vmap(lambda t: _objective(law, objective, t, F, y, w))(thetas)
 
 
-def bucket_points(n: int, smallest: int = 8) -> int:
-    """Rows padded up to a size bucket (2^k times 1, 1.25, 1.5 or 1.75): data sets of nearby sizes
-    share one compiled program, at most 25% of the rows are padding (weight 0, never counted)."""
-    n = max(int(n), smallest)
-    base = 1 << (n.bit_length() - 1)
-    for m in (1.0, 1.25, 1.5, 1.75, 2.0):
-        if base * m >= n:
-            return int(base * m)
-    return 2 * base
-
-
 def top_k_starts(values: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` lowest finite objective values (stable order)."""
     v = np.where(np.isfinite(values), values, np.inf)

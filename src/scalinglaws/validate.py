@@ -30,7 +30,6 @@ beyond the noise, says the law's extrapolation is not to be trusted.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -200,102 +199,6 @@ class ExtrapolationValidation:
         return (f"<ExtrapolationValidation {self.law.name}: {len(self.table)} held-out points, median |rel error| "
                 f"{self.median_abs_rel_error:.3g}, coverage {self.coverage:.3g}>")
 
-    # ------------------------------------------------------------------ figure
-    def figure(self, ncols: int = 3, n_points: int = 200, title: str | None = None):
-        """A matplotlib Figure: one-input laws, one panel per fit (fitted points filled, held-out
-        points hollow, the fit with its band, solid over the fitted range and dashed beyond, the
-        split as a dotted line); other laws (or leave-one-group-out), held-out observed against
-        predicted with the band as error bars."""
-        from . import plot as _plot  # matplotlib loads on first use (and picks Agg without a display)
-
-        plt = _plot.plt
-        curves = len(self.law.inputs) == 1 and self.by == self.x_columns[0] and \
-            not self.holdout.startswith("group:") and self._data is not None
-        if not curves:
-            fig, ax = plt.subplots(figsize=(5.2, 4.6), layout="constrained")
-            self._parity(ax)
-            ax.set_title(title or f"{self.law.name}: held-out {self.y_column}, observed vs predicted",
-                         fontsize="medium")
-            return fig
-        keys = list(self.fits)
-        n = len(keys)
-        nc = min(ncols, n)
-        nr = math.ceil(n / nc)
-        fig, axes = plt.subplots(nr, nc, figsize=(4.2 * nc, 3.4 * nr), layout="constrained", squeeze=False)
-        for ax, key in zip(axes.ravel(), keys):
-            self._curve_panel(ax, key, n_points)
-        for ax in axes.ravel()[n:]:
-            ax.set_visible(False)
-        fig.suptitle(title or f"{self.law.name}: fitted below the split, scored above it "
-                              f"({100 * self.level:g}% bootstrap band)", fontsize="medium")
-        return fig
-
-    plot = figure
-
-    def _curve_panel(self, ax, key, n_points):
-        group = key[0]
-        fit, ens = self.fits[key], self.ensembles.get(key)
-        xcol, ycol = self.x_columns[0], self.y_column
-        subset_rows, table_rows = self._rows[key]
-        sub = self._data.iloc[subset_rows]
-        held = self.table.iloc[table_rows]
-        fitted = fit.data
-        lo = float(min(fitted[xcol].min(), held[xcol].min()))
-        hi_fit = float(fitted[xcol].max())
-        hi = float(max(sub[xcol].max(), held[xcol].max()))
-        logx = bool(self.law.log_inputs) and lo > 0
-        xs = np.logspace(np.log10(lo), np.log10(hi), n_points) if logx else np.linspace(lo, hi, n_points)
-        xs = np.union1d(xs, [hi_fit])
-        if ens is not None:
-            b = ens.predict(level=self.level, **{xcol: xs})
-            est, lower, upper = b["estimate"].to_numpy(), b["lower"].to_numpy(), b["upper"].to_numpy()
-        else:
-            est, lower, upper = np.asarray(fit.predict(**{xcol: xs})), None, None
-        inner, outer = xs <= hi_fit, xs >= hi_fit
-        if lower is not None:
-            ax.fill_between(xs[inner], lower[inner], upper[inner], color="C0", alpha=0.3, linewidth=0,
-                            label=f"{100 * self.level:g}% band")
-            ax.fill_between(xs[outer], lower[outer], upper[outer], color="C0", alpha=0.15, linewidth=0)
-        ax.plot(xs[inner], est[inner], color="C0", linewidth=1.8, label="fit")
-        ax.plot(xs[outer], est[outer], color="C0", linewidth=1.8, linestyle="--", label="extrapolated")
-        ax.scatter(fitted[xcol], fitted[ycol], s=10, color="k", zorder=4, label=f"fitted ({len(fitted)})")
-        colors = np.where(held["inside"].fillna(False).to_numpy(bool), "C2", "C3")
-        ax.scatter(held[xcol], held[ycol], s=14, facecolors="none", edgecolors=colors, zorder=4,
-                   label=f"held out ({len(held)}; green inside band)")
-        ax.axvline(hi_fit, color="0.4", linestyle=":", linewidth=1)
-        if logx:
-            ax.set_xscale("log")
-        if self.law.space == "log":
-            ax.set_yscale("log")
-        ax.set_xlabel(xcol)
-        ax.set_ylabel(ycol)
-        label = "" if group == "all" else f"{self.group_column} = {group}"
-        score = (f"median |err| {held['abs_error'].median():.3g}"
-                 + (f", cover {held['inside'].astype(float).mean():.2f}" if held["inside"].notna().any() else ""))
-        ax.set_title(f"{label}{'; ' if label else ''}{score}", fontsize="small")
-        ax.legend(frameon=False, fontsize="x-small")
-
-    def _parity(self, ax):
-        t = self.table
-        yerr = None
-        if t["lower"].notna().any():
-            yerr = np.vstack([t["prediction"] - t["lower"], t["upper"] - t["prediction"]]).clip(min=0)
-        groups = list(pd.unique(t["group"]))
-        for i, g in enumerate(groups):
-            s = t["group"] == g
-            ax.errorbar(t.loc[s, self.y_column], t.loc[s, "prediction"],
-                        yerr=None if yerr is None else yerr[:, s.to_numpy()], fmt="o", ms=3.5, lw=0.8,
-                        color=f"C{i % 10}", label=None if len(groups) == 1 else str(g))
-        both = np.concatenate([t[self.y_column].to_numpy(float), t["prediction"].to_numpy(float)])
-        lo, hi = np.nanmin(both), np.nanmax(both)
-        ax.plot([lo, hi], [lo, hi], color="0.4", linestyle=":", linewidth=1, label="prediction = observed")
-        if self.law.space == "log" and lo > 0:
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-        ax.set_xlabel(f"observed {self.y_column} (held out)")
-        ax.set_ylabel(f"predicted {self.y_column}")
-        ax.legend(frameon=False, fontsize="x-small", ncol=2 if len(groups) > 8 else 1)
-
 
 def _fmt_table(df: pd.DataFrame) -> str:
     return df.to_string(index=False, float_format=lambda v: f"{v:.4g}")
@@ -346,7 +249,7 @@ def validate_extrapolation(
 
     Returns:
         :class:`ExtrapolationValidation` with ``.table``, ``.by_group``, ``.coverage``,
-        ``.median_abs_rel_error``, ``.median_abs_error``, ``.folds`` and ``.figure()``.
+        ``.median_abs_rel_error``, ``.median_abs_error``, ``.folds``; ``sl.plot.figure(result)`` draws it.
     """
     law = _laws.get(law)
     if not isinstance(data, pd.DataFrame):

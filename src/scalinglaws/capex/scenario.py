@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import datasets, fitting
+from .. import datasets, fitting, io
 from ..extrapolate import inverse_input
 from .cash import _POLICIES, simulate_cash
 from .constants import DEFAULT_MFU, PUE_OTHER, TRAINING_DAYS
@@ -190,10 +190,8 @@ class ScenarioResult:
         source = fs["dataset"] or fs["csv"] or fs["file"]
         lines = [f"scenario {s['path']}"]
         fit_line = f"fit: {self.fit.law.name} to {source}"
-        try:
+        if self.fit.has_data:
             fit_line += f" ({len(self.fit.data)} rows), objective {self.fit.objective:.6g}"
-        except AttributeError:
-            pass
         if self.ensemble is not None:
             ens = self.ensemble
             fit_line += (f"; bootstrap: {ens.n_replicates} {ens.method} replicates, seed "
@@ -263,10 +261,9 @@ class ScenarioResult:
 
 def _data_max(fit: Any) -> float | None:
     """Largest compute (``6 N D`` for two-input laws) or x in the fitted data; None without data."""
-    try:
-        data = fit.data
-    except AttributeError:
+    if not fit.has_data:
         return None
+    data = fit.data
     used = data[fit.weight_column].to_numpy() > 0
     if len(fit.x_columns) == 2:
         ncol, dcol = fit.x_columns
@@ -304,7 +301,7 @@ def run_scenario(scenario: dict, out: Any = None, *, replicates: int | None = No
     target = s["target"]["loss"] if s["target"]["loss"] is not None else s["target"]["score"]
     ensemble = None
     if fs["file"] is not None:
-        loaded = fitting.load(base / fs["file"])
+        loaded = io.load(base / fs["file"])
         if hasattr(loaded, "compute_for_draws"):
             ensemble, fit_ = loaded, loaded.fit
         else:

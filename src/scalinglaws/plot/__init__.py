@@ -1,0 +1,57 @@
+"""Matplotlib figures of every result, reached the same way: ``sl.plot.figure(result, ...)``.
+
+:func:`figure` picks the figure for the result it is given:
+
+==============================  ==================================================
+result                          figure
+==============================  ==================================================
+``Fit``, ``Ensemble``           :func:`plot_fit`: the law over its data, extrapolated,
+                                with the ensemble's band
+``IsoflopResult``               :func:`plot_isoflop`: profiles and frontier
+``ExtrapolationValidation``     :func:`plot_validation`: fitted, held out, predicted
+``capex.CashResult`` mapping    :func:`plot_revenue_cash` needs the revenue too:
+                                call it directly
+==============================  ==================================================
+
+and the specific functions stay available: :func:`plot_allocation` (compute-optimal
+``N_opt``, ``D_opt`` against compute), :func:`plot_capability` (capability against compute
+with targets), :func:`fan_chart` (nested percentile bands of simulated paths),
+:func:`plot_revenue_cash`.
+
+Every function takes an optional ``ax`` where it draws one panel and returns the
+:class:`~matplotlib.figure.Figure` it drew on, so figures compose and save with
+``fig.savefig(...)``. This package is the presentation layer: it imports the result modules,
+and no result module imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ensemble import Ensemble
+from ..fitting import Fit
+from ..isoflop import IsoflopResult
+from ..validate import ExtrapolationValidation
+from .capability import plot_capability
+from .fits import fit_plot_kind, plot_allocation, plot_fit
+from .isoflop import plot_isoflop
+from .paths import fan_chart, plot_revenue_cash
+from .style import Figure, plt
+from .validation import plot_validation
+
+__all__ = ["figure", "plot_fit", "plot_allocation", "plot_capability", "plot_isoflop", "plot_validation",
+           "fan_chart", "plot_revenue_cash", "fit_plot_kind", "plt"]
+
+
+def figure(result: Any, **options) -> Figure:
+    """The figure of ``result`` (see the table above); ``options`` go to that figure's function."""
+    if isinstance(result, (Fit, Ensemble)):
+        return plot_fit(result, **options)
+    if isinstance(result, IsoflopResult):
+        return plot_isoflop(result, **options)
+    if isinstance(result, ExtrapolationValidation):
+        return plot_validation(result, **options)
+    raise TypeError(
+        f"no figure for a {type(result).__name__}; figure() draws a Fit, Ensemble, IsoflopResult or "
+        "ExtrapolationValidation (capex paths: plot_revenue_cash, fan_chart)"
+    )

@@ -1,0 +1,222 @@
+"""Fits and ensembles as figures: :func:`plot_fit` (the law over its data, extrapolated, with the
+ensemble's band; for chinchilla-form laws, loss along the compute-optimal frontier) and
+:func:`plot_allocation` (compute-optimal ``N_opt`` and ``D_opt`` against compute, with bands)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ensemble import Ensemble
+from ..fitting import Fit
+from ..inputs import check_level, positive_values
+from .style import Figure, band_label, draw_curve, edge_line, log_grid, new_axes, plain_log_ticks
+
+__all__ = ["plot_fit", "plot_allocation", "fit_plot_kind", "split_result", "fitted_rows", "data_x",
+           "curve_values", "frontier_values", "has_allocation"]
+
+
+def split_result(result: Any) -> tuple[Any, Any]:
+    """``Fit`` -> (fit, None); ``Ensemble`` -> (its point fit, the ensemble)."""
+    if isinstance(result, Ensemble):
+        return result.fit, result
+    if isinstance(result, Fit):
+        return result, None
+    raise TypeError(f"expected a scalinglaws Fit or Ensemble, got {type(result).__name__}")
+
+
+def has_allocation(law: Any) -> bool:
+    return bool(law.extras) and law.extras.get("allocation") is not None and len(law.inputs) == 2
+
+
+def fit_plot_kind(law: Any) -> str:
+    """What :func:`plot_fit` draws for ``law``: ``"curve"`` (one input) or ``"frontier"``
+    (chinchilla-form N, D laws with a compute-optimal allocation); ValueError otherwise."""
+    if len(law.inputs) == 1:
+        return "curve"
+    if has_allocation(law):
+        return "frontier"
+    raise ValueError(
+        f"plot_fit supports one-input laws (power, loglinear, sigmoid, or a custom law with one input) "
+        f"and chinchilla (N, D, drawn against compute C = 6 N D); law {law.name!r} has inputs "
+        f"{list(law.inputs)}"
+    )
+
+
+def fitted_rows(fit: Any) -> tuple[Any, Any]:
+    """(rows with positive weight, rows with zero weight) of the fitted table; (None, None)
+    for a fit that holds no data (built from parameters)."""
+    if not fit.has_data:
+        return None, None
+    data = fit.data
+    used = data[fit.weight_column].to_numpy() > 0
+    return data[used], data[~used]
+
+
+def data_x(fit: Any, used: Any, kind: str) -> np.ndarray | None:
+    """The fitted rows' x (one-input laws) or compute ``C = 6 N D`` (chinchilla); None without data."""
+    if used is None:
+        return None
+    if kind == "curve":
+        col = fit.x_columns[0]
+        return positive_values(used[col], f"column {col!r} (x)", "for a log axis")
+    ncol, dcol = fit.x_columns
+    n = positive_values(used[ncol], f"column {ncol!r}", "for a log axis")
+    return 6.0 * n * positive_values(used[dcol], f"column {dcol!r}", "for a log axis")
+
+
+def curve_values(fit: Any, ens: Any, level: float, xs: np.ndarray) -> tuple[np.ndarray, Any, Any]:
+    """(estimate, lower, upper) of a one-input law at ``xs``; no band for a point fit."""
+    col = fit.x_columns[0]
+    if ens is None:
+        return np.asarray(fit.predict(**{col: xs}), dtype=np.float64), None, None
+    t = ens.predict(level=level, **{col: xs})
+    return t["estimate"].to_numpy(), t["lower"].to_numpy(), t["upper"].to_numpy()
+
+
+def frontier_values(fit: Any, ens: Any, level: float, Cs: np.ndarray) -> tuple[np.ndarray, Any, Any]:
+    """(loss, lower, upper) at the compute-optimal allocation of each budget in ``Cs``."""
+    if ens is None:
+        return fit.compute_optimal(Cs)["loss"].to_numpy(), None, None
+    t = ens.compute_optimal(Cs, level=level)
+    return t["loss"].to_numpy(), t["loss_lower"].to_numpy(), t["loss_upper"].to_numpy()
+
+
+def _scatter_points(ax: Any, fit: Any, used: Any, dropped: Any) -> None:
+    """The fitted points (y against x); rows with weight 0 hollow."""
+    xcol, ycol = fit.x_columns[0], fit.y_column
+    ax.scatter(used[xcol], used[ycol], s=16, color="k", alpha=0.75, zorder=4, label=f"data ({len(used)} points)")
+    if len(dropped):
+        ax.scatter(dropped[xcol], dropped[ycol], s=16, facecolors="none", edgecolors="0.5", zorder=4,
+                   label=f"weight 0, not fitted ({len(dropped)})")
+
+
+def _scatter_runs(fig: Figure, ax: Any, fit: Any, used: Any, C: np.ndarray) -> None:
+    """Chinchilla runs: loss against compute, coloured by log10 N, with a colorbar."""
+    ncol = fit.x_columns[0]
+    sc = ax.scatter(C, used[fit.y_column], c=np.log10(used[ncol].to_numpy()), cmap="viridis", s=16, alpha=0.85,
+                    zorder=4, label=f"runs ({len(used)})")
+    fig.colorbar(sc, ax=ax).set_label(f"log10 {ncol}")
+
+
+def plot_fit(
+    result: Any,
+    level: float = 0.9,
+    extend_decades: float = 2.0,
+    ax: Any = None,
+    x: Any = None,
+    n_points: int = 200,
+    show_data: bool = True,
+    title: str | None = None,
+) -> Figure:
+    """A fitted law over its data and beyond, with the bootstrap band of an ensemble.
+
+    ``result``: a :class:`~scalinglaws.fitting.Fit` or an :class:`~scalinglaws.ensemble.Ensemble`
+    (then the ``level`` band from ``ens.predict`` / ``ens.compute_optimal`` is shaded).
+
+    - One-input laws (power, loglinear, sigmoid, custom): the data (y against x, log x axis; log
+      y axis for loss laws) and the fitted curve from the data's smallest x to ``extend_decades``
+      orders of magnitude past its largest, solid over the data and dashed beyond; a dotted
+      vertical line marks the edge of the data. Rows with zero weight are drawn hollow.
+    - chinchilla (N, D): loss against compute ``C = 6 N D``, the runs coloured by log10 N, and
+      the loss along the compute-optimal frontier (``compute_optimal(C)``) from the data's
+      smallest C to ``extend_decades`` decades past its largest.
+
+    ``x``: the points (x, or C for chinchilla) to draw the curve at instead of the default
+    ``n_points`` log-spaced ones; needed for a fit that holds no data. ``show_data``: draw the
+    fitted points. ``title``: default the law's name and formula. Other multi-input laws raise
+    ValueError. Returns the Figure.
+    """
+    fit, ens = split_result(result)
+    law = fit.law
+    kind = fit_plot_kind(law)
+    if ens is not None:
+        level = check_level(level)
+    used, dropped = fitted_rows(fit)
+    xd = data_x(fit, used, kind)
+    hi = None if xd is None else float(xd.max())
+    xs = log_grid(None if xd is None else float(xd.min()), hi, extend_decades, n_points, x)
+    est, lower, upper = (curve_values if kind == "curve" else frontier_values)(fit, ens, level, xs)
+    fig, ax = new_axes(ax)  # after every check, so a refused call leaves no open figure
+    band = None if ens is None else band_label(ens, level)
+    if kind == "curve":
+        xcol = fit.x_columns[0]
+        if show_data and used is not None:
+            _scatter_points(ax, fit, used, dropped)
+        draw_curve(ax, xs, est, lower, upper, hi, "C0", "fit", band)
+        edge_line(ax, hi, xs, xcol)
+        ax.set_xlabel(xcol)
+    else:
+        ncol, dcol = fit.x_columns
+        if show_data and used is not None:
+            _scatter_runs(fig, ax, fit, used, xd)
+        draw_curve(ax, xs, est, lower, upper, hi, "C0", "compute-optimal frontier", band)
+        edge_line(ax, hi, xs, "C")
+        ax.set_xlabel(f"compute C = 6 {ncol} {dcol} [FLOP]")
+    ax.set_xscale("log")
+    if law.space == "log":
+        ax.set_yscale("log")
+        plain_log_ticks(ax.yaxis, ax.get_ylim())
+    ax.set_ylabel(fit.y_column)
+    if title is None:
+        title = f"{law.name}: {law.formula}" if law.formula else law.name
+    ax.set_title(title, fontsize="medium")
+    ax.legend(frameon=False, fontsize="small")
+    return fig
+
+
+def plot_allocation(result: Any, C: Any, level: float = 0.9, ax: Any = None, title: str | None = None) -> Figure:
+    """Compute-optimal model size ``N_opt`` and tokens ``D_opt`` against compute, log-log.
+
+    ``result``: a chinchilla-form :class:`~scalinglaws.fitting.Fit` or
+    :class:`~scalinglaws.ensemble.Ensemble` (then with ``level`` bands). ``C``: the budgets a
+    planner asks about [FLOP]; the lines run over their range (one decade either side of a single
+    budget) and the budgets themselves are marked. The subtitle says how far the largest budget
+    lies beyond the fitted data. Returns the Figure.
+    """
+    fit, ens = split_result(result)
+    law = fit.law
+    if not has_allocation(law):
+        raise ValueError(
+            f"plot_allocation needs a law with a compute-optimal allocation of C = 6 N D (chinchilla); "
+            f"law {law.name!r} has none"
+        )
+    if ens is not None:
+        level = check_level(level)
+    budgets = np.unique(positive_values(C, "C", "for a log axis"))
+    lo, hi = float(budgets[0]), float(budgets[-1])
+    if lo == hi:
+        lo, hi = lo / 10.0, hi * 10.0
+    Cs = np.union1d(np.logspace(np.log10(lo), np.log10(hi), 100), budgets)
+    t = ens.compute_optimal(Cs, level=level) if ens is not None else fit.compute_optimal(Cs)
+    fig, ax = new_axes(ax)
+    at = np.isin(Cs, budgets)
+    ncol, dcol = fit.x_columns
+    band_label = None if ens is None else f"{100 * level:g}% bootstrap band"
+    for name, color, label in (("N_opt", "C0", f"N_opt ({ncol}, parameters)"),
+                               ("D_opt", "C1", f"D_opt ({dcol}, tokens)")):
+        v = t[name].to_numpy()
+        if ens is not None:
+            ax.fill_between(Cs, t[f"{name}_lower"], t[f"{name}_upper"], color=color, alpha=0.25,
+                            linewidth=0, zorder=1, label=f"{name}: {band_label}")
+        ax.plot(Cs, v, color=color, linewidth=2, zorder=3, label=label)
+        ax.scatter(Cs[at], v[at], color=color, s=28, zorder=4)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("compute C [FLOP]")
+    ax.set_ylabel("compute-optimal size")
+    used, _ = fitted_rows(fit)
+    sub = ""
+    if used is not None and len(used):
+        cmax = float(np.max(6.0 * used[ncol].to_numpy() * used[dcol].to_numpy()))
+        beyond = np.log10(budgets[-1] / cmax)
+        sub = f"\nfitted runs reach C = {cmax:.3g}" + (
+            f"; largest budget {beyond:.1f} orders of magnitude beyond" if beyond > 0 else "")
+        if Cs[0] <= cmax <= Cs[-1]:
+            ax.axvline(cmax, color="0.4", linestyle=":", linewidth=1.2, label="edge of data")
+    if title is None:
+        title = f"compute-optimal allocation ({law.name})"
+    ax.set_title(title + sub, fontsize="medium")
+    ax.legend(frameon=False, fontsize="small")
+    return fig

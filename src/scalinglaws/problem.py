@@ -1,0 +1,151 @@
+"""One validated fit problem as arrays: features, targets, weights, bounds, fixed parameters,
+the objective and the solver configuration, padded to a row bucket for the compiled solver.
+
+A :class:`Problem` is what the point fit (:mod:`~scalinglaws.fitting`), the bootstrap
+(:mod:`~scalinglaws.resample`) and the benchmarks hand to :func:`scalinglaws.solvers.solve`;
+``Fit.problem`` gives the one behind a fit.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+
+import jax.numpy as jnp
+import numpy as np
+
+from . import solvers as _solvers
+from .buckets import bucket_points, pad_rows
+
+__all__ = ["Problem", "internal_bounds", "law_fit_space"]
+
+
+def internal_bounds(law, bounds, fixed, F=None, y_fit=None):
+    """Law bounds (tightened by the data's scale when given) intersected with user bounds (public
+    units) -> internal lower, upper; fixed mask and values."""
+    lower, upper = law.bounds(F, y_fit)
+    fixed_mask = np.zeros(law.n_params, dtype=bool)
+    fixed_internal = np.zeros(law.n_params)
+    names = list(law.params)
+    for name, pair in (bounds or {}).items():
+        if name not in names:
+            raise KeyError(f"bounds name unknown parameter {name!r}; law {law.name!r} has {names}")
+        lo, hi = pair
+        for v in (lo, hi):
+            if v is not None and math.isnan(v):
+                raise ValueError(f"bounds for {name!r} contain NaN; use None for an open side")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"bounds for {name!r} are empty: lower {lo} > upper {hi}")
+        j = names.index(name)
+        if law.transforms[j] == "log":
+            if hi is not None and hi <= 0:
+                raise ValueError(f"upper bound {hi} for {name!r} must be > 0: the parameter is positive (fitted as a log)")
+            lo = math.log(lo) if lo is not None and lo > 0 else None
+            hi = math.log(hi) if hi is not None and np.isfinite(hi) else None
+        lower[j] = max(lower[j], -np.inf if lo is None else lo)
+        upper[j] = min(upper[j], np.inf if hi is None else hi)
+        if lower[j] > upper[j]:
+            raise ValueError(f"bounds for {name!r} do not meet the law's own range")
+    for name, value in (fixed or {}).items():
+        if name not in names:
+            raise KeyError(f"fixed names unknown parameter {name!r}; law {law.name!r} has {names}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"fixed value for {name!r} must be finite, got {value}")
+        j = names.index(name)
+        if law.transforms[j] == "log":
+            if value <= 0:
+                raise ValueError(f"fixed {name!r} must be > 0 (it is fitted as a log), got {value}")
+            value = math.log(value)
+        elif not law.lower[j] <= value <= law.upper[j]:
+            raise ValueError(f"fixed {name!r} must be >= {law.lower[j]:g} and <= {law.upper[j]:g} "
+                             f"(the law's range), got {value}")
+        fixed_mask[j] = True
+        fixed_internal[j] = value
+        lower[j] = min(lower[j], value)
+        upper[j] = max(upper[j], value)
+    return lower, upper, fixed_mask, fixed_internal
+
+
+def law_fit_space(law, y: np.ndarray) -> np.ndarray:
+    """Targets in the law's fit space: ``log y`` for loss laws, ``y`` otherwise."""
+    return np.log(y) if law.space == "log" else np.asarray(y, dtype=np.float64).copy()
+
+
+class Problem:
+    """Arrays of one validated fit problem, shared by the point fit and its bootstrap.
+
+    The solver sees the rows padded to a size bucket (:func:`~scalinglaws.buckets.bucket_points`) with weight 0,
+    so data sets of nearby sizes (a leave-some-out refit, a new run appended) reuse the compiled
+    program instead of compiling their own.
+    """
+
+    def __init__(self, law, prepared, objective, lower, upper, fixed_mask, fixed_values, config, dtype=np.float64):
+        self.law = law
+        self.prepared = prepared
+        self.objective = objective
+        self.F = law.features(prepared.inputs)
+        self.y_fit = law_fit_space(law, prepared.y)
+        self.weights = prepared.weights
+        self.lower, self.upper = lower, upper
+        self.fixed_mask, self.fixed_values = fixed_mask, fixed_values
+        self.config = config
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float64, np.float32):
+            raise ValueError(f"dtype must be float64 or float32, got {dtype}")
+
+    @property
+    def n_padded(self) -> int:
+        return bucket_points(len(self.y_fit))
+
+    def pad_rows(self, a: np.ndarray, axis: int = 0, fill=None) -> np.ndarray:
+        """Pad ``a`` along ``axis`` to ``n_padded`` rows: copies of row 0 (finite features), or
+        ``fill`` (0 for weights)."""
+        return pad_rows(a, self.n_padded, axis, fill)
+
+    def with_config(self, config: _solvers.SolverConfig) -> Problem:
+        """The same problem under another solver configuration (a shallow copy)."""
+        other = copy.copy(self)
+        other.config = config
+        return other
+
+    def for_retry(self) -> Problem:
+        """The same problem with ``config.retry_factor`` times the iterations: what a point fit
+        or bootstrap replicate that failed to converge is solved again with."""
+        cfg = self.config
+        return self.with_config(dataclasses.replace(cfg, max_iter=int(cfg.max_iter * cfg.retry_factor)))
+
+    def device_arrays(self, dtype=None):
+        """(F, y, lower, upper) padded, as JAX arrays of the solver dtype."""
+        dt = self.dtype if dtype is None else dtype
+        return (jnp.asarray(self.pad_rows(self.F), dt), jnp.asarray(self.pad_rows(self.y_fit), dt),
+                jnp.asarray(self.lower, dt), jnp.asarray(self.upper, dt))
+
+    def with_fixed(self, theta: np.ndarray) -> np.ndarray:
+        return np.where(self.fixed_mask, self.fixed_values, theta)
+
+    def grid_values(self, grid: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+        """The (float64) objective at each internal point of ``grid`` [G, p]."""
+        w = self.weights if w is None else w
+        F, y, _, _ = self.device_arrays(np.float64)
+        return np.asarray(
+            _solvers.objective_values(self.law, self.objective, F, y, jnp.asarray(self.pad_rows(w, fill=0.0)),
+                                      jnp.asarray(grid, np.float64))
+        )
+
+    def solve(self, W: np.ndarray, theta0: np.ndarray, stage0: np.ndarray | None = None) -> _solvers.SolveResult:
+        """``W`` [P, n] weights, ``theta0`` [P, S, p] internal starts, ``stage0`` [P, S]."""
+        F, y, lower, upper = self.device_arrays()
+        return _solvers.solve(
+            self.law, self.objective, self.config, F, y,
+            jnp.asarray(self.pad_rows(W, axis=1, fill=0.0), self.dtype),
+            jnp.asarray(self.with_fixed(theta0), self.dtype), lower, upper,
+            jnp.asarray(self.fixed_mask), None if stage0 is None else jnp.asarray(stage0, jnp.int32),
+        )
+
+    def ranked_starts(self) -> np.ndarray:
+        """The law's start grid for this data, best objective first."""
+        used = self.weights > 0
+        grid = self.with_fixed(np.clip(self.law.start_grid(self.F[used], self.y_fit[used]), self.lower, self.upper))
+        return grid[_solvers.top_k_starts(self.grid_values(grid), len(grid))]

@@ -1,0 +1,132 @@
+"""The package's layers: a module imports only from layers below its own, so there are no import
+cycles and the tree reads as the data flow (table -> checked arrays -> batched solve -> result
+objects -> tables and figures -> applications).
+
+Every import is checked, including those inside functions (a lazy import of a higher layer is a
+cycle all the same). Adding a module means adding it to ``LAYERS``; the test fails until it is.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import scalinglaws
+
+PACKAGE = Path(scalinglaws.__file__).parent
+
+# Bottom to top. Within a package (capex, plot) the sub-list orders its modules the same way.
+LAYERS: list[tuple[str, ...]] = [
+    ("_version",),                   # the version string (no imports: `--version` stays fast)
+    ("inputs", "objectives", "buckets", "serialize", "intervals", "datasets"),  # numpy, pandas, scipy
+    ("laws",),                       # functional forms, their derivatives and start grids
+    ("solvers",),                    # the batched, compiled solve
+    ("problem",),                    # one fit problem as arrays
+    ("bootstrap", "extrapolate"),    # resampled solves; predictions and inverses over replicates
+    ("ensemble",),                   # the bootstrap result
+    ("fitting",),                    # fit() and the Fit result
+    ("chain", "io", "isoflop", "validate"),  # results built from fits; reading saved results
+    ("plot",),                       # figures of every result
+    ("capex",),                      # planning on top of fits and figures
+    ("cli",),                        # the command line
+    ("__init__",),                   # the public facade
+]
+SUBLAYERS: dict[str, list[tuple[str, ...]]] = {
+    "capex": [("constants",), ("hardware",), ("costs", "revenue"), ("trends", "plan", "cash"), ("risk",),
+              ("scenario",), ("__init__",)],
+    "plot": [("style",), ("fits", "paths"), ("capability", "isoflop", "validation"), ("__init__",)],
+}
+
+
+def _rank(parts: tuple[str, ...]) -> tuple[int, int]:
+    top = parts[0]
+    for i, layer in enumerate(LAYERS):
+        if top in layer:
+            if top in SUBLAYERS:
+                sub = parts[1] if len(parts) > 1 else "__init__"
+                for j, group in enumerate(SUBLAYERS[top]):
+                    if sub in group:
+                        return i, j
+                raise AssertionError(f"scalinglaws.{'.'.join(parts)} is not in SUBLAYERS[{top!r}]")
+            return i, 0
+    raise AssertionError(f"scalinglaws.{'.'.join(parts)} is in no layer of tests/test_layering.py")
+
+
+def _modules() -> dict[tuple[str, ...], Path]:
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).with_suffix("")
+        parts = tuple(rel.parts)
+        if parts == ("__init__",):
+            out[("__init__",)] = path
+        elif parts[-1] == "__init__":
+            out[parts[:-1]] = path
+        else:
+            out[parts] = path
+    return out
+
+
+def _imports(parts: tuple[str, ...], source: str, is_package: bool) -> list[tuple[tuple[str, ...], int]]:
+    """(imported scalinglaws module, line) for every import in ``source``."""
+    here = [] if parts == ("__init__",) else (list(parts) if is_package else list(parts[:-1]))
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[: len(here) - (node.level - 1)] if node.level > 1 else here
+                target = base + (node.module.split(".") if node.module else [])
+            elif node.module and node.module.split(".")[0] == "scalinglaws":
+                target = node.module.split(".")[1:]
+            else:
+                continue
+            if not target:  # `from . import x` / `from scalinglaws import x`
+                found += [((a.name,), node.lineno) for a in node.names]
+            else:
+                found.append((tuple(target), node.lineno))
+                for a in node.names:  # `from .pkg import sub` may name a submodule
+                    if PACKAGE.joinpath(*target, a.name + ".py").exists():
+                        found.append((tuple(target) + (a.name,), node.lineno))
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "scalinglaws":
+                    found.append((tuple(a.name.split(".")[1:]) or ("__init__",), node.lineno))
+    return found
+
+
+def violations(sources: dict[tuple[str, ...], tuple[str, bool]]) -> list[str]:
+    """Imports that go up or sideways, for ``{module parts: (source, is_package)}``."""
+    bad = []
+    for parts, (source, is_package) in sources.items():
+        me = _rank(parts)
+        for target, line in _imports(parts, source, is_package):
+            them = _rank(target)
+            if target[0] == parts[0]:
+                ok = target[0] in SUBLAYERS and them < me  # within capex or plot: a lower sub-layer
+            else:
+                ok = them[0] < me[0]
+            if not ok:
+                bad.append(f"scalinglaws.{'.'.join(parts)} (layer {me}) imports scalinglaws.{'.'.join(target)} "
+                           f"(layer {them}), line {line}")
+    return bad
+
+
+def test_every_module_is_in_a_layer():
+    for parts in _modules():
+        _rank(parts)
+
+
+def test_modules_import_only_from_lower_layers():
+    sources = {parts: (path.read_text(), path.name == "__init__.py") for parts, path in _modules().items()}
+    bad = violations(sources)
+    assert not bad, "imports that go up or sideways:\n" + "\n".join(bad)
+
+
+def test_the_check_catches_upward_sideways_and_lazy_imports():
+    # Controls: each planted import is reported, and a downward one is not.
+    assert violations({("laws",): ("from .fitting import Fit\n", False)})
+    assert violations({("bootstrap",): ("from . import extrapolate\n", False)})  # same layer
+    assert violations({("ensemble",): ("def f():\n    from .fitting import Fit\n", False)})  # lazy
+    assert violations({("capex", "costs"): ("from .plan import plan\n", False)})
+    assert violations({("inputs",): ("import scalinglaws.cli\n", False)})
+    assert not violations({("fitting",): ("from . import laws\nfrom .ensemble import Ensemble\n", False)})
+    assert not violations({("capex", "plan"): ("from ..fitting import Fit\nfrom .costs import gpu_hours\n", False)})
