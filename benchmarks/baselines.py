@@ -6,7 +6,7 @@ delta = 1e-3, minimised by ``scipy.optimize.minimize``. Two gradient choices:
 
 - ``"fd"``: no gradient passed, so scipy differentiates by finite differences. This is the
   replication code's call (``minimize(huber_loss_objective, init_params, method='L-BFGS-B')``),
-  and the setting DESIGN.md's sizing numbers were measured with.
+  and the setting the first sizing numbers (docs/performance.md) were measured with.
 - ``"analytic"``: the exact gradient in numpy (what autograd gives). A stronger baseline than the
   published code; we report the ratio against it too.
 """

@@ -148,7 +148,7 @@ def run(quick: bool = False, million: bool = False, seed: int = 0) -> dict:
         "scipy_bfgs_one_start": baselines,
         "scaling": scaling,
         "notes": "speedup = scipy loop time / scalinglaws steady-state median on the same weight vectors. "
-                 "scipy fd: minimize(f, x0, method='BFGS') with finite differences (DESIGN.md's baseline); "
+                 "scipy fd: minimize(f, x0, method='BFGS') with finite differences (the replication code's call); "
                  "analytic: exact numpy gradient. compile_s = first call minus steady state.",
     }
     if million:

@@ -34,7 +34,7 @@ def run(paths: int = 100_000, years: int = 10, repeats: int = 20) -> dict:
     """Time the simulations; returns the result dict (see main for the CLI)."""
     n = paths
 
-    # Scenario: the issue's growth distribution (median 10x, 90% interval [3.16x, 31.6x]).
+    # Scenario: growth of median 10x a year, 90% interval [3.16x, 31.6x] (docs/capex.md).
     r0, median, interval = 1.0, 10.0, (3.16, 31.6)
     sigma = capex.growth_sigma(median, interval)
     mu = jnp.asarray(capex.revenue._log_growth_medians(median, years, 0.0))

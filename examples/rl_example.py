@@ -9,7 +9,7 @@
 2. ScaleRL (Khatri et al. 2025) on synthetic pass rates: R0 0.40, A 0.64, C_mid 1.1e4 GPU-hours,
    B 1.7, 40 budgets from 1.5e3 to 1e5 GPU-hours, binomial over 1,000 prompts; fit the budgets up
    to 5e4, bootstrap, compute_for targets (one above the ceiling A), check the extrapolation to
-   1e5; then the 100-draw study of the issue under three constraint settings.
+   1e5; then a 100-draw coverage study under three constraint settings.
 3. Compute -> loss -> benchmark error: a Chinchilla loss ensemble chained with an
    `error_from_loss` ensemble (synthetic benchmark errors; Gadre et al. 2024's law).
 """

@@ -384,7 +384,10 @@ def test_plan_table_band_and_unreachable_fraction():
 def test_plan_all_unreachable_and_array_input():
     with pytest.warns(UserWarning, match="unreachable"):
         result = capex.plan(_FakeEnsemble([np.inf, np.inf]), target=1.0)
-    assert result.unreachable_fraction == 1.0 and result.table.isna().all().all()
+    # One rule for an unreachable target: inf (the fake ensemble has no point fit: NaN there).
+    assert result.unreachable_fraction == 1.0
+    assert np.isposinf(result.table[["estimate", "lower", "upper"]].to_numpy()).all()
+    assert result.table["point_fit"].isna().all()
     direct = capex.plan(np.array([1e25, 2e25, 3e25]))
     assert direct.table.loc["compute (FLOP)", "estimate"] == pytest.approx(2e25)
     with pytest.raises(TypeError, match="compute_for_draws"):
@@ -497,9 +500,23 @@ def test_fan_chart_writes_png(tmp_path):
 
     revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=5, n=2000, seed=0)
     fig = plot.fan_chart(revenue, label="revenue", log=True)
+    ax0 = fig.axes[0]
+    # What was drawn: the median line at the paths' median, and two nested bands (90%, 50%)
+    # whose edges are the paths' 5th/95th and 25th/75th percentiles.
+    (median,) = ax0.get_lines()
+    np.testing.assert_allclose(median.get_ydata(), np.percentile(revenue, 50, axis=0), rtol=1e-12)
+    bands = ax0.collections
+    assert len(bands) == 2 and ax0.get_yscale() == "log"
+    for band, (lo, hi) in zip(bands, [(5, 95), (25, 75)]):
+        ys = band.get_paths()[0].vertices[:, 1]
+        np.testing.assert_allclose([ys.min(), ys.max()],
+                                   [np.percentile(revenue, lo, axis=0).min(), np.percentile(revenue, hi, axis=0).max()],
+                                   rtol=1e-9)
+    labels = [t.get_text() for t in ax0.get_legend().get_texts()]
+    assert labels == ["revenue (median)", "revenue: 90% band", "revenue: 50% band"]
     out = tmp_path / "fan.png"
     fig.savefig(out, dpi=60)
-    assert out.stat().st_size > 1000
+    assert out.stat().st_size > 8000  # an empty 6 x 3.6 inch axis at 60 dpi is about 4.2 kB
     cash = capex.simulate_cash(revenue, planned_growth=10.0, spend_fraction=0.5, lead_time=1,
                                margin=0.8, initial_cash=1.0).cash
     fig2, ax = plt.subplots()
@@ -516,13 +533,8 @@ def test_fan_chart_writes_png(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def chin_fit():
-    return scalinglaws.fit(datasets.load("chinchilla-240"), "chinchilla")
-
-
-@pytest.fixture(scope="module")
-def chin_ens(chin_fit):
-    return chin_fit.bootstrap(300, seed=0)  # the first bootstrap in a process compiles (seconds)
+def chin_ens(chinchilla_fit):
+    return chinchilla_fit.bootstrap(300, seed=0)  # the first bootstrap in a process compiles (seconds)
 
 
 def _ordered(table):
@@ -567,8 +579,8 @@ def test_plan_with_ensemble_partly_unreachable(chin_ens, target):
     assert _ordered(result.table)
     np.testing.assert_allclose(result.table.loc["compute (FLOP)", ["lower", "upper"]],
                                [ref["C_lower"], ref["C_upper"]], rtol=1e-12)
-    if target < chin_ens.fit.params["E"]:  # below the point fit's asymptote: no point value
-        assert result.table["point_fit"].isna().all()
+    if target < chin_ens.fit.params["E"]:  # below the point fit's asymptote: unreachable, inf
+        assert np.isposinf(result.table["point_fit"]).all()
     # A budget at the upper end of the band covers 95% of the reachable replicates only.
     upper = result.table.loc["rental ($)", "upper"]
     assert result.share_within(upper) == pytest.approx(
@@ -581,15 +593,15 @@ def test_plan_with_ensemble_wholly_unreachable(chin_ens):
         result = capex.plan(chin_ens, 1.5)
     assert result.unreachable_fraction == 1.0
     assert chin_ens.compute_for(1.5)["reachable_fraction"].iloc[0] == 0.0
-    assert result.table.isna().all().all()
+    assert np.isposinf(result.table.to_numpy()).all()
     assert result.share_within(1e30) == 0.0
 
 
-def test_plan_with_a_fit_has_no_band(chin_fit, chin_ens):
-    result = capex.plan(chin_fit, 2.0, mfu=0.4)
+def test_plan_with_a_fit_has_no_band(chinchilla_fit, chin_ens):
+    result = capex.plan(chinchilla_fit, 2.0, mfu=0.4)
     assert result.source == "fit" and result.n_replicates == 1
     assert result.unreachable_fraction == 0.0
-    C = chin_fit.compute_for(2.0)["C"].iloc[0]
+    C = chinchilla_fit.compute_for(2.0)["C"].iloc[0]
     for col in ("estimate", "lower", "upper", "point_fit"):
         assert result.table.loc["compute (FLOP)", col] == C
     assert result.table.loc["GPU-hours", "estimate"] == pytest.approx(
@@ -598,8 +610,8 @@ def test_plan_with_a_fit_has_no_band(chin_fit, chin_ens):
     assert capex.plan(chin_ens, 2.0, mfu=0.4).table.loc["compute (FLOP)", "point_fit"] == C
     assert "from a point fit (no band)" in str(result)
     with pytest.warns(UserWarning, match="unreachable"):
-        never = capex.plan(chin_fit, 1.5)
-    assert never.unreachable_fraction == 1.0 and never.table.isna().all().all()
+        never = capex.plan(chinchilla_fit, 1.5)
+    assert never.unreachable_fraction == 1.0 and np.isposinf(never.table.to_numpy()).all()
 
 
 def test_plan_from_draws_matches_the_ensemble(chin_ens):
@@ -704,7 +716,7 @@ def test_commitment_risk_on_the_ensemble(chin_ens):
 # Figures: capability against compute, revenue and cash
 
 
-def test_plot_capability_ensemble_and_fit(tmp_path, chin_fit, chin_ens):
+def test_plot_capability_ensemble_and_fit(tmp_path, chinchilla_fit, chin_ens):
     import matplotlib.pyplot as plt
 
     from scalinglaws import plot
@@ -719,9 +731,9 @@ def test_plot_capability_ensemble_and_fit(tmp_path, chin_fit, chin_ens):
     out = tmp_path / "capability.png"
     fig.savefig(out, dpi=60)
     assert out.stat().st_size > 8000
-    fig2 = plot.plot_capability(chin_fit, targets=1.96, C_range=(1e20, 1e26))
+    fig2 = plot.plot_capability(chinchilla_fit, targets=1.96, C_range=(1e20, 1e26))
     assert fig2.axes[0].get_xlim() == pytest.approx((1e20, 1e26))
-    params_only = scalinglaws.Fit.from_params("chinchilla", chin_fit.params)
+    params_only = scalinglaws.Fit.from_params("chinchilla", chinchilla_fit.params)
     with pytest.raises(ValueError, match="C_range"):
         plot.plot_capability(params_only)
     assert plot.plot_capability(params_only, C_range=(1e20, 1e25)) is not None
@@ -757,16 +769,6 @@ def test_plot_revenue_cash(tmp_path):
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "capex_chinchilla.toml"
 
 
-def _run_cli(argv):
-    import contextlib
-    import io
-
-    from scalinglaws.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def _numbers_after(text, label, start=0):
@@ -779,9 +781,9 @@ def _numbers_after(text, label, start=0):
 
 
 @pytest.fixture(scope="module")
-def capex_run(tmp_path_factory):
+def capex_run(tmp_path_factory, run_cli):
     out = tmp_path_factory.mktemp("capex")
-    code, stdout, stderr = _run_cli(["capex", EXAMPLE, "--replicates", 300, "--paths", 20_000,
+    code, stdout, stderr = run_cli(["capex", EXAMPLE, "--replicates", 300, "--paths", 20_000,
                                      "--out", out])
     return {"code": code, "out": out, "stdout": stdout, "stderr": stderr}
 
@@ -838,16 +840,16 @@ def test_cli_capex_prints_what_the_api_gives(capex_run, chin_ens):
     ("[fitt]\n", "unknown section [fitt]"),
     ("[fit]\ndataset = 'chinchilla-240'\nlaww = 'power'\n", "[fit] unknown key 'laww'"),
 ])
-def test_cli_capex_errors_are_one_line(tmp_path, body, message):
+def test_cli_capex_errors_are_one_line(tmp_path, body, message, run_cli):
     path = tmp_path / "bad.toml"
     path.write_text(body)
-    code, stdout, stderr = _run_cli(["capex", path])
+    code, stdout, stderr = run_cli(["capex", path])
     assert code == 2 and stdout == ""
     assert stderr.startswith("error: ") and stderr.count("\n") == 1
     assert message in stderr
 
 
-def test_cli_capex_checks_values(tmp_path):
+def test_cli_capex_checks_values(tmp_path, run_cli):
     text = EXAMPLE.read_text()
     cases = [
         (text.replace('budget = "upper"', 'budget = "upper"\nspend_fraction = 0.2'),
@@ -861,15 +863,15 @@ def test_cli_capex_checks_values(tmp_path):
     for i, (body, message) in enumerate(cases):
         path = tmp_path / f"case{i}.toml"
         path.write_text(body)
-        code, _, stderr = _run_cli(["capex", path, "--no-figures"])
+        code, _, stderr = run_cli(["capex", path, "--no-figures"])
         assert code == 2, (message, stderr)
         assert stderr.startswith("error: ") and message in stderr, stderr
 
 
-def test_scenario_from_saved_files_and_spend_fraction(tmp_path, chin_fit, chin_ens):
+def test_scenario_from_saved_files_and_spend_fraction(tmp_path, chinchilla_fit, chin_ens):
     ens_path, fit_path = tmp_path / "ens.json", tmp_path / "fit.json"
     chin_ens.save(ens_path)
-    chin_fit.save(fit_path)
+    chinchilla_fit.save(fit_path)
     text = EXAMPLE.read_text().replace('dataset = "chinchilla-240"', 'file = "ens.json"')
     text = text.replace('budget = "upper"', "spend_fraction = 0.2")
     (tmp_path / "ens.toml").write_text(text)

@@ -4,8 +4,6 @@ Synthetic isoFLOP grids with a known frontier (losses from a Chinchilla law), th
 isoFLOP data sets, error cases, the bootstrap's handling of degenerate resamples, and the CLI.
 """
 
-import contextlib
-import io
 import warnings
 
 import matplotlib
@@ -14,7 +12,6 @@ import pandas as pd
 import pytest
 
 import scalinglaws as sl
-from scalinglaws.cli import main
 from scalinglaws.isoflop import IsoflopResult, IsoflopWarning
 
 # Epoch AI's Huber-likelihood Chinchilla fit (data/README.md): the true law of the synthetic data.
@@ -326,16 +323,11 @@ def test_bad_arguments():
 # command line
 
 
-def _run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
-def test_cli_isoflop(tmp_path):
+def test_cli_isoflop(tmp_path, run_cli):
     png = tmp_path / "iso.png"
-    code, out, err = _run(["isoflop", "--dataset", "marin-nemotron", "--bootstrap", 200, "--seed", 1,
+    code, out, err = run_cli(["isoflop", "--dataset", "marin-nemotron", "--bootstrap", 200, "--seed", 1,
                            "--C", 1e22, 1e24, "--plot", png])
     assert code == 0, err
     assert "exponent a" in out and "N_opt_lower" in out and "D_opt" in out
@@ -345,17 +337,17 @@ def test_cli_isoflop(tmp_path):
     assert f"{r.exponent:.6g}" in out
 
 
-def test_cli_isoflop_csv_file_and_errors(tmp_path):
+def test_cli_isoflop_csv_file_and_errors(tmp_path, run_cli):
     path = tmp_path / "runs.csv"
     chinchilla_grid(n_opt).to_csv(path, index=False)
-    code, out, err = _run(["isoflop", path, "--size", "D", "--bootstrap", 0, "--C", 1e22, "--csv"])
+    code, out, err = run_cli(["isoflop", path, "--size", "D", "--bootstrap", 0, "--C", 1e22, "--csv"])
     assert code == 0, err
     assert "D_opt = k * C^a" in out and "C,D_opt,D_opt_lower" in out
-    code, out, err = _run(["isoflop", "--dataset", "marin-comma", "--budget", "C"])
+    code, out, err = run_cli(["isoflop", "--dataset", "marin-comma", "--budget", "C"])
     assert code == 2 and err.startswith("error: column 'C' has 85 distinct values")
-    code, out, err = _run(["isoflop", "--dataset", "marin-comma", "--size", "params"])
+    code, out, err = run_cli(["isoflop", "--dataset", "marin-comma", "--size", "params"])
     assert code == 2 and "missing column" in err
-    code, out, err = _run(["isoflop", path, "--bootstrap", -5])
+    code, out, err = run_cli(["isoflop", path, "--bootstrap", -5])
     assert code == 2 and "--bootstrap" in err
 
 

@@ -67,6 +67,7 @@ def test_analytic_derivatives_match_autodiff(name):
             np.testing.assert_allclose(H, H_ad, rtol=1e-8, atol=tol)
 
 
+@pytest.mark.slow
 def test_data_constrained_derivatives_on_both_sides_of_the_parameter_kink():
     """Past N_for(U) the model's extra parameters count as repeated (l_neff depends on A, B, alpha,
     beta and R_N*); before it they do not. The fitted datablations optimum has rows on each side."""
@@ -86,3 +87,45 @@ def test_data_constrained_derivatives_on_both_sides_of_the_parameter_kink():
     np.testing.assert_allclose(law.curvature_term(theta, F, c), H_ad, rtol=1e-8,
                                atol=1e-9 * float(jnp.max(jnp.abs(H_ad))))
 
+
+
+# One rule for an unreachable target (scalinglaws.laws.UNREACHABLE): inf, never NaN, in every law.
+# Each case: public parameters, targets no finite input reaches, and a target that is reached.
+UNREACHABLE_CASES = {
+    "power": (dict(E=1.7, A=400.0, alpha=0.3), [1.7, 1.0, -1.0], 2.0),
+    "chinchilla": (dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28), [1.69, 1.0], 2.0),
+    "loglinear": (dict(a=0.1, b=0.0), [0.5], None),  # a flat line reaches nothing but its level
+    "sigmoid": (dict(R0=0.1, A=0.8, C_mid=1e21, B=1.0), [0.8, 0.95], 0.5),
+    "error_from_loss": (dict(eps=0.9, k=30.0, gamma=2.0), [0.95, -40.0], 0.5),  # eps - k = -29.1
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNREACHABLE_CASES))
+def test_unreachable_targets_are_inf_in_every_law(name):
+    law = laws.get(name)
+    assert law.inverse is not None and law.inverse_input is not None
+    params, beyond, reached = UNREACHABLE_CASES[name]
+    fit = sl.Fit.from_params(name, params)
+    out = fit.compute_for(beyond)
+    x = out[law.inverse_input].to_numpy()
+    assert np.isposinf(x).all(), (name, x)
+    assert not out["reachable"].any()
+    if reached is not None:
+        hit = fit.compute_for(reached)
+        assert np.isfinite(hit[law.inverse_input]).all() and hit["reachable"].all()
+
+
+def test_a_sigmoid_target_before_its_start_needs_no_compute():
+    # The curve starts at R0 = 0.1 (no compute): 0.05 is met already. 0 is the true answer here.
+    fit = sl.Fit.from_params("sigmoid", dict(R0=0.1, A=0.8, C_mid=1e21, B=1.0))
+    assert fit.compute_for(0.05)["C"].iloc[0] == 0.0
+
+
+def test_bisection_for_a_law_without_closed_form_uses_the_same_rule():
+    law = laws.custom("power_nc", lambda p, x: p["E"] + p["A"] * x["C"] ** -p["alpha"],
+                      params=["E", "A", "alpha"], inputs=["C"], target="loss", space="log",
+                      log_params=["E", "A"], grid={"E": [1.0], "A": [100.0], "alpha": [0.3]})
+    assert law.inverse is None and law.inverse_input == "C"
+    thetas = law.from_public(dict(E=1.7, A=400.0, alpha=0.3))[None, :]
+    x = sl.extrapolate.inverse_draws(law, thetas, [1.5, 2.0])
+    assert np.isposinf(x[0, 0]) and np.isfinite(x[0, 1])

@@ -15,9 +15,9 @@ import scalinglaws
 
 PACKAGE = Path(scalinglaws.__file__).parent
 
-# Bottom to top. Within a package (capex, plot) the sub-list orders its modules the same way.
+# Bottom to top. Within a package (laws, capex, plot) the sub-list orders its modules the same way.
 LAYERS: list[tuple[str, ...]] = [
-    ("_version",),                   # the version string (no imports: `--version` stays fast)
+    ("_version", "compute"),         # no imports: the version string (`--version` stays fast), C = 6 N D
     ("inputs", "objectives", "buckets", "serialize", "intervals", "datasets"),  # numpy, pandas, scipy
     ("laws",),                       # functional forms, their derivatives and start grids
     ("solvers",),                    # the batched, compiled solve
@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("__init__",),                   # the public facade
 ]
 SUBLAYERS: dict[str, list[tuple[str, ...]]] = {
+    "laws": [("base",), ("lse", "bounded", "custom"), ("loss",), ("data_constrained",), ("registry",), ("__init__",)],
     "capex": [("constants",), ("hardware",), ("costs", "revenue"), ("trends", "plan", "cash"), ("risk",),
               ("scenario",), ("__init__",)],
     "plot": [("style",), ("fits", "paths"), ("capability", "isoflop", "validation"), ("__init__",)],

@@ -35,13 +35,8 @@ def power_ens(power_fit):
 
 
 @pytest.fixture(scope="module")
-def chin_fit():
-    return sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
-
-
-@pytest.fixture(scope="module")
-def chin_ens(chin_fit):
-    return chin_fit.bootstrap(200, seed=0)
+def chin_ens(chinchilla_fit):
+    return chinchilla_fit.bootstrap(200, seed=0)
 
 
 @pytest.fixture(autouse=True)
@@ -139,8 +134,8 @@ def test_plot_fit_chinchilla_ensemble(chin_ens, tmp_path):
     assert ax.get_title().startswith("chinchilla: ")
 
 
-def test_plot_fit_chinchilla_point_fit(chin_fit, tmp_path):
-    fig = plot.plot_fit(chin_fit)
+def test_plot_fit_chinchilla_point_fit(chinchilla_fit, tmp_path):
+    fig = plot.plot_fit(chinchilla_fit)
     _png(fig, tmp_path / "chinchilla_fit.png")
     ax = fig.axes[0]
     assert not _bands(ax) and _lines(ax, "-") and _lines(ax, "--")
@@ -162,14 +157,14 @@ def test_plot_allocation_ensemble(chin_ens, tmp_path):
     assert "orders of magnitude beyond" in ax.get_title()
 
 
-def test_plot_allocation_point_fit_and_errors(chin_fit, power_fit, tmp_path):
-    fig = plot.plot_allocation(chin_fit, 1e24)
+def test_plot_allocation_point_fit_and_errors(chinchilla_fit, power_fit, tmp_path):
+    fig = plot.plot_allocation(chinchilla_fit, 1e24)
     _png(fig, tmp_path / "allocation_fit.png")
     assert not _bands(fig.axes[0])
     with pytest.raises(ValueError, match="allocation"):
         plot.plot_allocation(power_fit, [1e24])
     with pytest.raises(ValueError, match="> 0"):
-        plot.plot_allocation(chin_fit, [0.0, 1e24])
+        plot.plot_allocation(chinchilla_fit, [0.0, 1e24])
 
 
 def test_unsupported_law_is_a_clear_error():

@@ -30,8 +30,7 @@ def _first_stage_draws(fit, thetas, inputs: Mapping):
     """Natural-unit predictions [R, m] of the first law: at the compute-optimal allocation when it
     has one and only ``C`` is given, else at the given inputs. Returns (draws, flat inputs)."""
     law = fit.law
-    alloc = law.extras.get("allocation") if law.extras else None
-    if alloc is not None and set(inputs) == {"C"} and "C" not in (*law.inputs, *fit.x_columns):
+    if law.allocation is not None and set(inputs) == {"C"} and "C" not in (*law.inputs, *fit.x_columns):
         C = np.atleast_1d(np.asarray(inputs["C"], dtype=np.float64)).reshape(-1)
         return _extrapolate.allocation_draws(law, thetas, C)["loss"], {"C": C}
     flat, _ = _extrapolate.broadcast_inputs(law, fit._inputs_from_columns(inputs))

@@ -144,10 +144,6 @@ def _split(result):
     return result, None
 
 
-def _has_allocation(law) -> bool:
-    return bool(law.extras) and law.extras.get("allocation") is not None and len(law.inputs) == 2
-
-
 def _describe(fit, ens, level: float) -> str:
     if ens is None:
         return f"{fit.law.name} point fit ({fit.law.formula})"
@@ -293,7 +289,7 @@ def _cmd_predict(args) -> int:
     result = _load_result(args.file)
     fit, ens = _split(result)
     law = fit.law
-    alloc = _has_allocation(law)
+    alloc = law.has_allocation
     given = _parse_inputs(args.inputs)
     if not given:
         expected = " ".join(f"--{c} ..." for c in fit.x_columns)
@@ -341,7 +337,7 @@ def _allocation(fit, ens, C, level):
 def _cmd_allocate(args) -> int:
     result = _load_result(args.file)
     fit, ens = _split(result)
-    if not _has_allocation(fit.law):
+    if not fit.law.has_allocation:
         raise CommandError(f"allocate needs a law with a compute-optimal allocation of C = 6 N D (chinchilla); "
                            f"{args.file} holds a {fit.law.name!r} fit")
     _check_writable(args.plot, "--plot")
@@ -367,7 +363,7 @@ def _cmd_compute_for(args) -> int:
         warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
         table = fit.compute_for(args.target) if ens is None else ens.compute_for(args.target, level=args.level)
     name = extrapolate.inverse_input(fit.law)
-    what = (f"compute {name} at the compute-optimal allocation" if _has_allocation(fit.law)
+    what = (f"compute {name} at the compute-optimal allocation" if fit.law.has_allocation
             else f"{name}") + f" needed to reach each target {fit.y_column}"
     print(_describe(fit, ens, args.level) + f"; {what}")
     print(_table(table, args.csv))

@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .compute import tokens_for, training_compute
+
 # "list" is public (sl.datasets.list()) but kept out of __all__ so that a star import cannot
 # shadow the builtin in the importer's namespace.
 __all__ = ["ENV_VAR", "OBSSCALING_BENCHMARKS", "UnknownDatasetError", "load", "path"]
@@ -164,7 +166,7 @@ def _chinchilla(file: Path) -> pd.DataFrame:
     raw = _read_csv(file, _CHINCHILLA_COLUMNS)
     n = _float(raw["Model Size"])
     c = _float(raw["Training FLOP"])
-    return pd.DataFrame({"N": n, "D": c / (6.0 * n), "C": c, "loss": _float(raw["loss"])})
+    return pd.DataFrame({"N": n, "D": tokens_for(c, n), "C": c, "loss": _float(raw["loss"])})
 
 
 def _chinchilla_240(file: Path) -> pd.DataFrame:
@@ -276,7 +278,7 @@ def _marin(mixture: str) -> Callable[[Path], pd.DataFrame]:
                 "budget": _marin_budget(grid["Name"]),
                 "N": n,
                 "D": d,
-                "C": 6.0 * n * d,
+                "C": training_compute(n, d),
                 "loss": _float(grid["eval/paloma/macro_loss"]),
                 "hidden_dim": _int(grid["model.hidden_dim"]),
                 "layers": _int(grid["model.num_layers"]),
@@ -371,7 +373,7 @@ def _obsscaling(file: Path) -> pd.DataFrame:
     # from N and D only where an erratum changed D, so every other row keeps the published value.
     c = _float(raw["FLOPs (1E21)"]) * 1e21
     corrected = raw["Model"].isin(_OBSSCALING_ERRATA.keys())
-    c = c.where(~corrected, 6.0 * n * d)
+    c = c.where(~corrected, training_compute(n, d))
     frame = pd.DataFrame(
         {"model": _str(raw["Model"]), "family": _str(raw["Model Family"]), "N": n, "D": d, "C": c}
     )
@@ -407,10 +409,10 @@ def _porian_points(file: Path) -> pd.DataFrame:
     raw = _read_csv(file, _PORIAN_POINTS_COLUMNS, dtype={c: "str" for c in _PORIAN_KEYS})
     n, d, budget = _float(raw["N"]), _float(raw["D"]), _float(raw["flops_budget"])
     # D is C / (6 N) upstream; a mismatch means the columns were re-derived differently.
-    if not np.allclose(6.0 * n * d, budget, rtol=1e-6, atol=0.0):
+    if not np.allclose(training_compute(n, d), budget, rtol=1e-6, atol=0.0):
         raise ValueError(f"{file}: D is not flops_budget / (6 N)")
     return pd.DataFrame({
-        **_porian_keys(raw), "budget": budget, "N": n, "D": d, "C": 6.0 * n * d,
+        **_porian_keys(raw), "budget": budget, "N": n, "D": d, "C": training_compute(n, d),
         "loss": _float(raw["loss"]), "budget_in_fit": _int(raw["budget_in_fit"]).astype(bool),
     })
 
@@ -463,7 +465,7 @@ def _colpret_opt(file: Path) -> pd.DataFrame:
     raw = _read_csv(file, _OPT_COLUMNS, dtype={"model": "str"})
     n, d = _float(raw["N"]), _float(raw["D"])
     return pd.DataFrame({
-        "model": _str(raw["model"]), "N": n, "step": _int(raw["step"]), "D": d, "C": 6.0 * n * d,
+        "model": _str(raw["model"]), "N": n, "step": _int(raw["step"]), "D": d, "C": training_compute(n, d),
         "perplexity": _float(raw["perplexity"]), "loss": _float(raw["loss"]), "is_final": _flag(raw["is_final"]),
     })
 
@@ -473,7 +475,7 @@ def _colpret_olmo(file: Path) -> pd.DataFrame:
     raw = _read_csv(file, _OLMO_COLUMNS, dtype={"model": "str", "eval_columns": "str"})
     n, d = _float(raw["N"]), _float(raw["D"])
     return pd.DataFrame({
-        "model": _str(raw["model"]), "N": n, "step": _int(raw["step"]), "D": d, "C": 6.0 * n * d,
+        "model": _str(raw["model"]), "N": n, "step": _int(raw["step"]), "D": d, "C": training_compute(n, d),
         "loss": _float(raw["loss_mc4_en"]), "loss_c4_en": _float(raw["loss_c4_en"]),
         "loss_wikitext_103": _float(raw["loss_wikitext_103"]), "loss_pile": _float(raw["loss_pile"]),
         "eval_columns": _str(raw["eval_columns"]), "is_final": _flag(raw["is_final"]),
@@ -485,7 +487,7 @@ def _colpret_gpt3(file: Path) -> pd.DataFrame:
     raw = _read_csv(file, _GPT3_COLUMNS, dtype={"model": "str", "split": "str"})
     n, d = _float(raw["N"]), _float(raw["D"])
     return pd.DataFrame({
-        "model": _str(raw["model"]), "N": n, "split": _str(raw["split"]), "D": d, "C": 6.0 * n * d,
+        "model": _str(raw["model"]), "N": n, "split": _str(raw["split"]), "D": d, "C": training_compute(n, d),
         "loss": _float(raw["loss"]), "is_final": _flag(raw["is_final"]),
     })
 
@@ -498,7 +500,7 @@ def _colpret_datablations(file: Path) -> pd.DataFrame:
     n, d = _float(raw["N"]), _float(raw["D"])
     return pd.DataFrame({
         "run": _str(raw["run"]), "dataset": _str(raw["dataset"]), "N": n, "epochs": _int(raw["epochs"]),
-        "U": _float(raw["unique_tokens"]), "D": d, "C": 6.0 * n * d, "loss": _float(raw["loss"]),
+        "U": _float(raw["unique_tokens"]), "D": d, "C": training_compute(n, d), "loss": _float(raw["loss"]),
         "is_final": _flag(raw["is_final"]), "tensorboard_id": _str(raw["tensorboard_id"]),
     })
 

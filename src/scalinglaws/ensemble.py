@@ -256,17 +256,17 @@ class Ensemble:
         Failed replicates are left out unless ``include_failed``: the array has one entry per
         replicate used for bands. This is the draw vector :func:`scalinglaws.capex.plan` prices.
         """
-        x = _extrapolate.inverse_draws(self.law, self._theta(include_failed), float(target))[:, 0]
-        return np.where(np.isnan(x), np.inf, x)
+        return _extrapolate.inverse_draws(self.law, self._theta(include_failed), float(target))[:, 0]
 
     def compute_for(self, target, level: float = 0.9, include_failed: bool = False) -> pd.DataFrame:
         """Compute (or x) needed to reach each target, with a band.
 
         One row per target: the point fit's value in a column named for the input (``C`` for
-        chinchilla; NaN if the point fit never reaches it), its ``_lower`` and ``_upper``
-        quantiles over the replicates that reach it, and
+        chinchilla; ``inf`` if the point fit never reaches it), its ``_lower`` and ``_upper``
+        quantiles over the replicates that reach it (``inf`` when none does), and
         ``reachable_fraction``: the share of replicates for which the target is reachable at all.
-        A target below a replicate's asymptote is unreachable for it, not a NaN in the band.
+        A target below a replicate's asymptote is unreachable for it (``inf``), left out of the
+        band and counted in ``reachable_fraction``.
         """
         level = check_level(level)
         targets = np.atleast_1d(np.asarray(target, dtype=np.float64))
@@ -274,8 +274,8 @@ class Ensemble:
         point = _extrapolate.inverse_draws(self.law, self.fit.theta, targets)[0]
         reach = np.isfinite(draws)
         lo, hi = percentile_interval(np.where(reach, draws, np.nan), level)
-        all_nan = ~reach.any(axis=0)
-        lo, hi = np.where(all_nan, np.nan, lo), np.where(all_nan, np.nan, hi)
+        none = ~reach.any(axis=0)
+        lo, hi = np.where(none, np.inf, lo), np.where(none, np.inf, hi)
         name = _extrapolate.inverse_input(self.law)
         out = pd.DataFrame({"target": targets, name: point, f"{name}_lower": lo,
                             f"{name}_upper": hi, "reachable_fraction": reach.mean(axis=0),

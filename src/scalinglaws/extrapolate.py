@@ -62,7 +62,7 @@ def _public(law, thetas: np.ndarray) -> dict[str, np.ndarray]:
 
 def allocation_draws(law, thetas: np.ndarray, C) -> dict[str, np.ndarray]:
     """Compute-optimal N_opt, D_opt, tokens per parameter and loss, each [R, m], for compute C [m]."""
-    alloc = law.extras.get("allocation") if law.extras else None
+    alloc = law.allocation
     if alloc is None:
         raise ValueError(
             f"compute_optimal needs a law with a closed-form allocation of compute between N and D "
@@ -83,25 +83,23 @@ def allocation_draws(law, thetas: np.ndarray, C) -> dict[str, np.ndarray]:
 
 def inverse_input(law) -> str:
     """The input a law's inverse solves for (compute ``C`` for chinchilla, else its one input)."""
-    if law.extras and "inverse_input" in law.extras:
-        return law.extras["inverse_input"]
-    if len(law.inputs) == 1:
-        return law.inputs[0]
+    if law.inverse_input is not None:
+        return law.inverse_input
     raise ValueError(f"law {law.name!r} has inputs {list(law.inputs)} and no inverse")
 
 
 def inverse_draws(law, thetas: np.ndarray, target, bracket: tuple[float, float] | None = None) -> np.ndarray:
-    """The input (compute, or x) at which each replicate reaches ``target``: [R, m], NaN where
-    the replicate never reaches it (a target below its asymptote, or beyond its ceiling).
+    """The input (compute, or x) at which each replicate reaches ``target``: [R, m], ``inf`` where
+    the replicate never reaches it (a target below its asymptote, or beyond its ceiling): the
+    package's one rule, :data:`scalinglaws.laws.UNREACHABLE`.
 
     Closed forms where the law has one; otherwise, for one-input laws, bisection in log x on
     ``bracket`` (default 1e-30..1e60), assuming the law is monotone there.
     """
     targets = np.atleast_1d(np.asarray(target, dtype=np.float64))
     thetas = np.atleast_2d(thetas)
-    closed = law.extras.get("inverse") if law.extras else None
-    if closed is not None:
-        return closed(_public(law, thetas), targets[None, :])
+    if law.inverse is not None:
+        return law.inverse(_public(law, thetas), targets[None, :])
     if len(law.inputs) != 1:
         raise ValueError(f"compute_for: law {law.name!r} has several inputs and no closed-form inverse")
     lo, hi = bracket or (1e-30, 1e60)
@@ -126,7 +124,7 @@ def _bisect(law, thetas, targets, llo, lhi, steps: int = 200):
         a = np.where(left, mid, a)
         fa = np.where(left, fm, fa)
         b = np.where(left, b, mid)
-    return np.where(reachable, np.exp(0.5 * (a + b)), np.nan)
+    return np.where(reachable, np.exp(0.5 * (a + b)), np.inf)
 
 
 def extrapolation_oom(ranges: Mapping[str, tuple[float, float]], inputs: Mapping) -> np.ndarray:

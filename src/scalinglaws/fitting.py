@@ -100,7 +100,7 @@ def fit(
         used = problem.weights > 0  # data-dependent grids look only at the rows that count
         start_grid = law.start_grid(problem.F[used], problem.y_fit[used])
     elif isinstance(grid, Mapping):
-        start_grid = law.from_public(_laws._product_grid(grid, law.params))
+        start_grid = law.from_public(_laws.product_grid(grid, law.params))
     else:
         start_grid = law.from_public(np.asarray(grid, dtype=np.float64))
     start_grid = problem.with_fixed(np.clip(start_grid, lower, upper))
@@ -284,7 +284,8 @@ class Fit:
 
     def compute_for(self, target) -> pd.DataFrame:
         """The compute (chinchilla: at the optimal allocation) or input x at which the fitted
-        law reaches each ``target``; NaN with ``reachable`` False where it never does."""
+        law reaches each ``target``; ``inf`` with ``reachable`` False where it never does (the one
+        rule for an unreachable target, :data:`scalinglaws.laws.UNREACHABLE`)."""
         from . import extrapolate
 
         targets = np.atleast_1d(np.asarray(target, dtype=np.float64))

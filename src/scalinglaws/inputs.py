@@ -226,9 +226,8 @@ def prepare(data, law, x=None, y=None, weights=None, groups=None, check_columns:
             pos = int(np.flatnonzero(table[groups].isna().to_numpy())[0])
             raise InputError(f"groups column {groups!r} is missing at {row_label(index, pos)}", column=groups, row=pos)
         g = table[groups].to_numpy()
-    check = law.extras.get("check_inputs") if law.extras else None
-    if check is not None and check_columns:
-        check(inputs, dict(zip(law.inputs, x_cols)), index)
+    if law.check_inputs is not None and check_columns:
+        law.check_inputs(inputs, dict(zip(law.inputs, x_cols)), index)
     return Prepared(x_cols, y_col, inputs, yv, w, g, index)
 
 

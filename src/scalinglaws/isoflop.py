@@ -43,6 +43,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .compute import params_for, tokens_for
 from .inputs import (
     InputError, as_table, check_finite_column, check_level, check_positive_column, numeric_column, row_label,
     weights_column,
@@ -316,10 +317,10 @@ class IsoflopResult:
         other = {"N": "D", "D": "N"}.get(s)
         if other is not None:
             # C = 6 N D: the other quantity is C / (6 size); its band is the size band reversed.
-            out[f"{other}_opt"] = C / (6.0 * est)
-            out[f"{other}_opt_lower"] = C / (6.0 * hi)
-            out[f"{other}_opt_upper"] = C / (6.0 * lo)
-            n, d = (est, C / (6.0 * est)) if s == "N" else (C / (6.0 * est), est)
+            out[f"{other}_opt"] = tokens_for(C, est)  # C / (6 size), for either size
+            out[f"{other}_opt_lower"] = tokens_for(C, hi)
+            out[f"{other}_opt_upper"] = tokens_for(C, lo)
+            n, d = (est, tokens_for(C, est)) if s == "N" else (params_for(C, est), est)
             out["tokens_per_param"] = d / n
         used = self.profiles["in_frontier"].to_numpy()
         cmin, cmax = self.profiles["C"].to_numpy()[used].min(), self.profiles["C"].to_numpy()[used].max()

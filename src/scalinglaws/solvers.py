@@ -30,7 +30,7 @@ together at the trial point (one variadic reduction), and kept if the step is ac
 
 Why not L-BFGS or a line search: under ``vmap`` every ``while_loop`` (and each line search) runs
 until its slowest batch member is done, so line-search methods batch badly; an LM step is one
-small dense solve per member. DESIGN.md records the measurements.
+small dense solve per member. docs/performance.md records the measurements.
 """
 
 from __future__ import annotations

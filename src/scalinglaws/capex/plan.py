@@ -13,6 +13,7 @@ import pandas as pd
 from ..extrapolate import inverse_input
 from ..fitting import Fit
 from ..inputs import check_int, check_level
+from ..intervals import percentile_interval
 from .constants import DEFAULT_MFU, PUE_OTHER, TRAINING_DAYS
 from .costs import amortised_cost, electricity_price, gpu_count, gpu_hours, power_mw, rental_cost
 from .hardware import GPU, _gpu
@@ -24,9 +25,10 @@ class Plan:
 
     - ``table``: rows compute (FLOP), GPU-hours, rental ($), amortised ($), GPUs, power (MW);
       columns ``estimate`` (median over the reachable replicates), ``lower``, ``upper`` (the
-      central ``level`` interval over the reachable replicates) and ``point_fit`` (the point
-      fit's compute, converted the same way; NaN where the point fit never reaches the target
-      or when plain draws were given).
+      central ``level`` interval over the reachable replicates; ``inf`` when no replicate
+      reaches the target) and ``point_fit`` (the point fit's compute, converted the same way;
+      ``inf`` where the point fit never reaches the target, NaN when plain draws were given and
+      there is no point fit).
     - ``draws``: one row per replicate, the same six quantities (``inf`` where the target is
       unreachable): the converted draws whose quantiles make the table. The band of a row is
       the quantiles of its converted draws, not a conversion of the compute quantiles; the two
@@ -84,8 +86,7 @@ def _is_fit(obj: Any) -> bool:
 
 def _point_compute(fit: Any, target: float) -> float:
     """The point fit's compute (or x) for ``target``; inf where it never reaches it."""
-    value = float(fit.compute_for(target)[inverse_input(fit.law)].iloc[0])
-    return value if np.isfinite(value) else np.inf
+    return float(fit.compute_for(target)[inverse_input(fit.law)].iloc[0])
 
 
 def _check_target(target: Any) -> float:
@@ -199,20 +200,21 @@ def plan(
     settings = (spec, mfu, price, wall_clock_days, pue, hardware_price, electricity)
     per_draw = pd.DataFrame(_plan_rows(draws, *settings), columns=_PLAN_ROWS)
     per_draw.index.name = "replicate"
-    point_rows = _plan_rows(np.array([point if np.isfinite(point) else np.inf]), *settings)
+    point_rows = _plan_rows(np.array([np.inf if np.isnan(point) else point]), *settings)
     reachable = np.isfinite(draws)
     unreachable = 1.0 - float(np.mean(reachable))
-    tail = (1.0 - level) / 2.0
-    qs = [0.5, tail, 1.0 - tail]
     if not reachable.any():
         warnings.warn(f"target {target!r} is unreachable for every replicate", stacklevel=2)
-        table = pd.DataFrame(np.nan, index=_PLAN_ROWS, columns=["estimate", "lower", "upper"])
+        table = pd.DataFrame(np.inf, index=_PLAN_ROWS, columns=["estimate", "lower", "upper"])
     else:
-        table = pd.DataFrame(
-            {name: np.quantile(per_draw[name].to_numpy()[reachable], qs) for name in _PLAN_ROWS},
-            index=["estimate", "lower", "upper"],
-        ).T
-    table["point_fit"] = [v[0] if np.isfinite(v[0]) else np.nan for v in point_rows.values()]
+        columns = {}
+        for name in _PLAN_ROWS:
+            values = per_draw[name].to_numpy()[reachable]
+            lo, hi = percentile_interval(values, level)
+            columns[name] = [float(np.median(values)), float(lo), float(hi)]
+        table = pd.DataFrame(columns, index=["estimate", "lower", "upper"]).T
+    # inf: the point fit never reaches the target; NaN: there is no point fit (plain draws given).
+    table["point_fit"] = [np.nan if np.isnan(point) else v[0] for v in point_rows.values()]
     assumptions = {
         "gpu": spec.name, "mfu": mfu,
         "price_per_hour": price if price is not None else spec.rental_price,

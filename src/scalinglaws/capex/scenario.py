@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import datasets, fitting, io
+from ..compute import training_compute
 from ..extrapolate import inverse_input
 from .cash import _POLICIES, simulate_cash
 from .constants import DEFAULT_MFU, PUE_OTHER, TRAINING_DAYS
@@ -267,7 +268,7 @@ def _data_max(fit: Any) -> float | None:
     used = data[fit.weight_column].to_numpy() > 0
     if len(fit.x_columns) == 2:
         ncol, dcol = fit.x_columns
-        return float(np.max(6.0 * data[ncol].to_numpy()[used] * data[dcol].to_numpy()[used]))
+        return float(np.max(training_compute(data[ncol].to_numpy()[used], data[dcol].to_numpy()[used])))
     if len(fit.x_columns) == 1:
         return float(np.max(data[fit.x_columns[0]].to_numpy()[used]))
     return None

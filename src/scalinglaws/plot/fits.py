@@ -8,13 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from ..compute import training_compute
 from ..ensemble import Ensemble
 from ..fitting import Fit
 from ..inputs import check_level, positive_values
 from .style import Figure, band_label, draw_curve, edge_line, log_grid, new_axes, plain_log_ticks
 
 __all__ = ["plot_fit", "plot_allocation", "fit_plot_kind", "split_result", "fitted_rows", "data_x",
-           "curve_values", "frontier_values", "has_allocation"]
+           "curve_values", "frontier_values"]
 
 
 def split_result(result: Any) -> tuple[Any, Any]:
@@ -26,16 +27,12 @@ def split_result(result: Any) -> tuple[Any, Any]:
     raise TypeError(f"expected a scalinglaws Fit or Ensemble, got {type(result).__name__}")
 
 
-def has_allocation(law: Any) -> bool:
-    return bool(law.extras) and law.extras.get("allocation") is not None and len(law.inputs) == 2
-
-
 def fit_plot_kind(law: Any) -> str:
     """What :func:`plot_fit` draws for ``law``: ``"curve"`` (one input) or ``"frontier"``
     (chinchilla-form N, D laws with a compute-optimal allocation); ValueError otherwise."""
     if len(law.inputs) == 1:
         return "curve"
-    if has_allocation(law):
+    if law.has_allocation:
         return "frontier"
     raise ValueError(
         f"plot_fit supports one-input laws (power, loglinear, sigmoid, or a custom law with one input) "
@@ -63,7 +60,7 @@ def data_x(fit: Any, used: Any, kind: str) -> np.ndarray | None:
         return positive_values(used[col], f"column {col!r} (x)", "for a log axis")
     ncol, dcol = fit.x_columns
     n = positive_values(used[ncol], f"column {ncol!r}", "for a log axis")
-    return 6.0 * n * positive_values(used[dcol], f"column {dcol!r}", "for a log axis")
+    return training_compute(n, positive_values(used[dcol], f"column {dcol!r}", "for a log axis"))
 
 
 def curve_values(fit: Any, ens: Any, level: float, xs: np.ndarray) -> tuple[np.ndarray, Any, Any]:
@@ -177,7 +174,7 @@ def plot_allocation(result: Any, C: Any, level: float = 0.9, ax: Any = None, tit
     """
     fit, ens = split_result(result)
     law = fit.law
-    if not has_allocation(law):
+    if not law.has_allocation:
         raise ValueError(
             f"plot_allocation needs a law with a compute-optimal allocation of C = 6 N D (chinchilla); "
             f"law {law.name!r} has none"
@@ -209,7 +206,7 @@ def plot_allocation(result: Any, C: Any, level: float = 0.9, ax: Any = None, tit
     used, _ = fitted_rows(fit)
     sub = ""
     if used is not None and len(used):
-        cmax = float(np.max(6.0 * used[ncol].to_numpy() * used[dcol].to_numpy()))
+        cmax = float(np.max(training_compute(used[ncol].to_numpy(), used[dcol].to_numpy())))
         beyond = np.log10(budgets[-1] / cmax)
         sub = f"\nfitted runs reach C = {cmax:.3g}" + (
             f"; largest budget {beyond:.1f} orders of magnitude beyond" if beyond > 0 else "")

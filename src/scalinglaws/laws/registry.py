@@ -1,0 +1,44 @@
+"""The registry of laws by name: :func:`get`, :func:`register`, :func:`available`; the built-in
+laws are registered when it is imported."""
+
+from __future__ import annotations
+
+from .base import Law
+from .bounded import make_error_from_loss, make_loglinear, make_sigmoid
+from .data_constrained import make_data_constrained
+from .loss import make_chinchilla, make_power
+
+__all__ = ["get", "register", "available"]
+
+
+# registry
+# --------------------------------------------------------------------------------------------
+_REGISTRY: dict[str, Law] = {}
+
+
+def register(law: Law, overwrite: bool = False) -> Law:
+    """Add a law to the registry so ``fit(df, law.name)`` finds it."""
+    if law.name in _REGISTRY and not overwrite:
+        raise ValueError(f"a law named {law.name!r} is already registered; pass overwrite=True")
+    _REGISTRY[law.name] = law
+    return law
+
+
+def get(name) -> Law:
+    """The registered law called ``name`` (a :class:`Law` is returned unchanged)."""
+    if isinstance(name, Law):
+        return name
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown law {name!r}; available: {sorted(_REGISTRY)}") from None
+
+
+def available() -> list[str]:
+    """Names of the registered laws."""
+    return sorted(_REGISTRY)
+
+
+for _make in (make_power, make_chinchilla, make_loglinear, make_sigmoid, make_data_constrained,
+              make_error_from_loss):
+    register(_make())

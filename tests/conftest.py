@@ -1,0 +1,32 @@
+"""Fixtures shared by the test files: the Chinchilla point fit, and the command line run in-process."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+
+import scalinglaws as sl
+from scalinglaws.cli import main
+
+
+@pytest.fixture(scope="session")
+def chinchilla_fit():
+    """The Huber fit of ``chinchilla`` to the 240 Chinchilla runs (Besiroglu et al.'s data). Read-only:
+    tests that need another solver setting pass ``config=`` rather than changing this fit."""
+    return sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
+
+
+def _run_cli(argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="session")
+def run_cli():
+    """``run_cli(argv) -> (exit status, stdout, stderr)``: ``scalinglaws.cli.main`` with its output
+    captured; arguments may be numbers or paths (they are passed as strings)."""
+    return _run_cli
