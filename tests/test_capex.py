@@ -459,8 +459,9 @@ def test_price_performance_fit_on_shipped_chips():
     assert fit.interval[0] < fit.slope < fit.interval[1]
     assert 2.0 < fit.doubling_years < 3.5
     assert fit.doubling_years == pytest.approx(math.log10(2) / fit.slope)
-    summary = fit.summary()
-    assert summary["n"] == 310 and summary["level"] == 0.95
+    row = fit.to_frame().iloc[0]  # the summary's one-row table
+    assert row["n"] == 310 and row["level"] == 0.95 and fit.to_frame().attrs["level"] == 0.95
+    assert "OOM/year" in fit.summary() and str(fit) == str(fit.summary())
     with pytest.raises(ValueError, match="precision"):
         capex.fit_price_performance(precision="fp8")
 
@@ -881,6 +882,11 @@ def test_scenario_from_saved_files_and_spend_fraction(tmp_path, chinchilla_fit, 
     assert result.risk.attrs["spend_fraction"] == 0.2
     assert result.risk.attrs["budget"] == pytest.approx(0.2 * 1e6 * 4.0 ** 2)
     assert result.figures == []
+    # The result protocol: the summary's table is the policy table, and the report's lines are its text.
+    policies = result.to_frame()
+    assert list(policies.index) == list(result.risk.index) and "prob_ruin" in policies.columns
+    assert policies.attrs["level"] == result.scenario["commitments"]["level"]
+    assert result.summary().title in result.report() and "<table" in result._repr_html_()
     # Without [bootstrap], a saved point fit: one value, no band.
     body = text.replace('file = "ens.json"', 'file = "fit.json"')
     body = body[:body.index("[bootstrap]")] + body[body.index("[target]"):]

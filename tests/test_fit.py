@@ -109,14 +109,20 @@ def test_predict_shapes_and_units(chinchilla_fit):
 def test_summary_is_a_table(chinchilla_fit):
     import re
 
-    s = chinchilla_fit.summary()
-    assert re.search(r"^parameter\s+estimate$", s, re.M), s
+    summary = chinchilla_fit.summary()
+    s = str(summary)
+    assert re.search(r"^parameter\s+estimate\s+on_bound$", s, re.M), s
     # one row per parameter, named and with its estimate (a name elsewhere in the text is not enough)
     for name, value in chinchilla_fit.params.items():
         assert re.search(rf"^{name}\s+{re.escape(f'{value:.6g}')}$", s, re.M), (name, s)
     assert re.search(rf"^objective: .* = {re.escape(f'{chinchilla_fit.objective:.10g}')}$", s, re.M)
     assert re.search(r"^converged: yes", s, re.M)
-    assert str(chinchilla_fit) == s
+    assert str(chinchilla_fit) == s and "converged: yes" in summary
+    # the same table as a frame, and as HTML in a notebook
+    table = chinchilla_fit.to_frame()
+    assert list(table.index) == list(chinchilla_fit.params) and table.attrs["level"] is None
+    np.testing.assert_array_equal(table["estimate"], list(chinchilla_fit.params.values()))
+    assert "<table" in chinchilla_fit._repr_html_() and "alpha" in chinchilla_fit._repr_html_()
 
 
 def test_save_load_round_trip(chinchilla_fit, tmp_path):

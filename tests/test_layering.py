@@ -18,7 +18,7 @@ PACKAGE = Path(scalinglaws.__file__).parent
 # Bottom to top. Within a package (laws, capex, plot) the sub-list orders its modules the same way.
 LAYERS: list[tuple[str, ...]] = [
     ("_version", "compute"),         # no imports: the version string (`--version` stays fast), C = 6 N D
-    ("inputs", "objectives", "buckets", "serialize", "intervals", "datasets"),  # numpy, pandas, scipy
+    ("inputs", "objectives", "buckets", "serialize", "intervals", "results", "datasets"),  # numpy, pandas, scipy
     ("laws",),                       # functional forms, their derivatives and start grids
     ("solvers",),                    # the batched, compiled solve
     ("problem",),                    # one fit problem as arrays

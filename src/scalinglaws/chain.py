@@ -12,7 +12,7 @@ import pandas as pd
 from . import extrapolate as _extrapolate
 from .ensemble import Ensemble
 from .inputs import check_level
-from .intervals import percentile_interval
+from .intervals import DEFAULT_LEVEL, percentile_interval
 
 __all__ = ["chain"]
 
@@ -49,7 +49,7 @@ def _second_stage_draws(law, thetas, values):
     return np.where(ok, out, np.nan)
 
 
-def chain(first, second, level: float = 0.9, include_failed: bool = False, **inputs):
+def chain(first, second, level: float = DEFAULT_LEVEL, include_failed: bool = False, **inputs):
     """Compose two fitted laws, the first's prediction being the second's input, with a band
     carried through both fits: e.g. compute -> pre-training loss -> downstream top-1 error.
 

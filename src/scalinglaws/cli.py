@@ -26,6 +26,8 @@ import math
 import sys
 from pathlib import Path
 
+from .intervals import DEFAULT_LEVEL
+
 __all__ = ["main", "build_parser", "CommandError"]
 
 
@@ -488,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", help="column of per-row weights")
     p.add_argument("--bootstrap", type=_positive_int, metavar="N",
                    help="refit on N resampled data sets and print intervals (--out then saves the ensemble)")
-    p.add_argument("--level", type=_level, default=0.95, help="interval level with --bootstrap (default 0.95)")
+    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"interval level with --bootstrap (default {DEFAULT_LEVEL})")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--method", choices=["multinomial", "bayesian"], default="multinomial",
                    help="bootstrap resampling (default multinomial)")
@@ -507,7 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "of each budget.",
     )
     p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
-    p.add_argument("--level", type=_level, default=0.9, help="band level for an ensemble (default 0.9)")
+    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"band level for an ensemble (default {DEFAULT_LEVEL})")
     p.add_argument("--csv", action="store_true", help="print CSV at full precision instead of a table")
     p.set_defaults(func=_cmd_predict, takes_inputs=True)
 
@@ -516,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "at each budget C = 6 N D, with bands for an ensemble.")
     p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
     p.add_argument("--C", nargs="+", type=_positive_float, required=True, metavar="FLOP", help="compute budgets")
-    p.add_argument("--level", type=_level, default=0.9, help="band level for an ensemble (default 0.9)")
+    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"band level for an ensemble (default {DEFAULT_LEVEL})")
     p.add_argument("--plot", metavar="PNG", help="draw N_opt and D_opt against C to an image file")
     p.add_argument("--csv", action="store_true", help="print CSV at full precision instead of a table")
     p.set_defaults(func=_cmd_allocate)
@@ -527,7 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "fraction of replicates that ever reach it.")
     p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
     p.add_argument("--target", nargs="+", type=_finite, required=True, help="target values (e.g. losses)")
-    p.add_argument("--level", type=_level, default=0.9, help="band level for an ensemble (default 0.9)")
+    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"band level for an ensemble (default {DEFAULT_LEVEL})")
     p.add_argument("--csv", action="store_true", help="print CSV at full precision instead of a table")
     p.set_defaults(func=_cmd_compute_for)
 
@@ -546,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-points", type=int, default=3, help="fewest runs a budget needs (default 3)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="replicates (default 1000; 0 for none)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p.add_argument("--level", type=_level, default=0.9, help="band level (default 0.9)")
+    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"band level (default {DEFAULT_LEVEL})")
     p.add_argument("--C", nargs="+", type=_positive_float, metavar="FLOP",
                    help="print the optimal size (with its band) at these compute budgets")
     p.add_argument("--plot", metavar="PNG", help="draw the profiles and the frontier to an image file")
@@ -587,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--groups", metavar="COL", help="report held-out scores per value of COL")
     p.add_argument("--bootstrap", type=int, default=500, metavar="N",
                    help="replicates for the band (default 500; 0 for none)")
-    p.add_argument("--level", type=_level, default=0.9, help="band level (default 0.9)")
+    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"band level (default {DEFAULT_LEVEL})")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--fix", nargs="+", metavar="NAME=VALUE", help="hold parameters at values, e.g. A=0")
     p.add_argument("--bound", nargs="+", metavar="NAME=LOW:HIGH",

@@ -22,12 +22,13 @@ from . import extrapolate as _extrapolate
 from . import serialize
 from . import solvers as _solvers
 from .inputs import check_level
-from .intervals import bca_interval, percentile_interval
+from .intervals import DEFAULT_LEVEL, bca_interval, percentile_interval
+from .results import Result, Summary
 
 __all__ = ["Ensemble"]
 
 
-class Ensemble:
+class Ensemble(Result):
     """Bootstrap ensemble of fits of one law to one data set.
 
     Attributes:
@@ -162,7 +163,7 @@ class Ensemble:
             return bca_interval(draws, estimate, jk, level)
         raise ValueError(f"interval method must be 'percentile' or 'bca', got {method!r}")
 
-    def interval(self, level: float = 0.95, method: str = "percentile", include_failed: bool = False) -> pd.DataFrame:
+    def interval(self, level: float = DEFAULT_LEVEL, method: str = "percentile", include_failed: bool = False) -> pd.DataFrame:
         """Confidence intervals for the parameters.
 
         Returns a DataFrame indexed by parameter with the point-fit ``estimate``, ``lower``,
@@ -209,7 +210,7 @@ class Ensemble:
     def _inputs(self, columns) -> dict:
         return self.fit._inputs_from_columns(columns)
 
-    def predict(self, level: float = 0.9, method: str = "percentile", include_failed: bool = False,
+    def predict(self, level: float = DEFAULT_LEVEL, method: str = "percentile", include_failed: bool = False,
                 **columns) -> pd.DataFrame:
         """Prediction band at the given inputs: ``ens.predict(level=0.9, N=70e9, D=1.4e12)``.
 
@@ -230,7 +231,7 @@ class Ensemble:
         out["n_used"] = np.sum(np.isfinite(draws), axis=0)
         return self._tag(out, level, len(draws))
 
-    def compute_optimal(self, C, level: float = 0.9, include_failed: bool = False) -> pd.DataFrame:
+    def compute_optimal(self, C, level: float = DEFAULT_LEVEL, include_failed: bool = False) -> pd.DataFrame:
         """Compute-optimal allocation with bands, for Chinchilla-form laws.
 
         ``N_opt = G (C/6)^(beta/(alpha+beta))``, ``G = (alpha A / (beta B))^(1/(alpha+beta))``,
@@ -258,7 +259,7 @@ class Ensemble:
         """
         return _extrapolate.inverse_draws(self.law, self._theta(include_failed), float(target))[:, 0]
 
-    def compute_for(self, target, level: float = 0.9, include_failed: bool = False) -> pd.DataFrame:
+    def compute_for(self, target, level: float = DEFAULT_LEVEL, include_failed: bool = False) -> pd.DataFrame:
         """Compute (or x) needed to reach each target, with a band.
 
         One row per target: the point fit's value in a column named for the input (``C`` for
@@ -283,13 +284,13 @@ class Ensemble:
         return self._tag(out, level, len(draws))
 
     # ------------------------------------------------------------------ presentation
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = DEFAULT_LEVEL) -> Summary:
+        """How the replicates were drawn and how they ended (failed, on a bound, which start won,
+        why they stopped, time), and the parameter intervals at ``level``
+        (:class:`~scalinglaws.results.Summary`)."""
         d = self.diagnostics
         iv = self.interval(level)
         lines = [
-            f"{self.law.name} bootstrap: {self.n_replicates} {self.method} replicates"
-            + (f" resampling groups of {self.groups!r}" if self.groups else "")
-            + f", seed {self.seed}",
             f"point fit: objective {self.fit.objective:.10g}, converged {'yes' if self.fit.converged else 'NO'}",
             f"replicates: {d['failed_to_converge']} failed to converge ({100 * d['failed_fraction']:.2f}%, left out"
             f" of intervals; {d['retried']} retried, {d['recovered']} recovered"
@@ -304,21 +305,17 @@ class Ensemble:
             f"solve time {d['time_s']:.3g} s"
             + (" (including compilation)" if np.isnan(d["compile_s"]) else f" (+ compile {d['compile_s']:.3g} s)")
             + f"; iterations median {d['iterations_median']:.0f}, max {d['iterations_max']}",
-            "",
-            f"{'parameter':<12}{'estimate':>14}{'lower':>14}{'upper':>14}{'se':>12}   ({100 * level:g}% percentile)",
+            f"parameter intervals ({100 * level:g}% percentile):",
         ]
-        for name, row in iv.iterrows():
-            mark = f"   end on a bound ({row.at_bound})" if row.at_bound else ""
-            lines.append(f"{name:<12}{row.estimate:>14.6g}{row.lower:>14.6g}{row.upper:>14.6g}{row.se:>12.4g}{mark}")
-        lines.append(f"intervals use {iv.attrs['n_used']} of {self.n_replicates} replicates")
+        footer = [f"intervals use {iv.attrs['n_used']} of {self.n_replicates} replicates"]
         pinned = [n for n, r in iv.iterrows() if r.at_bound]
         if pinned:
-            lines.append(f"{', '.join(pinned)}: an end of the interval sits on the parameter's bound, so the data do not "
-                         "bound it there; the true range may extend past it")
-        return "\n".join(lines)
-
-    def __str__(self):
-        return self.summary()
+            footer.append(f"{', '.join(pinned)}: an end of the interval sits on the parameter's bound, so the data do "
+                          "not bound it there; the true range may extend past it")
+        title = (f"{self.law.name} bootstrap: {self.n_replicates} {self.method} replicates"
+                 + (f" resampling groups of {self.groups!r}" if self.groups else "") + f", seed {self.seed}")
+        table = iv[["estimate", "lower", "upper", "se", "at_bound"]]
+        return Summary(title, table, notes=lines, footer=footer, level=level, formats={"se": ".4g"})
 
     def __repr__(self):
         return f"<Ensemble {self.law.name}: {self.n_replicates} {self.method} replicates, seed {self.seed}>"

@@ -24,6 +24,7 @@ from . import solvers as _solvers
 from .inputs import InputError, check_fixed_floor, check_identifiable, prepare
 from .ensemble import Ensemble
 from .problem import Problem, internal_bounds, law_fit_space
+from .results import Result, Summary
 
 __all__ = ["fit", "Fit", "NoDataError"]
 
@@ -134,7 +135,7 @@ def _retry_point_fit(problem: Problem, res: _solvers.SolveResult) -> _solvers.So
     return res
 
 
-class Fit:
+class Fit(Result):
     """A point fit: parameters, objective, convergence diagnostics, the data, and predictions.
 
     Attributes:
@@ -430,12 +431,13 @@ class Fit:
         }
 
     # ------------------------------------------------------------------ presentation
-    def summary(self) -> str:
-        """A printable table of estimates and diagnostics."""
+    def summary(self) -> Summary:
+        """Estimates and diagnostics: the data's ranges, the objective, convergence, bounds hit, the
+        starts, R^2 and RMSE, and a table of the parameters (:class:`~scalinglaws.results.Summary`:
+        prints as text, ``.to_frame()`` for the table, HTML in a notebook)."""
         d = self.diagnostics
         p = self.problem.prepared
         lines = [
-            f"{self.law.name} fit: {self.law.formula}",
             f"data: {d['n_points']} points; "
             + ", ".join(f"{c} [{v.min():.4g}, {v.max():.4g}]" for c, v in zip(p.x_columns, p.inputs.values()))
             + f"; {p.y_column} [{p.y.min():.4g}, {p.y.max():.4g}]",
@@ -444,7 +446,8 @@ class Fit:
             + (f" ({d['iterations']} iterations, scaled gradient {d['grad_norm']:.2g})" if "iterations" in d else "")
             + f"; on a bound: {'YES' if self.on_bound else 'no'}",
         ]
-        for name, hit in d.get("on_bound_params", {}).items():
+        hits = d.get("on_bound_params", {})
+        for name, hit in hits.items():
             lines.append(f"  {name} ended on its {hit['side']} bound {hit['bound']:.4g}: the data do not pin it "
                          "down inside its range")
         if "n_starts" in d:
@@ -453,15 +456,7 @@ class Fit:
                 f"{d['starts_at_best']} reached the best objective"
             )
         lines.append(f"R^2 ({p.y_column}, natural units): {d['r2']:.4f}; RMSE {d['rmse']:.4g}")
-        width = max(len(n) for n in self.law.params) + 2
-        lines.append("")
-        lines.append(f"{'parameter':<{max(width, 11)}}{'estimate':>16}")
-        for n, v in self.params.items():
-            lines.append(f"{n:<{max(width, 11)}}{v:>16.6g}")
-        return "\n".join(lines)
-
-    def __str__(self):
-        return self.summary()
+        return Summary(f"{self.law.name} fit: {self.law.formula}", _params_table(self.params, hits), notes=lines)
 
     def __repr__(self):
         ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
@@ -531,6 +526,13 @@ class Fit:
         return cls(problem, theta, d["objective"]["value"], d["converged"], d["on_bound"], d["diagnostics"])
 
 
+def _params_table(params: Mapping[str, float], hits: Mapping[str, dict]) -> pd.DataFrame:
+    """One row per parameter: its estimate and the bound it ended on ("" when inside its range)."""
+    return pd.DataFrame({"estimate": list(params.values()),
+                         "on_bound": [hits[n]["side"] if n in hits else "" for n in params]},
+                        index=pd.Index(list(params), name="parameter"))
+
+
 class NoDataError(ValueError):
     """Asked for the data of a fit that holds none (built from parameters, or saved without data)."""
 
@@ -578,12 +580,9 @@ class _ParamsOnlyFit(Fit):
     def bounds_hit(self) -> dict:
         return {}
 
-    def summary(self) -> str:
-        lines = [f"{self.law.name} (parameters given, not fitted): {self.law.formula}", ""]
-        lines.append(f"{'parameter':<12}{'value':>16}")
-        for n, v in self.params.items():
-            lines.append(f"{n:<12}{v:>16.6g}")
-        return "\n".join(lines)
+    def summary(self) -> Summary:
+        return Summary(f"{self.law.name} (parameters given, not fitted): {self.law.formula}",
+                       _params_table(self.params, {}))
 
     def to_dict(self, include_data: bool = False) -> dict:
         return {

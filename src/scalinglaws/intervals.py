@@ -10,9 +10,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.stats import norm
 
-__all__ = ["percentile_interval", "bca_interval"]
+__all__ = ["DEFAULT_LEVEL", "percentile_interval", "bca_interval"]
+
+DEFAULT_LEVEL = 0.9
+"""The one default coverage of a band or interval, everywhere a ``level`` can be left out: a
+central 90% interval (what planners budget against; pass ``level=0.95`` for the 95% intervals
+papers usually report)."""
 
 
 def percentile_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +35,8 @@ def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray,
     ``m``) corrects for the standard error changing with the parameter. The endpoints are the
     draws' quantiles at ``Phi(z0 + (z0 + z) / (1 - a (z0 + z)))`` for ``z = Phi^-1(alpha)``.
     """
+    from scipy.stats import norm  # scipy loads on first use: the command line imports DEFAULT_LEVEL
+
     draws = np.asarray(draws, dtype=np.float64)
     estimate = np.broadcast_to(np.asarray(estimate, dtype=np.float64), draws.shape[1:])
     valid = np.isfinite(draws)

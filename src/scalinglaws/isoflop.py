@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 
 from .compute import params_for, tokens_for
+from .intervals import DEFAULT_LEVEL, percentile_interval
+from .results import Result, Summary
 from .inputs import (
     InputError, as_table, check_finite_column, check_level, check_positive_column, numeric_column, row_label,
     weights_column,
@@ -217,7 +219,7 @@ def _group_compute(table, labels_sorted, inverse, compute, budget, numeric_label
 # The result
 
 
-class IsoflopResult:
+class IsoflopResult(Result):
     """IsoFLOP profiles and the compute-optimal frontier ``size_opt = k C^a``, with bootstrap bands.
 
     Attributes:
@@ -269,8 +271,7 @@ class IsoflopResult:
             del shape[axis]
             nan = np.full(shape, np.nan)
             return nan, nan
-        a = (1.0 - level) / 2.0
-        return np.quantile(x, a, axis=axis), np.quantile(x, 1.0 - a, axis=axis)
+        return percentile_interval(np.moveaxis(x, axis, 0), level)
 
     def interval(self, level: float | None = None) -> pd.DataFrame:
         """Percentile bands of the exponent ``a`` and coefficient ``k``.
@@ -328,8 +329,9 @@ class IsoflopResult:
         return out
 
     # ------------------------------------------------------------------ presentation
-    def summary(self, level: float | None = None) -> str:
-        """A printable report: data, frontier estimate with its band, one row per budget, and notes."""
+    def summary(self, level: float | None = None) -> Summary:
+        """Data, the frontier estimate with its band, one row per budget, and notes
+        (:class:`~scalinglaws.results.Summary`; ``to_frame()`` is the per-budget table)."""
         level = self._level(level)
         d = self.diagnostics
         p = self.profiles
@@ -355,12 +357,7 @@ class IsoflopResult:
             )
         else:
             lines.append("bootstrap: none (n_bootstrap=0): no bands")
-        width = 84
-        lines += [
-            "=" * width,
-            f"{'':<16}{'estimate':>14}{'lower':>14}{'upper':>14}{'se':>12}   ({100 * level:g}% percentile)",
-            "-" * width,
-        ]
+        lines.append(f"{'':<16}{'estimate':>14}{'lower':>14}{'upper':>14}{'se':>12}   ({100 * level:g}% percentile)")
         for name, label in (("exponent", "exponent a"), ("coefficient", "coefficient k")):
             r = iv.loc[name]
             lines.append(f"{label:<16}{r.estimate:>14.6g}{r.lower:>14.6g}{r.upper:>14.6g}{r.se:>12.4g}")
@@ -370,23 +367,16 @@ class IsoflopResult:
         o = self.optimal([c_ref], level).iloc[0]
         band = f" [{o[f'{s}_opt_lower']:.4g}, {o[f'{s}_opt_upper']:.4g}]" if self.n_bootstrap else ""
         lines.append(f"{s}_opt at C = {c_ref:.3g} (geometric centre of the fitted budgets): {o[f'{s}_opt']:.4g}{band}")
-        lines.append("=" * width)
-        hdr = (f"{'budget':>10}{'C':>10}{'runs':>6}{s + '_opt':>11}{'lower':>11}{'upper':>11}{self.y + '_opt':>10}"
-               f"{'curv.':>8}{'excl.':>7}  flag")
-        lines.append(hdr)
-        lines.append("-" * width)
-        for r in p.itertuples(index=False):
-            fin = lambda v, f: "" if not np.isfinite(v) else format(v, f)  # noqa: E731
-            flag = "" if not r.flagged else r.reason
-            excl = fin(100 * r.boot_excluded, ".1f") + ("%" if np.isfinite(r.boot_excluded) else "")
-            lines.append(
-                f"{budget_label(r.budget):>10}{_fmt(r.C):>10}{r.n_points:>6}{fin(r.size_opt, '.4g'):>11}"
-                f"{fin(r.size_opt_lower, '.4g'):>11}{fin(r.size_opt_upper, '.4g'):>11}{fin(r.loss_opt, '.4f'):>10}"
-                f"{fin(r.curvature, '.4f'):>8}{excl:>7}  {flag}"
-            )
-        lines.append("-" * width)
-        lines.append(f"curv.: coefficient of (ln {s})^2 in the parabola; excl.: share of bootstrap replicates whose "
-                     "resample left the budget out")
+        excl = [f"{100 * v:.1f}%" if np.isfinite(v) else "" for v in p["boot_excluded"]]
+        table = pd.DataFrame({
+            "C": p["C"].to_numpy(), "runs": p["n_points"].to_numpy(),
+            f"{s}_opt": p["size_opt"].to_numpy(), "lower": p["size_opt_lower"].to_numpy(),
+            "upper": p["size_opt_upper"].to_numpy(), f"{self.y}_opt": p["loss_opt"].to_numpy(),
+            "curv.": p["curvature"].to_numpy(), "excl.": excl,
+            "flag": [r.reason if r.flagged else "" for r in p.itertuples(index=False)],
+        }, index=pd.Index([budget_label(b) for b in p["budget"]], name="budget"))
+        footer = [f"curv.: coefficient of (ln {s})^2 in the parabola; excl.: share of bootstrap replicates whose "
+                  "resample left the budget out"]
         notes = []
         for r in p.itertuples(index=False):
             if r.flagged:
@@ -394,12 +384,12 @@ class IsoflopResult:
                 action = "kept in the frontier" if r.in_frontier else "left out of the frontier"
                 notes.append(f"budget {budget_label(r.budget)}: {what}, {r.reason}; {action}")
         if notes:
-            lines.append("notes:")
-            lines += [f"  {n}" for n in notes]
-        return "\n".join(lines)
-
-    def __str__(self):
-        return self.summary()
+            footer.append("notes:")
+            footer += [f"  {n}" for n in notes]
+        title = lines.pop(0)
+        return Summary(title, table, notes=lines, footer=footer, level=level,
+                       formats={"C": ".4g", f"{s}_opt": ".4g", "lower": ".4g", "upper": ".4g",
+                                f"{self.y}_opt": ".4f", "curv.": ".4f"})
 
     def __repr__(self):
         return (f"<IsoflopResult {self.size}_opt = {self.coefficient:.4g} * C^{self.exponent:.4f}; "
@@ -411,7 +401,7 @@ class IsoflopResult:
 
 
 def isoflop(df, budget: str = "budget", size: str = "N", y: str = "loss", *, compute=None,
-            n_bootstrap: int = 1000, seed: int = 0, level: float = 0.9, min_points: int = 3, weights=None,
+            n_bootstrap: int = 1000, seed: int = 0, level: float = DEFAULT_LEVEL, min_points: int = 3, weights=None,
             exclude_flagged: bool = True) -> IsoflopResult:
     """IsoFLOP profiles (Hoffmann et al. 2022, Approach 2) with a bootstrap over runs within budgets.
 
@@ -612,7 +602,7 @@ def isoflop(df, budget: str = "budget", size: str = "N", y: str = "loss", *, com
     for g in used_g if R else ():
         kept = size_draws[:, g][np.isfinite(size_draws[:, g])]
         if kept.size:
-            lo[g], hi[g] = np.quantile(kept, [(1 - level) / 2, (1 + level) / 2])
+            lo[g], hi[g] = percentile_interval(kept, level)
     s_min = np.full(G, np.nan)
     s_max = np.full(G, np.nan)
     for g in range(G):

@@ -39,6 +39,8 @@ import pandas as pd
 from . import extrapolate as _extrapolate
 from . import laws as _laws
 from .inputs import InputError, check_level, prepare
+from .intervals import DEFAULT_LEVEL
+from .results import Result, Summary
 
 __all__ = ["validate_extrapolation", "ExtrapolationValidation"]
 
@@ -109,7 +111,7 @@ def _folds(kind, value, split: np.ndarray, table: pd.DataFrame, rows: np.ndarray
 
 
 @dataclass
-class ExtrapolationValidation:
+class ExtrapolationValidation(Result):
     """What :func:`validate_extrapolation` found.
 
     Attributes:
@@ -178,30 +180,24 @@ class ExtrapolationValidation:
         out.index.name = self.group_column or "group"
         return out
 
-    def summary(self) -> str:
+    def summary(self) -> Summary:
+        """The check in a few lines (what was fitted and held out, the held-out error and the
+        band's coverage) and the per-group table (:class:`~scalinglaws.results.Summary`)."""
         t, f = self.table, self.folds
         lines = [
-            f"extrapolation check: {self.law.name} ({self.law.formula}), {self.y_column} against "
-            f"{', '.join(self.x_columns)}; split on {self.by!r}, holdout {self.holdout}",
             f"{len(f)} fit(s); {int(f['n_fit'].sum())} rows fitted, {len(t)} held out; "
             + (f"{int(f['converged'].sum())} converged, {int(f['on_bound'].sum())} on a bound"),
             f"held-out error: median |error| {self.median_abs_error:.4g}, median |relative error| "
             f"{self.median_abs_rel_error:.4g}; {100 * self.level:g}% band coverage {self.coverage:.3f}",
         ]
-        if len(self.by_group) > 1 or self.group_column:
-            lines += ["", _fmt_table(self.by_group.reset_index())]
-        return "\n".join(lines)
-
-    def __str__(self):
-        return self.summary()
+        title = (f"extrapolation check: {self.law.name} ({self.law.formula}), {self.y_column} against "
+                 f"{', '.join(self.x_columns)}; split on {self.by!r}, holdout {self.holdout}")
+        formats = {c: ".4g" for c in self.by_group.columns} | {"coverage": ".3f"}
+        return Summary(title, self.by_group, notes=lines, level=self.level, formats=formats)
 
     def __repr__(self):
         return (f"<ExtrapolationValidation {self.law.name}: {len(self.table)} held-out points, median |rel error| "
                 f"{self.median_abs_rel_error:.3g}, coverage {self.coverage:.3g}>")
-
-
-def _fmt_table(df: pd.DataFrame) -> str:
-    return df.to_string(index=False, float_format=lambda v: f"{v:.4g}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,7 +215,7 @@ def validate_extrapolation(
     each: str | None = None,
     groups: str | None = None,
     n_bootstrap: int = 500,
-    level: float = 0.9,
+    level: float = DEFAULT_LEVEL,
     seed: int = 0,
     bootstrap_kw: Mapping | None = None,
     **fit_kw,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..inputs import check_int, check_level
+from ..results import Result, Summary
 from .revenue import as_paths
 
 
@@ -95,7 +96,7 @@ def _cash(revenue: jax.Array, spend: jax.Array, margin: jax.Array, initial_cash:
 
 
 @dataclass(frozen=True, repr=False)
-class CashResult:
+class CashResult(Result):
     """Cash paths and ruin statistics from :func:`simulate_cash`.
 
     - ``cash``: (n, years + 1); column 0 is the initial cash, column t the cash at the end of
@@ -124,7 +125,7 @@ class CashResult:
     def terminal(self) -> np.ndarray:
         return self.cash[:, -1]
 
-    def summary(self) -> pd.Series:
+    def row(self) -> pd.Series:
         """prob_ruin, median terminal cash, VaR and CVaR of terminal cash, mean total spend."""
         return pd.Series(
             {
@@ -137,15 +138,19 @@ class CashResult:
             name=self.policy,
         )
 
-    def __str__(self) -> str:
+    def summary(self) -> Summary:
+        """The policy's row (:meth:`row`) as a one-row table, and the year of ruin distribution in
+        the notes (:class:`~scalinglaws.results.Summary`)."""
         n, cols = self.cash.shape
-        return (
-            f"CashResult({self.policy}, {n} paths x {cols - 1} years): P(ruin) = "
-            f"{self.prob_ruin:.4f}; terminal cash median {np.median(self.terminal):.4g}, "
-            f"VaR{self.level:.0%} {self.var:.4g}, CVaR{self.level:.0%} {self.cvar:.4g}"
-        )
+        title = (f"CashResult({self.policy}, {n} paths x {cols - 1} years): P(ruin) = "
+                 f"{self.prob_ruin:.4f}; terminal cash median {np.median(self.terminal):.4g}, "
+                 f"VaR{self.level:.0%} {self.var:.4g}, CVaR{self.level:.0%} {self.cvar:.4g}")
+        table = self.row().to_frame().T
+        table.index.name = "policy"
+        return Summary(title, table, level=self.level, formats={"prob_ruin": ".4f"})
 
-    __repr__ = __str__
+    def __repr__(self) -> str:
+        return self.summary().title
 
 
 def simulate_cash(
@@ -230,7 +235,7 @@ def compare_commitments(
         result = simulate_cash(rev, planned_growth=planned_growth, spend_fraction=spend_fraction,
                                lead_time=lead_time, policy=policy, milestone=milestone,
                                margin=margin, initial_cash=initial_cash, level=level)
-        row = result.summary()
+        row = result.row()
         share = row["mean_total_spend"] / upfront_total if upfront_total > 0 else np.nan
         row["spend_vs_upfront"] = share
         rows.append(row)

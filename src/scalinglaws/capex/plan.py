@@ -13,14 +13,15 @@ import pandas as pd
 from ..extrapolate import inverse_input
 from ..fitting import Fit
 from ..inputs import check_int, check_level
-from ..intervals import percentile_interval
+from ..intervals import DEFAULT_LEVEL, percentile_interval
+from ..results import Result, Summary
 from .constants import DEFAULT_MFU, PUE_OTHER, TRAINING_DAYS
 from .costs import amortised_cost, electricity_price, gpu_count, gpu_hours, power_mw, rental_cost
 from .hardware import GPU, _gpu
 
 
 @dataclass(frozen=True, repr=False)
-class Plan:
+class Plan(Result):
     """Compute needed for a target, and what it costs, each with a band.
 
     - ``table``: rows compute (FLOP), GPU-hours, rental ($), amortised ($), GPUs, power (MW);
@@ -60,7 +61,8 @@ class Plan:
             raise KeyError(f"row {row!r} is not one of {list(self.draws.columns)}")
         return float(np.mean(self.draws[row].to_numpy() <= float(budget)))
 
-    def __str__(self) -> str:
+    def summary(self) -> Summary:
+        """The plan's table with what it assumed (:class:`~scalinglaws.results.Summary`)."""
         if self.source == "fit":
             head = (f"Plan for target {self.target!r} from a point fit (no band): "
                     + ("unreachable" if self.unreachable_fraction else "reachable"))
@@ -68,13 +70,14 @@ class Plan:
             head = (f"Plan for target {self.target!r}: {self.n_replicates} replicates, "
                     f"{self.unreachable_fraction:.1%} cannot reach it; "
                     f"median and {self.level:.0%} interval over the reachable ones")
-        fmt = self.table.copy()
-        for col in fmt.columns:
-            fmt[col] = [f"{v:.4g}" if np.isfinite(v) else str(v) for v in self.table[col]]
         assumed = ", ".join(f"{k}={v}" for k, v in self.assumptions.items())
-        return "\n".join([head, fmt.to_string(), f"assumptions: {assumed}"])
+        table = self.table.copy()
+        table.index.name = "quantity"
+        return Summary(head, table, footer=[f"assumptions: {assumed}"], level=self.level,
+                       formats={c: ".4g" for c in table.columns})
 
-    __repr__ = __str__
+    def __repr__(self) -> str:
+        return str(self)
 
 
 _PLAN_ROWS = ["compute (FLOP)", "GPU-hours", "rental ($)", "amortised ($)", "GPUs", "power (MW)"]
@@ -131,7 +134,7 @@ def plan(
     gpu: str | GPU = "H100",
     mfu: float = DEFAULT_MFU,
     price: float | None = None,
-    level: float = 0.9,
+    level: float = DEFAULT_LEVEL,
     wall_clock_days: float = TRAINING_DAYS.value,
     pue: float = PUE_OTHER.value,
     hardware_price: float | None = None,

@@ -98,7 +98,7 @@ def commitment_risk(
     rows = []
     for policy in policies:
         result = simulate_cash(rev, policy=policy, **terms)
-        out = result.summary()
+        out = result.row()
         out["spend_vs_upfront"] = (out["mean_total_spend"] / upfront_total
                                    if upfront_total > 0 else np.nan)
         bought = result.spend[:, -1] >= budget_value * (1.0 - 1e-9)

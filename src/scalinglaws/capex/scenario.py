@@ -18,6 +18,7 @@ import pandas as pd
 from .. import datasets, fitting, io
 from ..compute import training_compute
 from ..extrapolate import inverse_input
+from ..results import Result, Summary
 from .cash import _POLICIES, simulate_cash
 from .constants import DEFAULT_MFU, PUE_OTHER, TRAINING_DAYS
 from .plan import Plan, plan
@@ -167,7 +168,7 @@ _POLICY_TITLES = {"upfront": "up front", "staged": "staged", "rolling": "rolling
 
 
 @dataclass(repr=False)
-class ScenarioResult:
+class ScenarioResult(Result):
     """Everything :func:`run_scenario` computed, and :meth:`report`, the text the command prints."""
 
     scenario: dict
@@ -184,7 +185,8 @@ class ScenarioResult:
     def target(self) -> float:
         return float(self.plan.target)
 
-    def report(self) -> str:
+    def _report_parts(self) -> tuple[list[str], list[str]]:
+        """The report's lines before and after its policy table (``risk``)."""
         s = self.scenario
         fs, rv, com = s["fit"], s["revenue"], s["commitments"]
         target_name = "loss" if s["target"]["loss"] is not None else "score"
@@ -243,7 +245,7 @@ class ScenarioResult:
             f"{com['margin']:g}, initial cash {com['initial_cash']:g}")
         lines.append(f"P(the year-{at['year']} budget reaches the target, under the fit) = "
                      f"{self.risk['p_budget_enough'].iloc[0]:.4g}")
-        lines.append(_format_table(self.risk[_RISK_COLUMNS], index_name="policy"))
+        before, lines = lines, []
         if self.risk_slipped is not None:
             lines.append(f"revenue {rv['slip']} year(s) late (slip):")
             lines.append(_format_table(self.risk_slipped[_RISK_COLUMNS], index_name="policy"))
@@ -252,12 +254,25 @@ class ScenarioResult:
         if self.figures:
             lines.append("")
             lines.append("figures: " + ", ".join(str(p) for p in self.figures))
-        return "\n".join(lines)
+        return before, lines
 
-    def __str__(self) -> str:
+    def report(self) -> str:
+        """The text ``scalinglaws capex`` prints: fit, target, plan, revenue, commitments, and the
+        policy table (with the slipped one when the scenario slips revenue)."""
+        before, after = self._report_parts()
+        table = _format_table(self.risk[_RISK_COLUMNS], index_name="policy")
+        return "\n".join([*before, table, *after])
+
+    def summary(self) -> Summary:
+        """The report as a :class:`~scalinglaws.results.Summary` whose table is the policy table."""
+        before, after = self._report_parts()
+        table = self.risk[_RISK_COLUMNS].copy()
+        table.index.name = "policy"
+        return Summary(before[0], table, notes=before[1:], footer=after, level=self.scenario["commitments"]["level"],
+                       formats={c: ".4g" for c in table.columns})
+
+    def __repr__(self) -> str:
         return self.report()
-
-    __repr__ = __str__
 
 
 def _data_max(fit: Any) -> float | None:

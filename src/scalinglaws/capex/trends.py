@@ -12,11 +12,12 @@ from scipy import stats
 
 from .. import datasets
 from ..inputs import check_level
+from ..results import Result, Summary
 from .hardware import GPU, _gpu
 
 
 @dataclass(frozen=True)
-class TrendFit:
+class TrendFit(Result):
     """OLS fit of log10(y) on decimal year: ``log10 y = intercept + slope * year``.
 
     ``slope`` is in orders of magnitude per year; ``interval`` is its two-sided ``level``
@@ -52,7 +53,7 @@ class TrendFit:
         to_doubling = lambda s: math.log10(2.0) / s if s > 0 else math.inf  # noqa: E731
         return (to_doubling(hi), to_doubling(lo))
 
-    def summary(self) -> pd.Series:
+    def row(self) -> pd.Series:
         """One row: slope (OOM/year) with its interval, growth x/year, doubling time, n, dates."""
         return pd.Series(
             {
@@ -73,14 +74,19 @@ class TrendFit:
             name=self.name,
         )
 
-    def __str__(self) -> str:
+    def summary(self) -> Summary:
+        """The trend in one line and :meth:`row` as a one-row table (:class:`~scalinglaws.results.Summary`)."""
         lo, hi = self.interval
         dlo, dhi = self.doubling_interval
-        return (
-            f"{self.name}: {self.slope:.4f} OOM/year [{lo:.4f}, {hi:.4f}] ({self.level:.0%} CI), "
-            f"{self.growth_per_year:.3f}x/year, doubling {self.doubling_years:.2f} years "
-            f"[{dlo:.2f}, {dhi:.2f}]; n = {self.n}, {self.start.date()} to {self.end.date()}"
-        )
+        title = (f"{self.name}: {self.slope:.4f} OOM/year [{lo:.4f}, {hi:.4f}] ({self.level:.0%} CI), "
+                 f"{self.growth_per_year:.3f}x/year, doubling {self.doubling_years:.2f} years "
+                 f"[{dlo:.2f}, {dhi:.2f}]; n = {self.n}, {self.start.date()} to {self.end.date()}")
+        table = self.row().to_frame().T
+        table.index.name = "trend"
+        return Summary(title, table, level=self.level)
+
+    def __repr__(self) -> str:
+        return self.summary().title
 
 
 def _ols_trend(name: str, year: np.ndarray, log10y: np.ndarray, dates: pd.Series,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..extrapolate import inverse_input
 from ..inputs import check_level, positive_values
+from ..intervals import DEFAULT_LEVEL
 from .fits import curve_values, data_x, fit_plot_kind, fitted_rows, frontier_values, split_result
 from .style import Figure, band_label, draw_curve, new_axes, plain_log_ticks
 
@@ -38,7 +39,7 @@ def _target_rows(fit: Any, ens: Any, targets: Any, level: float) -> Any:
 def plot_capability(
     result: Any,
     C_range: Any = None,
-    level: float = 0.9,
+    level: float = DEFAULT_LEVEL,
     ax: Any = None,
     targets: Any = None,
     title: str | None = None,

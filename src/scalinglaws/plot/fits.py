@@ -12,6 +12,7 @@ from ..compute import training_compute
 from ..ensemble import Ensemble
 from ..fitting import Fit
 from ..inputs import check_level, positive_values
+from ..intervals import DEFAULT_LEVEL
 from .style import Figure, band_label, draw_curve, edge_line, log_grid, new_axes, plain_log_ticks
 
 __all__ = ["plot_fit", "plot_allocation", "fit_plot_kind", "split_result", "fitted_rows", "data_x",
@@ -99,7 +100,7 @@ def _scatter_runs(fig: Figure, ax: Any, fit: Any, used: Any, C: np.ndarray) -> N
 
 def plot_fit(
     result: Any,
-    level: float = 0.9,
+    level: float = DEFAULT_LEVEL,
     extend_decades: float = 2.0,
     ax: Any = None,
     x: Any = None,
@@ -163,7 +164,7 @@ def plot_fit(
     return fig
 
 
-def plot_allocation(result: Any, C: Any, level: float = 0.9, ax: Any = None, title: str | None = None) -> Figure:
+def plot_allocation(result: Any, C: Any, level: float = DEFAULT_LEVEL, ax: Any = None, title: str | None = None) -> Figure:
     """Compute-optimal model size ``N_opt`` and tokens ``D_opt`` against compute, log-log.
 
     ``result``: a chinchilla-form :class:`~scalinglaws.fitting.Fit` or
