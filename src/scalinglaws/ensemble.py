@@ -23,6 +23,7 @@ from . import serialize
 from . import solvers as _solvers
 from .inputs import check_level
 from .intervals import DEFAULT_LEVEL, bca_interval, percentile_interval
+from .laws.base import UNREACHABLE
 from .results import Result, Summary
 
 __all__ = ["Ensemble"]
@@ -276,7 +277,7 @@ class Ensemble(Result):
         reach = np.isfinite(draws)
         lo, hi = percentile_interval(np.where(reach, draws, np.nan), level)
         none = ~reach.any(axis=0)
-        lo, hi = np.where(none, np.inf, lo), np.where(none, np.inf, hi)
+        lo, hi = np.where(none, UNREACHABLE, lo), np.where(none, UNREACHABLE, hi)
         name = _extrapolate.inverse_input(self.law)
         out = pd.DataFrame({"target": targets, name: point, f"{name}_lower": lo,
                             f"{name}_upper": hi, "reachable_fraction": reach.mean(axis=0),

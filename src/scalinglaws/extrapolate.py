@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .laws.base import UNREACHABLE
+
 
 __all__ = [
     "predict_draws",
@@ -124,7 +126,7 @@ def _bisect(law, thetas, targets, llo, lhi, steps: int = 200):
         a = np.where(left, mid, a)
         fa = np.where(left, fm, fa)
         b = np.where(left, b, mid)
-    return np.where(reachable, np.exp(0.5 * (a + b)), np.inf)
+    return np.where(reachable, np.exp(0.5 * (a + b)), UNREACHABLE)
 
 
 def extrapolation_oom(ranges: Mapping[str, tuple[float, float]], inputs: Mapping) -> np.ndarray:

@@ -14,6 +14,7 @@ from ..extrapolate import inverse_input
 from ..fitting import Fit
 from ..inputs import check_int, check_level
 from ..intervals import DEFAULT_LEVEL, percentile_interval
+from ..laws.base import UNREACHABLE
 from ..results import Result, Summary
 from .constants import DEFAULT_MFU, PUE_OTHER, TRAINING_DAYS
 from .costs import amortised_cost, electricity_price, gpu_count, gpu_hours, power_mw, rental_cost
@@ -81,10 +82,6 @@ class Plan(Result):
 
 
 _PLAN_ROWS = ["compute (FLOP)", "GPU-hours", "rental ($)", "amortised ($)", "GPUs", "power (MW)"]
-
-
-def _is_fit(obj: Any) -> bool:
-    return isinstance(obj, Fit)
 
 
 def _point_compute(fit: Any, target: float) -> float:
@@ -171,7 +168,7 @@ def plan(
                 "draws yourself (see docs/capex.md, 'How a band propagates')"
             )
     point = np.nan
-    if _is_fit(ensemble):
+    if isinstance(ensemble, Fit):
         target = _check_target(target)
         source = "fit"
         draws = np.array([_point_compute(ensemble, target)])
@@ -180,7 +177,7 @@ def plan(
         target = _check_target(target)
         source = "ensemble"
         draws = ensemble.compute_for_draws(target)
-        if _is_fit(getattr(ensemble, "fit", None)):
+        if isinstance(getattr(ensemble, "fit", None), Fit):
             point = _point_compute(ensemble.fit, target)
     elif target is None:
         source = "draws"
@@ -203,12 +200,12 @@ def plan(
     settings = (spec, mfu, price, wall_clock_days, pue, hardware_price, electricity)
     per_draw = pd.DataFrame(_plan_rows(draws, *settings), columns=_PLAN_ROWS)
     per_draw.index.name = "replicate"
-    point_rows = _plan_rows(np.array([np.inf if np.isnan(point) else point]), *settings)
+    point_rows = _plan_rows(np.array([UNREACHABLE if np.isnan(point) else point]), *settings)
     reachable = np.isfinite(draws)
     unreachable = 1.0 - float(np.mean(reachable))
     if not reachable.any():
         warnings.warn(f"target {target!r} is unreachable for every replicate", stacklevel=2)
-        table = pd.DataFrame(np.inf, index=_PLAN_ROWS, columns=["estimate", "lower", "upper"])
+        table = pd.DataFrame(UNREACHABLE, index=_PLAN_ROWS, columns=["estimate", "lower", "upper"])
     else:
         columns = {}
         for name in _PLAN_ROWS:

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LN10, Law
+from .base import LN10, UNREACHABLE, Law
 
 __all__ = ["SIGMOID_REACH", "make_loglinear", "make_sigmoid", "make_error_from_loss"]
 
@@ -22,7 +22,7 @@ def _loglinear_inverse(P, target):
     ok = b != 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         x = 10.0 ** ((target - a) / np.where(ok, b, 1.0))
-    return np.where(ok & np.isfinite(x), x, np.inf)
+    return np.where(ok & np.isfinite(x), x, UNREACHABLE)
 
 
 def _sigmoid_inverse(P, target):
@@ -41,9 +41,9 @@ def _sigmoid_inverse(P, target):
         live = (B > 0) & (A != R0) & np.isfinite(s)
         ok = live & (s > 0) & (s < 1)
         x = C_mid * np.exp(np.log(np.where(ok, s / (1 - s), 1.0)) / np.where(ok, B, 1.0))
-    x = np.where(live & (s >= 1), np.inf, x)
+    x = np.where(live & (s >= 1), UNREACHABLE, x)
     x = np.where(live & (s <= 0), 0.0, x)
-    return np.where(live, x, np.inf)
+    return np.where(live, x, UNREACHABLE)
 
 
 # loglinear: y = a + b log10 x
@@ -220,7 +220,7 @@ def _error_from_loss_inverse(P, target):
         ok = (gap > 0) & (gamma > 0)
         L = (np.log(k) - np.log(np.where(ok, gap, 1.0))) / np.where(ok, gamma, 1.0)
         ok = ok & np.isfinite(L) & (L > 0)
-    return np.where(ok, L, np.inf)
+    return np.where(ok, L, UNREACHABLE)
 
 
 def make_error_from_loss() -> Law:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..compute import FLOP_PER_PARAM_TOKEN, tokens_for
 from ..inputs import check_not_swapped
-from .base import Law
+from .base import UNREACHABLE, Law
 from .lse import LINEAR, _irreducible_floor, _lse_functions
 
 __all__ = ["EXPONENT_MAX", "chinchilla_grid", "chinchilla_allocation", "make_power", "make_chinchilla"]
@@ -34,7 +34,7 @@ def _power_inverse(P, target):
     ok = (gap > 0) & (alpha > 0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         x = np.exp(np.log(A / np.where(ok, gap, 1.0)) / np.where(ok, alpha, 1.0))
-    return np.where(ok, x, np.inf)
+    return np.where(ok, x, UNREACHABLE)
 
 
 def chinchilla_allocation(P, C):
@@ -61,7 +61,7 @@ def _chinchilla_inverse(P, target):
         gap = target - E
         ok = (gap > 0) & (gamma > 0) & np.isfinite(K)
         C = FLOP_PER_PARAM_TOKEN * np.exp(np.log(K / np.where(ok, gap, 1.0)) / np.where(ok, gamma, 1.0))
-    return np.where(ok, C, np.inf)
+    return np.where(ok, C, UNREACHABLE)
 
 
 def _power_grid(F, y):
