@@ -51,7 +51,7 @@ def main() -> None:
         print(r.summary())
         print("\nbootstrap exclusions by reason:", r.diagnostics["excluded_by_reason"])
         prof = r.profiles[r.profiles["in_frontier"]]
-        med = np.nanmedian(r._size_draws[:, r.profiles["in_frontier"].to_numpy()], axis=0)
+        med = np.nanmedian(r.size_draws[:, r.profiles["in_frontier"].to_numpy()], axis=0)
         gm6nd = df.groupby("budget")["C"].apply(lambda c: float(np.exp(np.log(c).mean())))
         print(pd.DataFrame({"budget": prof["budget"], "size_opt": prof["size_opt"], "median_bootstrap_vertex": med,
                             "median/estimate": med / prof["size_opt"].to_numpy(),

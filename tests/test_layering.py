@@ -18,16 +18,18 @@ PACKAGE = Path(scalinglaws.__file__).parent
 # Bottom to top. Within a package (laws, capex, plot) the sub-list orders its modules the same way.
 LAYERS: list[tuple[str, ...]] = [
     ("_version", "compute"),         # no imports: the version string (`--version` stays fast), C = 6 N D
-    ("inputs", "objectives", "buckets", "serialize", "intervals", "results", "datasets"),  # numpy, pandas, scipy
+    ("inputs", "objectives", "buckets", "serialize", "intervals", "datasets"),  # numpy, pandas, scipy
+    ("results",),                    # the result protocol: summaries, tables, save
     ("laws",),                       # functional forms, their derivatives and start grids
     ("solvers",),                    # the batched, compiled solve
     ("problem",),                    # one fit problem as arrays
     ("bootstrap", "extrapolate"),    # resampled solves; predictions and inverses over replicates
     ("ensemble",),                   # the bootstrap result
     ("fitting",),                    # fit() and the Fit result
-    ("chain", "io", "isoflop", "validate"),  # results built from fits; reading saved results
+    ("chain", "isoflop", "validate"),  # results built from fits
     ("plot",),                       # figures of every result
     ("capex",),                      # planning on top of fits and figures
+    ("io",),                         # reading every saved result back
     ("cli",),                        # the command line
     ("__init__",),                   # the public facade
 ]
@@ -35,6 +37,7 @@ SUBLAYERS: dict[str, list[tuple[str, ...]]] = {
     "laws": [("base",), ("lse", "bounded", "custom"), ("loss",), ("data_constrained",), ("registry",), ("__init__",)],
     "capex": [("constants",), ("hardware",), ("costs", "revenue"), ("trends", "plan", "cash"), ("risk",),
               ("scenario",), ("__init__",)],
+    "isoflop": [("parabolas", "budgets"), ("result",), ("profiles",), ("__init__",)],
     "plot": [("style",), ("fits", "paths"), ("capability", "isoflop", "validation"), ("__init__",)],
 }
 

@@ -3,6 +3,7 @@ compares as its text, ``to_frame()``, HTML in a notebook), ``to_frame()`` record
 bands, and every band defaults to the one ``DEFAULT_LEVEL``."""
 
 import inspect
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,11 +49,16 @@ def results(chinchilla_fit):
         "Plan": capex.plan(ens, target=1.95),
         "CashResult": cash,
         "TrendFit": capex.fit_price_performance(),
+        "ScenarioResult": capex.run_scenario(capex.load_scenario(SCENARIO), replicates=50, paths=500, figures=False),
     }
 
 
-@pytest.mark.parametrize("kind", ["Fit", "Fit from parameters", "Ensemble", "IsoflopResult",
-                                  "ExtrapolationValidation", "Plan", "CashResult", "TrendFit"])
+SCENARIO = Path(__file__).resolve().parents[1] / "examples" / "capex_chinchilla.toml"
+KINDS = ["Fit", "Fit from parameters", "Ensemble", "IsoflopResult", "ExtrapolationValidation", "Plan", "CashResult",
+         "TrendFit", "ScenarioResult"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_result_follows_the_protocol(results, kind):
     r = results[kind]
     s = r.summary()
@@ -62,6 +68,46 @@ def test_every_result_follows_the_protocol(results, kind):
     assert "level" in frame.attrs and frame.attrs["level"] == s.level, kind
     assert str(r) == str(s) and s.title in str(r)
     assert "<table" in r._repr_html_()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_result_saves_and_loads(results, kind, tmp_path):
+    r = results[kind]
+    path = r.save(tmp_path / "r.json")
+    back = sl.load(path)
+    assert type(back) is type(r), kind
+    assert back.summary() == r.summary(), kind
+    pd.testing.assert_frame_equal(back.to_frame(), r.to_frame())
+    assert back.to_frame().attrs == r.to_frame().attrs
+
+
+def test_saved_results_keep_what_their_methods_use(results, tmp_path):
+    """Not only the summary: bands, per-fold data and paths come back the same."""
+    iso = sl.load(results["IsoflopResult"].save(tmp_path / "iso.json"))
+    pd.testing.assert_frame_equal(iso.optimal([1e22, 1e24]), results["IsoflopResult"].optimal([1e22, 1e24]))
+    np.testing.assert_array_equal(iso.size_draws, results["IsoflopResult"].size_draws)
+    pd.testing.assert_frame_equal(iso.runs, results["IsoflopResult"].runs)
+    val = sl.load(results["ExtrapolationValidation"].save(tmp_path / "val.json"))
+    key = next(iter(val.fits))
+    pd.testing.assert_frame_equal(val.heldout(key), results["ExtrapolationValidation"].heldout(key))
+    pd.testing.assert_frame_equal(val.ensembles[key].interval(), results["ExtrapolationValidation"].ensembles[key]
+                                  .interval())
+    plan = sl.load(results["Plan"].save(tmp_path / "plan.json"))
+    assert plan.share_within(1e6) == results["Plan"].share_within(1e6)
+    cash = sl.load(results["CashResult"].save(tmp_path / "cash.json"))
+    np.testing.assert_array_equal(cash.cash, results["CashResult"].cash)
+    scen = sl.load(results["ScenarioResult"].save(tmp_path / "scen.json"))
+    assert scen.report() == results["ScenarioResult"].report()
+    np.testing.assert_array_equal(scen.revenue, results["ScenarioResult"].revenue)
+
+
+def test_load_refuses_what_it_cannot_read(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json: not a JSON file saved by scalinglaws"):
+        sl.load(tmp_path / "bad.json")
+    (tmp_path / "other.json").write_text('{"kind": "somebody.Else"}')
+    with pytest.raises(ValueError, match="not a scalinglaws file .*somebody.Else"):
+        sl.load(tmp_path / "other.json")
 
 
 def test_banded_results_record_their_level(results):
@@ -81,3 +127,26 @@ def test_one_default_level_for_every_band():
               sl.plot.plot_fit, sl.plot.plot_allocation, sl.plot.plot_capability]
     for f in banded:
         assert inspect.signature(f).parameters["level"].default == DEFAULT_LEVEL, f.__qualname__
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_figure_is_reached_the_same_way(results, kind):
+    import matplotlib.pyplot as plt
+
+    r = results[kind]
+    if kind in ("Plan", "TrendFit"):  # tables with no figure of their own
+        with pytest.raises(TypeError, match=f"no figure for a {kind}"):
+            sl.plot.figure(r)
+        return
+    options = {}
+    if kind == "Fit from parameters":  # no data: the curve needs its points
+        with pytest.raises(ValueError, match="holds no data: pass x="):
+            sl.plot.figure(r)
+        options = {"x": np.logspace(18, 24, 20)}
+    fig = sl.plot.figure(r, **options)
+    assert fig.axes and any(ax.lines or ax.collections for ax in fig.axes), kind
+    plt.close(fig)
+    if kind == "ScenarioResult":
+        fig = sl.plot.figure(r, which="capability")
+        assert fig.axes[0].get_xscale() == "log"
+        plt.close(fig)

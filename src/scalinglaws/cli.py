@@ -119,9 +119,8 @@ def _read_table(args):
 
 
 def _load_result(path_text: str):
-    """A Fit or an Ensemble saved as JSON, with one-line errors for unreadable files."""
-    import json
-
+    """A Fit or an Ensemble saved as JSON, with one-line errors for unreadable files (an
+    unreadable file is a ValueError naming it; an incomplete one a KeyError or TypeError)."""
     from . import io
 
     path = Path(path_text)
@@ -129,10 +128,6 @@ def _load_result(path_text: str):
         raise CommandError(f"no such file: {path}")
     try:
         return io.load(path)
-    except json.JSONDecodeError as err:
-        raise CommandError(f"{path}: not a JSON file saved by scalinglaws ({err.msg}, line {err.lineno})") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path}: not a text file saved by scalinglaws") from None
     except (KeyError, TypeError, AttributeError) as err:
         raise CommandError(f"{path}: not a complete scalinglaws file ({type(err).__name__}: {err})") from None
 

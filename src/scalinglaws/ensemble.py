@@ -11,7 +11,6 @@ can be the honest answer) and counted.
 
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
 
 import numpy as np
@@ -325,9 +324,7 @@ class Ensemble(Result):
     def to_dict(self) -> dict:
         a = self._a
         return {
-            "kind": "scalinglaws.Ensemble",
-            "format_version": 1,
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            **serialize.header("scalinglaws.Ensemble"),
             "fit": self.fit.to_dict(include_data=True),
             "method": self.method,
             "seed": self.seed,

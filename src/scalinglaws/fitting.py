@@ -8,7 +8,6 @@ and most reach the global optimum (see ``Fit.diagnostics``).
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -466,9 +465,7 @@ class Fit(Result):
     def to_dict(self, include_data: bool = True) -> dict:
         p = self.problem.prepared
         d = {
-            "kind": "scalinglaws.Fit",
-            "format_version": serialize.FORMAT_VERSION,
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            **serialize.header("scalinglaws.Fit"),
             "law": self.law.name,
             "formula": self.law.formula,
             "params": self.params,
@@ -487,7 +484,6 @@ class Fit(Result):
                 "ranges": {c: [float(v.min()), float(v.max())] for c, v in zip(p.x_columns, p.inputs.values())}
                 | {p.y_column: [float(p.y.min()), float(p.y.max())]},
             },
-            "versions": serialize.versions(),
         }
         if include_data:
             d["data"] = {c: v.tolist() for c, v in zip(p.x_columns, p.inputs.values())} | {
@@ -586,8 +582,7 @@ class _ParamsOnlyFit(Fit):
 
     def to_dict(self, include_data: bool = False) -> dict:
         return {
-            "kind": "scalinglaws.Fit",
-            "format_version": serialize.FORMAT_VERSION,
+            **serialize.header("scalinglaws.Fit"),
             "law": self.law.name,
             "params": self.params,
             "theta": self.theta.tolist(),
@@ -597,6 +592,5 @@ class _ParamsOnlyFit(Fit):
             "converged": self.converged,
             "on_bound": self.on_bound,
             "diagnostics": self.diagnostics,
-            "versions": serialize.versions(),
         }
 

@@ -3,16 +3,17 @@ result.
 
 The file's ``kind`` says which result it holds; each kind is rebuilt by its own class's
 ``from_dict``. The table of kinds is written out here, not filled in by whichever module
-happened to be imported, so ``sl.load`` reads every kind in any process.
+happened to be imported, so ``sl.load`` reads every kind in any process. This module sits above
+every result it reads.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
+from . import serialize
 from .ensemble import Ensemble
 from .fitting import Fit
+from .isoflop import IsoflopResult
+from .validate import ExtrapolationValidation
 
 __all__ = ["load", "KINDS"]
 
@@ -21,18 +22,51 @@ def _ensemble(d: dict) -> Ensemble:
     return Ensemble.from_dict(d, Fit.from_dict(d["fit"]))
 
 
+# capex (scipy.stats, and matplotlib through its scenario figures) is imported when a capex file
+# is read, so that `import scalinglaws` does not pay for it.
+def _plan(d: dict):
+    from .capex.plan import Plan
+
+    return Plan.from_dict(d)
+
+
+def _cash(d: dict):
+    from .capex.cash import CashResult
+
+    return CashResult.from_dict(d)
+
+
+def _trend(d: dict):
+    from .capex.trends import TrendFit
+
+    return TrendFit.from_dict(d)
+
+
+def _scenario(d: dict):
+    from .capex.scenario import ScenarioResult
+
+    return ScenarioResult.from_dict(d)
+
+
 KINDS = {
     "scalinglaws.Fit": Fit.from_dict,
     "scalinglaws.Ensemble": _ensemble,
+    "scalinglaws.IsoflopResult": IsoflopResult.from_dict,
+    "scalinglaws.ExtrapolationValidation": ExtrapolationValidation.from_dict,
+    "scalinglaws.capex.Plan": _plan,
+    "scalinglaws.capex.CashResult": _cash,
+    "scalinglaws.capex.TrendFit": _trend,
+    "scalinglaws.capex.ScenarioResult": _scenario,
 }
 
 
 def load(path):
     """The result saved at ``path`` (a :class:`~scalinglaws.fitting.Fit`, an
-    :class:`~scalinglaws.ensemble.Ensemble`, ...), as its ``save`` wrote it."""
-    d = json.loads(Path(path).read_text())
-    kind = d.get("kind") if isinstance(d, dict) else None
-    reader = KINDS.get(kind)
+    :class:`~scalinglaws.ensemble.Ensemble`, an ``IsoflopResult``, an ``ExtrapolationValidation``,
+    or a ``capex`` ``Plan``, ``CashResult``, ``TrendFit`` or ``ScenarioResult``), as its ``save``
+    wrote it."""
+    d = serialize.read_record(path)
+    reader = KINDS.get(d["kind"])
     if reader is None:
-        raise ValueError(f"{path}: not a scalinglaws file (kind {kind!r}; known: {sorted(KINDS)})")
+        raise ValueError(f"{path}: not a scalinglaws file (kind {d['kind']!r}; known: {sorted(KINDS)})")
     return reader(d)

@@ -14,8 +14,12 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+
+from .serialize import write_json
 
 __all__ = ["Summary", "Result"]
 
@@ -108,10 +112,19 @@ class Summary:
 
 class Result:
     """What every result object shares: ``summary()`` (a :class:`Summary`), ``to_frame()`` (its
-    table), ``str()`` (its text) and an HTML view in a notebook. Subclasses define ``summary``."""
+    table), ``str()`` (its text), an HTML view in a notebook, and ``save(path)``, which
+    :func:`scalinglaws.load` reads back. Subclasses define ``summary``, ``to_dict`` (a JSON
+    record starting with :func:`~scalinglaws.serialize.header`) and ``from_dict``."""
 
     def summary(self, *args, **kwargs) -> Summary:  # pragma: no cover - every result defines it
         raise NotImplementedError
+
+    def to_dict(self) -> dict:  # pragma: no cover - every result defines it
+        raise NotImplementedError
+
+    def save(self, path) -> Path:
+        """Write the result as JSON to ``path``; ``scalinglaws.load(path)`` reads it back."""
+        return write_json(path, self.to_dict())
 
     def to_frame(self, *args, **kwargs) -> pd.DataFrame:
         """The summary's table (``attrs["level"]`` records the level of its bands)."""

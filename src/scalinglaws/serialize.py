@@ -7,13 +7,15 @@ Result objects build their records (``to_dict``) and rebuild themselves (``from_
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import platform
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "versions", "json_default", "write_json", "stored_log_columns", "from_stored"]
+__all__ = ["FORMAT_VERSION", "versions", "header", "json_default", "write_json", "frame_record", "frame_from_record",
+           "array_record", "array_from_record", "read_record", "stored_log_columns", "from_stored"]
 
 FORMAT_VERSION = 1
 
@@ -35,6 +37,17 @@ def versions() -> dict[str, str]:
     }
 
 
+def header(kind: str) -> dict:
+    """The fields every saved record starts with: ``kind`` (which class reads it back), the format
+    version, when it was written and the versions that wrote it."""
+    return {
+        "kind": kind,
+        "format_version": FORMAT_VERSION,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": versions(),
+    }
+
+
 def json_default(o):
     if isinstance(o, (np.integer,)):
         return int(o)
@@ -44,6 +57,10 @@ def json_default(o):
         return bool(o)
     if isinstance(o, np.ndarray):
         return o.tolist()
+    if hasattr(o, "isoformat"):  # datetime, pandas Timestamp
+        return o.isoformat()
+    if isinstance(o, Path):
+        return str(o)
     raise TypeError(f"cannot serialise {type(o).__name__}")
 
 
@@ -52,6 +69,91 @@ def write_json(path, record: dict, indent: int | None = None) -> Path:
     path = Path(path)
     path.write_text(json.dumps(record, indent=indent, default=json_default))
     return path
+
+
+def _values(values: np.ndarray) -> list:
+    """A column's values as JSON: numbers, strings, booleans; missing (None, NaT, pd.NA) as null."""
+    import pandas as pd
+
+    if values.dtype.kind == "M":
+        return [None if pd.isna(v) else pd.Timestamp(v).isoformat() for v in values]
+    if values.dtype.kind in "biuf":
+        return values.tolist()
+    return [None if (v is None or v is pd.NA or v is pd.NaT) else
+            (v.item() if isinstance(v, np.generic) else v) for v in values]
+
+
+def frame_record(frame) -> dict:
+    """A DataFrame as a JSON record: its columns in order with their dtypes and values, its index
+    (values, name) and its ``attrs``; :func:`frame_from_record` rebuilds it, dtypes included."""
+    import pandas as pd
+
+    cols = list(frame.columns)
+    return {
+        "columns": [str(c) for c in cols],
+        "dtypes": [str(frame[c].dtype) for c in cols],
+        "data": [_values(frame[c].to_numpy()) for c in cols],
+        "index": _values(np.asarray(frame.index)),
+        "index_dtype": str(frame.index.dtype),
+        "index_name": frame.index.name,
+        "range_index": isinstance(frame.index, pd.RangeIndex),
+        "attrs": {k: v for k, v in frame.attrs.items() if isinstance(v, (str, int, float, bool, type(None)))},
+    }
+
+
+def _column(values: list, dtype: str):
+    import pandas as pd
+
+    if dtype.startswith("datetime64"):
+        return pd.to_datetime(pd.Series(values, dtype=object)).to_numpy()
+    if dtype == "object":
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    if dtype in ("boolean", "Int64", "string"):
+        return pd.array(values, dtype=dtype)
+    return np.asarray([np.nan if v is None else v for v in values] if dtype.startswith("float") else values,
+                      dtype=dtype)
+
+
+def frame_from_record(r: dict):
+    """The DataFrame a :func:`frame_record` record describes."""
+    import pandas as pd
+
+    if r.get("range_index"):
+        index = pd.RangeIndex(len(r["index"]), name=r.get("index_name"))
+    else:
+        index = pd.Index(_column(r["index"], r.get("index_dtype", "object")), name=r.get("index_name"))
+    frame = pd.DataFrame({c: _column(v, t) for c, v, t in zip(r["columns"], r["data"], r["dtypes"])}, index=index)
+    if not r["columns"]:
+        frame = pd.DataFrame(index=index)
+    frame.attrs.update(r.get("attrs", {}))
+    return frame
+
+
+def array_record(a) -> dict:
+    """An array as a JSON record (dtype, shape, values), for :func:`array_from_record`."""
+    a = np.asarray(a)
+    return {"dtype": str(a.dtype), "shape": list(a.shape), "values": a.ravel().tolist()}
+
+
+def array_from_record(r: dict) -> np.ndarray:
+    return np.asarray(r["values"], dtype=r["dtype"]).reshape(r["shape"])
+
+
+def read_record(path) -> dict:
+    """The JSON record saved at ``path``, with its ``kind``; a file that is not one is an error
+    naming the file."""
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not a JSON file saved by scalinglaws ({err.msg}, line {err.lineno})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file saved by scalinglaws") from None
+    if not isinstance(d, dict) or not isinstance(d.get("kind"), str):
+        raise ValueError(f"{path}: not a scalinglaws file (no 'kind')")
+    return d
 
 
 def stored_log_columns(law, d: dict) -> np.ndarray:

@@ -32,12 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from . import extrapolate as _extrapolate
 from . import laws as _laws
+from . import serialize
 from .inputs import InputError, check_level, prepare
 from .intervals import DEFAULT_LEVEL
 from .results import Result, Summary
@@ -125,6 +127,9 @@ class ExtrapolationValidation(Result):
             on its own rows, and the bootstrap's failed and on-bound replicate counts.
         fits, ensembles: ``{(group, fold): Fit}`` and ``{(group, fold): Ensemble}``.
         law, x_columns, y_column, by, level, holdout: what was run.
+        data: the table that was split (its rows renumbered from 0).
+        fold_rows: ``{(group, fold): (rows of data in the fold's subset, rows of table held out)}``;
+            :meth:`subset` and :meth:`heldout` read them.
     """
 
     table: pd.DataFrame
@@ -138,8 +143,16 @@ class ExtrapolationValidation(Result):
     level: float
     holdout: str
     group_column: str | None = None
-    _data: pd.DataFrame | None = field(default=None, repr=False)
-    _rows: dict = field(default_factory=dict, repr=False)  # (group, fold) -> (subset rows of data, rows of table)
+    data: pd.DataFrame | None = field(default=None, repr=False)
+    fold_rows: dict = field(default_factory=dict, repr=False)
+
+    def subset(self, key) -> pd.DataFrame:
+        """The rows of :attr:`data` in fold ``key``'s subset (its ``each`` value), fitted and held out."""
+        return self.data.iloc[self.fold_rows[key][0]]
+
+    def heldout(self, key) -> pd.DataFrame:
+        """The rows of :attr:`table` (held-out points with their scores) of fold ``key``."""
+        return self.table.iloc[self.fold_rows[key][1]]
 
     # ------------------------------------------------------------------ scores
     @property
@@ -195,6 +208,41 @@ class ExtrapolationValidation(Result):
         formats = {c: ".4g" for c in self.by_group.columns} | {"coverage": ".3f"}
         return Summary(title, self.by_group, notes=lines, level=self.level, formats=formats)
 
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict:
+        """A JSON record: the tables, every fold's fit (with its data) and ensemble, and what was run."""
+        folds = []
+        for key, fit in self.fits.items():
+            ens = self.ensembles.get(key)
+            sub, held = self.fold_rows.get(key, ([], []))
+            folds.append({"group": key[0], "fold": key[1], "fit": fit.to_dict(include_data=True),
+                          "ensemble": None if ens is None else {k: v for k, v in ens.to_dict().items() if k != "fit"},
+                          "subset_rows": np.asarray(sub).tolist(), "table_rows": np.asarray(held).tolist()})
+        return {**serialize.header("scalinglaws.ExtrapolationValidation"), "law": self.law.name,
+                "x_columns": list(self.x_columns), "y_column": self.y_column, "by": self.by, "level": self.level,
+                "holdout": self.holdout, "group_column": self.group_column,
+                "table": serialize.frame_record(self.table), "folds_table": serialize.frame_record(self.folds),
+                "data": None if self.data is None else serialize.frame_record(self.data), "fold_records": folds}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ExtrapolationValidation:
+        """The check a :meth:`to_dict` record describes (its fits and ensembles rebuilt)."""
+        from .ensemble import Ensemble
+        from .fitting import Fit
+
+        fits, ensembles, rows = {}, {}, {}
+        for f in d["fold_records"]:
+            key = (f["group"], f["fold"])
+            fits[key] = Fit.from_dict(f["fit"])
+            if f["ensemble"] is not None:
+                ensembles[key] = Ensemble.from_dict({**f["ensemble"], "fit": f["fit"]}, fits[key])
+            rows[key] = (np.asarray(f["subset_rows"], dtype=np.int64), np.asarray(f["table_rows"], dtype=np.int64))
+        law = next(iter(fits.values())).law if fits else _laws.get(d["law"])
+        return cls(table=serialize.frame_from_record(d["table"]), folds=serialize.frame_from_record(d["folds_table"]),
+                   fits=fits, ensembles=ensembles, law=law, x_columns=tuple(d["x_columns"]), y_column=d["y_column"],
+                   by=d["by"], level=d["level"], holdout=d["holdout"], group_column=d["group_column"],
+                   data=None if d["data"] is None else serialize.frame_from_record(d["data"]), fold_rows=rows)
+
     def __repr__(self):
         return (f"<ExtrapolationValidation {self.law.name}: {len(self.table)} held-out points, median |rel error| "
                 f"{self.median_abs_rel_error:.3g}, coverage {self.coverage:.3g}>")
@@ -248,12 +296,69 @@ def validate_extrapolation(
         ``.median_abs_rel_error``, ``.median_abs_error``, ``.folds``; ``sl.plot.figure(result)`` draws it.
     """
     law = _laws.get(law)
-    if not isinstance(data, pd.DataFrame):
-        data = pd.DataFrame(dict(data))
-    table = data.reset_index(drop=True)
     level = check_level(level)
     if int(n_bootstrap) < 0:
         raise ValueError(f"n_bootstrap must be >= 0, got {n_bootstrap}")
+    table, x, split_on, fit_kw = _resolve(data, law, x, y, by, fit_kw)
+    x_cols, y_col, by, split = split_on
+    kind, value = _parse_holdout(holdout, len(table))
+    if kind == "group" and value not in table.columns:
+        raise InputError(f"holdout group column {value!r} is not in the table (columns {list(table.columns)})",
+                         column=value)
+    for col in (each, groups):
+        if col is not None and col not in table.columns:
+            raise InputError(f"column {col!r} is not in the table (columns {list(table.columns)})", column=col)
+    label = {"median": "median", "fraction": f"{value}", "above": f"above:{value:g}" if kind == "above" else "",
+             "group": f"group:{value}", "mask": "mask"}[kind]
+    group_col = each or groups or (value if kind == "group" else None)
+    if each is None:
+        subsets = [("all", np.arange(len(table)))]
+    else:
+        labels = table[each].to_numpy()
+        subsets = [(g, np.flatnonzero(labels == g)) for g in pd.unique(labels)]
+
+    fold = _FoldSpec(table, law, x, y, fit_kw, by, split, y_col, int(n_bootstrap), seed, level,
+                     dict(bootstrap_kw or {}), each, groups, kind)
+    fits, ensembles, parts, fold_records, fold_rows = {}, {}, [], [], {}
+    n_rows = 0
+    for sub_label, idx in subsets:
+        for fold_label, held_local in _folds(kind, value, split, table, idx):
+            held_idx, train_idx = idx[held_local], idx[~held_local]
+            where = f"{each} = {sub_label}, " if each is not None else ""
+            if len(held_idx) == 0:
+                raise InputError(f"{where}holdout {label}: no row is held out (split column {by!r} ranges "
+                                 f"{split[idx].min():.4g} to {split[idx].max():.4g})")
+            if len(train_idx) == 0:
+                raise InputError(f"{where}holdout {label}, fold {fold_label!r}: no row is left to fit")
+            try:
+                fit, ens, part, record = _score_fold(fold, sub_label, fold_label, train_idx, held_idx)
+            except InputError as err:
+                raise InputError(f"{where}fold {fold_label!r}: {err}") from None
+            key = (sub_label, fold_label)
+            fits[key] = fit
+            if ens is not None:
+                ensembles[key] = ens
+            fold_rows[key] = (idx, np.arange(n_rows, n_rows + len(held_idx)))
+            n_rows += len(held_idx)
+            parts.append(part)
+            fold_records.append(record)
+    result_table = pd.concat(parts).reset_index(drop=True)
+    if group_col is None:
+        result_table["group"] = "all"
+    return ExtrapolationValidation(
+        table=result_table, folds=pd.DataFrame(fold_records), fits=fits, ensembles=ensembles, law=law,
+        x_columns=tuple(x_cols), y_column=y_col, by=by, level=float(level), holdout=label,
+        group_column=group_col, data=table, fold_rows=fold_rows,
+    )
+
+
+def _resolve(data, law, x, y, by, fit_kw):
+    """The table (rows renumbered, array weights as a column), ``x`` for the fits (None when the
+    column given was the split column), and what the table is split on:
+    ``(x columns, y column, split column, split values)``; every row checked, or an error naming it."""
+    if not isinstance(data, pd.DataFrame):
+        data = pd.DataFrame(dict(data))
+    table = data.reset_index(drop=True)
     if len(law.inputs) > 1 and isinstance(x, str) and x not in law.inputs:
         if by is not None and by != x:
             raise ValueError(f"law {law.name!r} takes inputs {list(law.inputs)}: give them as x=[...] and the "
@@ -266,8 +371,7 @@ def validate_extrapolation(
             raise InputError(f"weights must have one value per row ({len(table)}), got shape {w.shape}")
         table = table.assign(_validate_weight=w)
         fit_kw = {**fit_kw, "weights": "_validate_weight"}
-    prepared = prepare(table, law, x, y, fit_kw.get("weights"),
-                       check_columns=fit_kw.get("check_columns", True))  # every row valid, or an error naming it
+    prepared = prepare(table, law, x, y, fit_kw.get("weights"), check_columns=fit_kw.get("check_columns", True))
     x_cols, y_col = prepared.x_columns, prepared.y_column
     if by is None:
         if len(law.inputs) == 1:
@@ -284,98 +388,76 @@ def validate_extrapolation(
         pos = int(np.flatnonzero(~np.isfinite(split))[0])
         raise InputError(f"split column {by!r} must be numeric and finite; row {pos} holds {table[by].iloc[pos]!r}",
                          column=by, row=pos)
-    kind, value = _parse_holdout(holdout, len(table))
-    if kind == "group" and value not in table.columns:
-        raise InputError(f"holdout group column {value!r} is not in the table (columns {list(table.columns)})",
-                         column=value)
-    for col in (each, groups):
-        if col is not None and col not in table.columns:
-            raise InputError(f"column {col!r} is not in the table (columns {list(table.columns)})", column=col)
-    label = {"median": "median", "fraction": f"{value}", "above": f"above:{value:g}" if kind == "above" else "",
-             "group": f"group:{value}", "mask": "mask"}[kind]
-    group_col = each or groups or (value if kind == "group" else None)
-
-    if each is None:
-        subsets = [("all", np.arange(len(table)))]
-    else:
-        labels = table[each].to_numpy()
-        subsets = [(g, np.flatnonzero(labels == g)) for g in pd.unique(labels)]
-
-    fits, ensembles, rows, fold_rows, where_rows = {}, {}, [], [], {}
-    n_rows = 0
-    bkw = dict(bootstrap_kw or {})
-    for sub_label, idx in subsets:
-        for fold, held_local in _folds(kind, value, split, table, idx):
-            held_idx, train_idx = idx[held_local], idx[~held_local]
-            where = f"{each} = {sub_label}, " if each is not None else ""
-            if len(held_idx) == 0:
-                raise InputError(f"{where}holdout {label}: no row is held out (split column {by!r} ranges "
-                                 f"{split[idx].min():.4g} to {split[idx].max():.4g})")
-            if len(train_idx) == 0:
-                raise InputError(f"{where}holdout {label}, fold {fold!r}: no row is left to fit")
-            train, held = table.iloc[train_idx], table.iloc[held_idx]
-            try:
-                fit = _fit(train, law, x, y, fit_kw)
-            except InputError as err:
-                raise InputError(f"{where}fold {fold!r}: {err}") from None
-            key = (sub_label, fold)
-            fits[key] = fit
-            where_rows[key] = (idx, np.arange(n_rows, n_rows + len(held_idx)))
-            n_rows += len(held_idx)
-            inputs = {c: held[c].to_numpy(dtype=np.float64) for c in fit.x_columns}
-            pred = np.asarray(fit.predict(**inputs), dtype=np.float64).reshape(-1)
-            lower = upper = np.full(len(held), np.nan)
-            ens = None
-            if n_bootstrap:
-                ens = fit.bootstrap(int(n_bootstrap), seed=seed, **bkw)
-                ensembles[key] = ens
-                if ens.valid.any():
-                    band = ens.predict(level=level, **inputs)
-                    lower, upper = band["lower"].to_numpy(), band["upper"].to_numpy()
-                # else: no replicate converged; the band stays NaN and the fold row says why
-            yv = held[y_col].to_numpy(dtype=np.float64)
-            err = np.abs(pred - yv)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rel = np.where(yv != 0, err / np.abs(yv), np.nan)
-                tr = split[train_idx]
-                beyond = _extrapolate.extrapolation_oom({by: (tr.min(), tr.max())}, {by: split[held_idx]}) \
-                    if np.all(tr > 0) and np.all(split[held_idx] > 0) else np.full(len(held), np.nan)
-            inside = pd.array(np.where(np.isnan(lower) | np.isnan(upper), None, (yv >= lower) & (yv <= upper)),
-                              dtype="boolean")
-            part = pd.DataFrame({"group": sub_label, "fold": fold}, index=held.index)
-            if each is None and groups is not None:
-                part["group"] = held[groups].to_numpy()
-            elif each is None and kind == "group":
-                part["group"] = fold
-            for c in dict.fromkeys((by, *fit.x_columns)):
-                part[c] = held[c].to_numpy()
-            part[y_col] = yv
-            part["prediction"], part["lower"], part["upper"] = pred, lower, upper
-            part["abs_error"], part["abs_rel_error"] = err, rel
-            part["inside"] = inside
-            part["oom_beyond_fit"] = beyond
-            rows.append(part)
-            d = ens.diagnostics if ens is not None else {}
-            fold_rows.append({
-                "group": fold if (each is None and kind == "group") else sub_label, "fold": fold,
-                "n_fit": len(train_idx), "n_heldout": len(held_idx),
-                f"{by}_fit_min": float(split[train_idx].min()), f"{by}_fit_max": float(split[train_idx].max()),
-                **fit.params, "converged": fit.converged, "on_bound": fit.on_bound,
-                "rmse_fit": fit.diagnostics.get("rmse", float("nan")),
-                "replicates_failed": d.get("failed_to_converge", np.nan),
-                "replicates_on_bound": d.get("on_bound", np.nan),
-            })
-    result_table = pd.concat(rows).reset_index(drop=True)
-    if group_col is None:
-        result_table["group"] = "all"
-    return ExtrapolationValidation(
-        table=result_table, folds=pd.DataFrame(fold_rows), fits=fits, ensembles=ensembles, law=law,
-        x_columns=tuple(x_cols), y_column=y_col, by=by, level=float(level), holdout=label,
-        group_column=group_col, _data=table, _rows=where_rows,
-    )
+    return table, x, (x_cols, y_col, by, split), fit_kw
 
 
-def _fit(train, law, x, y, fit_kw):
-    from .fitting import fit
+class _FoldSpec(NamedTuple):
+    """What every fold of one check shares."""
 
-    return fit(train, law, x=x, y=y, **fit_kw)
+    table: pd.DataFrame
+    law: object
+    x: object
+    y: object
+    fit_kw: dict
+    by: str
+    split: np.ndarray
+    y_col: str
+    n_bootstrap: int
+    seed: int
+    level: float
+    bootstrap_kw: dict
+    each: str | None
+    groups: str | None
+    kind: str
+
+
+def _score_fold(spec: _FoldSpec, sub_label, fold, train_idx, held_idx):
+    """Fit one fold, bootstrap it and score its held-out rows: ``(fit, ensemble or None, the
+    held-out rows' scores, the fold's row of ``folds``)``."""
+    from .fitting import fit as fit_law
+
+    table, by, split = spec.table, spec.by, spec.split
+    held = table.iloc[held_idx]
+    fit = fit_law(table.iloc[train_idx], spec.law, x=spec.x, y=spec.y, **spec.fit_kw)
+    inputs = {c: held[c].to_numpy(dtype=np.float64) for c in fit.x_columns}
+    pred = np.asarray(fit.predict(**inputs), dtype=np.float64).reshape(-1)
+    lower = upper = np.full(len(held), np.nan)
+    ens = None
+    if spec.n_bootstrap:
+        ens = fit.bootstrap(spec.n_bootstrap, seed=spec.seed, **spec.bootstrap_kw)
+        if ens.valid.any():
+            band = ens.predict(level=spec.level, **inputs)
+            lower, upper = band["lower"].to_numpy(), band["upper"].to_numpy()
+        # else: no replicate converged; the band stays NaN and the fold row says why
+    yv = held[spec.y_col].to_numpy(dtype=np.float64)
+    err = np.abs(pred - yv)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(yv != 0, err / np.abs(yv), np.nan)
+        tr = split[train_idx]
+        beyond = _extrapolate.extrapolation_oom({by: (tr.min(), tr.max())}, {by: split[held_idx]}) \
+            if np.all(tr > 0) and np.all(split[held_idx] > 0) else np.full(len(held), np.nan)
+    inside = pd.array(np.where(np.isnan(lower) | np.isnan(upper), None, (yv >= lower) & (yv <= upper)),
+                      dtype="boolean")
+    part = pd.DataFrame({"group": sub_label, "fold": fold}, index=held.index)
+    if spec.each is None and spec.groups is not None:
+        part["group"] = held[spec.groups].to_numpy()
+    elif spec.each is None and spec.kind == "group":
+        part["group"] = fold
+    for c in dict.fromkeys((by, *fit.x_columns)):
+        part[c] = held[c].to_numpy()
+    part[spec.y_col] = yv
+    part["prediction"], part["lower"], part["upper"] = pred, lower, upper
+    part["abs_error"], part["abs_rel_error"] = err, rel
+    part["inside"] = inside
+    part["oom_beyond_fit"] = beyond
+    d = ens.diagnostics if ens is not None else {}
+    record = {
+        "group": fold if (spec.each is None and spec.kind == "group") else sub_label, "fold": fold,
+        "n_fit": len(train_idx), "n_heldout": len(held_idx),
+        f"{by}_fit_min": float(split[train_idx].min()), f"{by}_fit_max": float(split[train_idx].max()),
+        **fit.params, "converged": fit.converged, "on_bound": fit.on_bound,
+        "rmse_fit": fit.diagnostics.get("rmse", float("nan")),
+        "replicates_failed": d.get("failed_to_converge", np.nan),
+        "replicates_on_bound": d.get("on_bound", np.nan),
+    }
+    return fit, ens, part, record

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from .. import serialize
 from ..inputs import check_int, check_level
 from ..results import Result, Summary
 from .revenue import as_paths
@@ -137,6 +138,29 @@ class CashResult(Result):
             },
             name=self.policy,
         )
+
+    def figure(self, ax=None, log: bool = False):
+        """A fan chart of the cash paths (5/25/50/75/95th percentiles by year), titled with the
+        probability of ruin; ``sl.plot.figure(result)`` reaches it too."""
+        from ..plot import fan_chart
+
+        fig = fan_chart(self.cash, ax=ax, label=f"cash ({self.policy})", log=log)
+        (ax if ax is not None else fig.axes[0]).set_title(f"{self.policy}: P(ruin) = {self.prob_ruin:.3f}",
+                                                          fontsize="medium")
+        return fig
+
+    def to_dict(self) -> dict:
+        """A JSON record of the paths and statistics (``scalinglaws.load`` reads it back)."""
+        return {**serialize.header("scalinglaws.capex.CashResult"),
+                **{k: serialize.array_record(getattr(self, k)) for k in ("cash", "spend", "ruin_year")},
+                "prob_ruin": self.prob_ruin, "ruin_years": serialize.frame_record(self.ruin_years), "var": self.var,
+                "cvar": self.cvar, "level": self.level, "policy": self.policy}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CashResult:
+        return cls(**{k: serialize.array_from_record(d[k]) for k in ("cash", "spend", "ruin_year")},
+                   prob_ruin=d["prob_ruin"], ruin_years=serialize.frame_from_record(d["ruin_years"]), var=d["var"],
+                   cvar=d["cvar"], level=d["level"], policy=d["policy"])
 
     def summary(self) -> Summary:
         """The policy's row (:meth:`row`) as a one-row table, and the year of ruin distribution in

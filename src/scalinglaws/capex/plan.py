@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import serialize
 from ..extrapolate import inverse_input
 from ..fitting import Fit
 from ..inputs import check_int, check_level
@@ -61,6 +62,20 @@ class Plan(Result):
         if row not in self.draws.columns:
             raise KeyError(f"row {row!r} is not one of {list(self.draws.columns)}")
         return float(np.mean(self.draws[row].to_numpy() <= float(budget)))
+
+    def to_dict(self) -> dict:
+        """A JSON record of the plan (``scalinglaws.load`` reads it back)."""
+        return {**serialize.header("scalinglaws.capex.Plan"), "table": serialize.frame_record(self.table),
+                "unreachable_fraction": self.unreachable_fraction, "n_replicates": self.n_replicates,
+                "target": self.target, "level": self.level, "assumptions": self.assumptions,
+                "draws": None if self.draws is None else serialize.frame_record(self.draws), "source": self.source}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Plan:
+        return cls(table=serialize.frame_from_record(d["table"]), unreachable_fraction=d["unreachable_fraction"],
+                   n_replicates=d["n_replicates"], target=d["target"], level=d["level"],
+                   assumptions=d["assumptions"],
+                   draws=None if d["draws"] is None else serialize.frame_from_record(d["draws"]), source=d["source"])
 
     def summary(self) -> Summary:
         """The plan's table with what it assumed (:class:`~scalinglaws.results.Summary`)."""

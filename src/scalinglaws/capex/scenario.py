@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import datasets, fitting, io
+from .. import datasets, fitting, serialize
 from ..compute import training_compute
+from ..ensemble import Ensemble
 from ..extrapolate import inverse_input
 from ..results import Result, Summary
-from .cash import _POLICIES, simulate_cash
+from .cash import _POLICIES, CashResult, simulate_cash
 from .constants import DEFAULT_MFU, PUE_OTHER, TRAINING_DAYS
 from .plan import Plan, plan
 from .revenue import planned_revenue, simulate_revenue, slip
@@ -256,6 +257,46 @@ class ScenarioResult(Result):
             lines.append("figures: " + ", ".join(str(p) for p in self.figures))
         return before, lines
 
+    def figure(self, which: str = "revenue_cash"):
+        """``"revenue_cash"`` (default): the revenue fan with the plan beside one cash fan per
+        policy; ``"capability"``: capability against compute with the target and its band. The
+        figures ``run_scenario`` writes; ``sl.plot.figure(result, which=...)`` reaches them too."""
+        from .. import plot
+
+        s = self.scenario
+        if which == "capability":
+            return plot.plot_capability(self.ensemble if self.ensemble is not None else self.fit,
+                                        level=s["bootstrap"]["level"], targets=[self.target])
+        if which == "revenue_cash":
+            rv, com = s["revenue"], s["commitments"]
+            return plot.plot_revenue_cash(
+                self.revenue, {_POLICY_TITLES[p]: r for p, r in self.cash.items()},
+                planned=planned_revenue(rv["r0"], com["planned_growth"], rv["years"]), unit="$")
+        raise ValueError(f"which must be 'revenue_cash' or 'capability'; got {which!r}")
+
+    def to_dict(self) -> dict:
+        """A JSON record of everything the scenario computed: the checked scenario, the fit (with
+        its data) and ensemble, the plan, the revenue paths, the policy tables and the cash
+        results (``scalinglaws.load`` reads it back)."""
+        return {**serialize.header("scalinglaws.capex.ScenarioResult"), "scenario": self.scenario,
+                "fit": self.fit.to_dict(), "ensemble": None if self.ensemble is None else {
+                    k: v for k, v in self.ensemble.to_dict().items() if k != "fit"},
+                "plan": self.plan.to_dict(), "revenue": serialize.array_record(self.revenue),
+                "risk": serialize.frame_record(self.risk),
+                "risk_slipped": None if self.risk_slipped is None else serialize.frame_record(self.risk_slipped),
+                "cash": {k: v.to_dict() for k, v in self.cash.items()}, "figures": [str(f) for f in self.figures]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ScenarioResult:
+        fit_ = fitting.Fit.from_dict(d["fit"])
+        return cls(scenario=d["scenario"], fit=fit_,
+                   ensemble=None if d["ensemble"] is None else Ensemble.from_dict({**d["ensemble"], "fit": d["fit"]},
+                                                                                  fit_),
+                   plan=Plan.from_dict(d["plan"]), revenue=serialize.array_from_record(d["revenue"]),
+                   risk=serialize.frame_from_record(d["risk"]),
+                   risk_slipped=None if d["risk_slipped"] is None else serialize.frame_from_record(d["risk_slipped"]),
+                   cash={k: CashResult.from_dict(v) for k, v in d["cash"].items()}, figures=[Path(f) for f in d["figures"]])
+
     def report(self) -> str:
         """The text ``scalinglaws capex`` prints: fit, target, plan, revenue, commitments, and the
         policy table (with the slipped one when the scenario slips revenue)."""
@@ -317,11 +358,16 @@ def run_scenario(scenario: dict, out: Any = None, *, replicates: int | None = No
     target = s["target"]["loss"] if s["target"]["loss"] is not None else s["target"]["score"]
     ensemble = None
     if fs["file"] is not None:
-        loaded = io.load(base / fs["file"])
-        if hasattr(loaded, "compute_for_draws"):
-            ensemble, fit_ = loaded, loaded.fit
+        path = base / fs["file"]
+        record = serialize.read_record(path)
+        if record["kind"] == "scalinglaws.Ensemble":
+            fit_ = fitting.Fit.from_dict(record["fit"])
+            ensemble = Ensemble.from_dict(record, fit_)
+        elif record["kind"] == "scalinglaws.Fit":
+            fit_ = fitting.Fit.from_dict(record)
         else:
-            fit_ = loaded
+            raise ScenarioError(f"[fit] file {str(path)!r} holds a {record['kind']}; it must be a saved Fit or "
+                                "Ensemble")
     else:
         if fs["dataset"] is not None:
             table = datasets.load(fs["dataset"])
@@ -357,25 +403,16 @@ def run_scenario(scenario: dict, out: Any = None, *, replicates: int | None = No
                       spend_fraction=risk.attrs["spend_fraction"], milestone=com["milestone"],
                       margin=com["margin"], initial_cash=com["initial_cash"], level=com["level"])
     cash = {p: simulate_cash(revenue, policy=p, **cash_terms) for p in com["policies"]}
-    written = []
+    result = ScenarioResult(s, fit_, ensemble, plan_, revenue, risk, risk_slipped, cash, [])
     out_dir = out if out is not None else s["output"]["dir"]
     if figures and out_dir is not None:
         import matplotlib.pyplot as plt
 
-        from .. import plot
-
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        dpi = s["output"]["dpi"]
-        fig = plot.plot_capability(ensemble if ensemble is not None else fit_,
-                                   level=bs["level"], targets=[target])
-        written.append(out_dir / "capability.png")
-        fig.savefig(written[-1], dpi=dpi)
-        plt.close(fig)
-        fig = plot.plot_revenue_cash(
-            revenue, {_POLICY_TITLES[p]: r for p, r in cash.items()},
-            planned=planned_revenue(rv["r0"], com["planned_growth"], rv["years"]), unit="$")
-        written.append(out_dir / "revenue_cash.png")
-        fig.savefig(written[-1], dpi=dpi)
-        plt.close(fig)
-    return ScenarioResult(s, fit_, ensemble, plan_, revenue, risk, risk_slipped, cash, written)
+        for name in ("capability", "revenue_cash"):
+            fig = result.figure(name)
+            result.figures.append(out_dir / f"{name}.png")
+            fig.savefig(result.figures[-1], dpi=s["output"]["dpi"])
+            plt.close(fig)
+    return result

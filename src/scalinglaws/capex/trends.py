@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import datasets
+from .. import datasets, serialize
 from ..inputs import check_level
 from ..results import Result, Summary
 from .hardware import GPU, _gpu
@@ -73,6 +73,18 @@ class TrendFit(Result):
             },
             name=self.name,
         )
+
+    def to_dict(self) -> dict:
+        """A JSON record of the trend (``scalinglaws.load`` reads it back)."""
+        return {**serialize.header("scalinglaws.capex.TrendFit"), "name": self.name, "slope": self.slope,
+                "slope_se": self.slope_se, "interval": list(self.interval), "intercept": self.intercept,
+                "level": self.level, "n": self.n, "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrendFit:
+        return cls(name=d["name"], slope=d["slope"], slope_se=d["slope_se"], interval=tuple(d["interval"]),
+                   intercept=d["intercept"], level=d["level"], n=d["n"], start=pd.Timestamp(d["start"]),
+                   end=pd.Timestamp(d["end"]))
 
     def summary(self) -> Summary:
         """The trend in one line and :meth:`row` as a one-row table (:class:`~scalinglaws.results.Summary`)."""

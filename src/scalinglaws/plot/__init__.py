@@ -9,9 +9,14 @@ result                          figure
                                 with the ensemble's band
 ``IsoflopResult``               :func:`plot_isoflop`: profiles and frontier
 ``ExtrapolationValidation``     :func:`plot_validation`: fitted, held out, predicted
-``capex.CashResult`` mapping    :func:`plot_revenue_cash` needs the revenue too:
-                                call it directly
+``capex.CashResult``            its ``figure()``: a fan chart of the cash paths
+``capex.ScenarioResult``        its ``figure(which)``: ``"revenue_cash"`` (the revenue
+                                fan beside a cash fan per policy) or ``"capability"``
 ==============================  ==================================================
+
+Results built above this layer (``capex``) draw themselves with a ``figure()`` method that
+calls the functions here, and :func:`figure` calls it, so one call reaches every figure.
+``capex.Plan`` and ``capex.TrendFit`` are tables with no figure of their own.
 
 and the specific functions stay available: :func:`plot_allocation` (compute-optimal
 ``N_opt``, ``D_opt`` against compute), :func:`plot_capability` (capability against compute
@@ -51,7 +56,10 @@ def figure(result: Any, **options) -> Figure:
         return plot_isoflop(result, **options)
     if isinstance(result, ExtrapolationValidation):
         return plot_validation(result, **options)
+    draw = getattr(result, "figure", None)
+    if callable(draw):
+        return draw(**options)
     raise TypeError(
-        f"no figure for a {type(result).__name__}; figure() draws a Fit, Ensemble, IsoflopResult or "
-        "ExtrapolationValidation (capex paths: plot_revenue_cash, fan_chart)"
+        f"no figure for a {type(result).__name__}; figure() draws a Fit, Ensemble, IsoflopResult, "
+        "ExtrapolationValidation, capex CashResult or ScenarioResult (simulated paths: fan_chart)"
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..inputs import check_level
 from ..isoflop import IsoflopResult, budget_label
 from .style import Figure, plt
 
@@ -18,7 +19,7 @@ def plot_isoflop(result: IsoflopResult, ax: Any = None, level: float | None = No
     the frontier (``size_opt`` against C, log-log, fitted line, its band, per-budget optima with
     bootstrap bars). ``ax``: None (a new figure) or a pair of Axes. Returns the Figure.
     """
-    level = result._level(level)
+    level = result.level if level is None else check_level(level)
     if ax is None:
         fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11.5, 4.4))
     else:
@@ -28,23 +29,20 @@ def plot_isoflop(result: IsoflopResult, ax: Any = None, level: float | None = No
             raise ValueError("ax must be None or a pair of Axes (profiles, frontier)") from None
         fig = ax0.figure
     p = result.profiles
-    data = result._data
     cmap = plt.get_cmap("viridis")
     lc = np.log(p["C"].to_numpy())
     span = max(float(np.ptp(lc)), 1e-12)
     s = result.size
     for g, r in enumerate(p.itertuples(index=False)):
         color = cmap(0.9 * (lc[g] - lc.min()) / span)
-        sz, yy = data["size"][g], data["y"][g]
+        runs = result.budget_runs(g)
+        sz, yy = runs["size"].to_numpy(), runs["y"].to_numpy()
         label = f"{budget_label(r.budget)}" + (" (flagged)" if r.flagged else "")
         ax0.scatter(sz, yy, s=16, color=color, alpha=0.85 if not r.flagged else 0.4, label=label, zorder=3)
-        b = data["coef"][g]
-        if b is None:
+        if len(sz) == 0 or not np.isfinite(result.parabolas["b2"].iloc[g]):
             continue
-        m, sc = data["center"][g], data["scale"][g]
-        xs = np.linspace(np.log(sz.min()), np.log(sz.max()), 100)
-        uu = (xs - m) / sc
-        ax0.plot(np.exp(xs), b[0] + b[1] * uu + b[2] * uu ** 2, color=color,
+        xs = np.exp(np.linspace(np.log(sz.min()), np.log(sz.max()), 100))
+        ax0.plot(xs, result.profile_curve(g, xs), color=color,
                  linestyle="--" if r.flagged else "-", linewidth=1.2, zorder=2)
         if np.isfinite(r.size_opt) and r.curvature > 0:
             ax0.plot([r.size_opt], [r.loss_opt], marker="*", markersize=11, color=color,

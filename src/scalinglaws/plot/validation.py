@@ -22,7 +22,7 @@ def plot_validation(result: ExtrapolationValidation, ncols: int = 3, n_points: i
     split as a dotted line); other laws (or leave-one-group-out), held-out observed against
     predicted with the band as error bars."""
     curves = len(result.law.inputs) == 1 and result.by == result.x_columns[0] and \
-        not result.holdout.startswith("group:") and result._data is not None
+        not result.holdout.startswith("group:") and result.data is not None
     if not curves:
         fig, ax = plt.subplots(figsize=(5.2, 4.6), layout="constrained")
         _parity(result, ax)
@@ -47,9 +47,7 @@ def _curve_panel(result, ax, key, n_points):
     group = key[0]
     fit, ens = result.fits[key], result.ensembles.get(key)
     xcol, ycol = result.x_columns[0], result.y_column
-    subset_rows, table_rows = result._rows[key]
-    sub = result._data.iloc[subset_rows]
-    held = result.table.iloc[table_rows]
+    sub, held = result.subset(key), result.heldout(key)
     fitted = fit.data
     lo = float(min(fitted[xcol].min(), held[xcol].min()))
     hi_fit = float(fitted[xcol].max())
