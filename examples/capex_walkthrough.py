@@ -27,7 +27,7 @@ TARGET = 1.96
 REPLICATES = 4000
 LEVEL = 0.9
 CHINCHILLA_C = 5.76e23  # Chinchilla's training budget (Hoffmann et al. 2022: 70B parameters, 1.4T tokens)
-HARDWARE = dict(gpu="H100", mfu=capex.MFU_MEDIAN.value, price=capex.H100_RENTAL_MEDIAN.value,
+HARDWARE = dict(gpu="H100", mfu=capex.MFU_MEDIAN.value, price_per_gpu_hour=capex.H100_RENTAL_MEDIAN.value,
                 wall_clock_days=capex.TRAINING_DAYS.value)
 REVENUE = dict(r0=1e6, growth_median=4.0, growth_interval90=(1.6, 10.0), years=2, n=100_000, seed=0)
 TERMS = dict(planned_growth=4.0, lead_time=1, milestone=1.0, margin=0.5, initial_cash=1e6, level=0.95,

@@ -132,21 +132,21 @@ def test_replicate_weights():
 
 
 def test_bayesian_and_grouped_bootstrap(chinchilla_fit):
-    bayes = chinchilla_fit.bootstrap(400, seed=0, method="bayesian")
-    assert bayes.method == "bayesian" and bayes.diagnostics["failed_to_converge"] == 0
+    bayes = chinchilla_fit.bootstrap(400, seed=0, resampling="bayesian")
+    assert bayes.resampling == "bayesian" and bayes.diagnostics["failed_to_converge"] == 0
     iv = bayes.interval(0.95)
     assert iv.loc["alpha", "lower"] < chinchilla_fit.params["alpha"] < iv.loc["alpha", "upper"]
     df = sl.datasets.load("chinchilla-240")
     df["size"] = np.round(np.log10(df.N), 1)
     fit = sl.fit(df, "chinchilla")
-    grouped = fit.bootstrap(400, seed=0, groups="size")
-    assert grouped.groups == "size"
+    grouped = fit.bootstrap(400, seed=0, cluster="size")
+    assert grouped.cluster == "size"
     # Resampling whole model sizes is noisier than resampling runs.
     assert grouped.interval().loc["alpha", "se"] > chinchilla_fit.bootstrap(400, seed=0).interval().loc["alpha", "se"]
     with pytest.raises(sl.InputError, match="nope"):
-        fit.bootstrap(10, groups="nope")
-    with pytest.raises(ValueError, match="method"):
-        fit.bootstrap(10, method="jackknife")
+        fit.bootstrap(10, cluster="nope")
+    with pytest.raises(ValueError, match="resampling"):
+        fit.bootstrap(10, resampling="jackknife")
 
 
 def test_bca_interval(chinchilla_fit, ensemble):

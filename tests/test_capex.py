@@ -201,7 +201,7 @@ def test_conversions_elementwise_on_numpy_arrays():
     hours = capex.gpu_hours(flops, mfu=0.4)
     assert isinstance(hours, np.ndarray) and hours.shape == (3,)
     np.testing.assert_allclose(hours, [capex.gpu_hours(float(f), mfu=0.4) for f in flops])
-    np.testing.assert_allclose(capex.rental_cost(flops, mfu=0.4, price_per_hour=2.0), 2.0 * hours)
+    np.testing.assert_allclose(capex.rental_cost(flops, mfu=0.4, price_per_gpu_hour=2.0), 2.0 * hours)
     days = 90.0
     np.testing.assert_allclose(capex.gpu_count(flops, days, mfu=0.4), hours / (24 * days))
     cost = capex.amortised_cost(flops, mfu=0.4)
@@ -279,10 +279,10 @@ def test_unknown_gpu_lists_known_ones():
 
 
 def test_rental_price_required_without_default():
-    with pytest.raises(ValueError, match="price_per_hour"):
+    with pytest.raises(ValueError, match="price_per_gpu_hour"):
         capex.rental_cost(1e25, gpu="B200")
-    with pytest.raises(ValueError, match="price_per_hour"):
-        capex.rental_cost(1e25, price_per_hour=-1.0)
+    with pytest.raises(ValueError, match="price_per_gpu_hour"):
+        capex.rental_cost(1e25, price_per_gpu_hour=-1.0)
 
 
 def test_other_argument_errors():
@@ -359,7 +359,7 @@ def test_plan_table_band_and_unreachable_fraction():
     rng = np.random.default_rng(0)
     reachable = 10 ** rng.normal(25.0, 0.3, size=900)
     ens = _FakeEnsemble(np.concatenate([reachable, np.full(100, np.inf)]))
-    result = capex.plan(ens, target=1.9, gpu="H100", mfu=0.4, price=2.0, level=0.9,
+    result = capex.plan(ens, target=1.9, gpu="H100", mfu=0.4, price_per_gpu_hour=2.0, level=0.9,
                         wall_clock_days=100.0)
     assert ens.asked == 1.9
     assert result.unreachable_fraction == pytest.approx(0.1)
@@ -396,7 +396,7 @@ def test_plan_all_unreachable_and_array_input():
         capex.plan(np.array([1e25, np.nan]))
     with pytest.raises(ValueError, match="price"):
         capex.plan(np.array([1e25]), gpu="B200")
-    b200 = capex.plan(np.array([1e25]), gpu="B200", price=6.0)
+    b200 = capex.plan(np.array([1e25]), gpu="B200", price_per_gpu_hour=6.0)
     assert b200.table.loc["rental ($)", "estimate"] == pytest.approx(
         6.0 * capex.gpu_hours(1e25, "B200"))
 
@@ -544,7 +544,7 @@ def _ordered(table):
 
 
 def test_plan_with_ensemble_reachable_target(chin_ens):
-    result = capex.plan(chin_ens, 2.0, gpu="H100", mfu=0.4, price=2.0, level=0.9)
+    result = capex.plan(chin_ens, 2.0, gpu="H100", mfu=0.4, price_per_gpu_hour=2.0, level=0.9)
     table = result.table
     assert result.source == "ensemble" and result.unreachable_fraction == 0.0
     assert result.n_replicates == int(chin_ens.valid.sum()) == len(result.draws)
@@ -784,7 +784,7 @@ def _numbers_after(text, label, start=0):
 @pytest.fixture(scope="module")
 def capex_run(tmp_path_factory, run_cli):
     out = tmp_path_factory.mktemp("capex")
-    code, stdout, stderr = run_cli(["capex", EXAMPLE, "--replicates", 300, "--paths", 20_000,
+    code, stdout, stderr = run_cli(["capex", EXAMPLE, "--bootstrap", 300, "--paths", 20_000,
                                      "--out", out])
     return {"code": code, "out": out, "stdout": stdout, "stderr": stderr}
 
@@ -793,7 +793,7 @@ def test_example_scenario_loads():
     s = capex.load_scenario(EXAMPLE)
     assert s["fit"]["dataset"] == "chinchilla-240" and s["target"]["loss"] == 1.96
     assert s["bootstrap"] == {"replicates": 4000, "seed": 0, "level": 0.9,
-                              "method": "multinomial", "enabled": True}
+                              "resampling": "multinomial", "enabled": True}
     assert s["revenue"]["growth_interval90"] == (1.6, 10.0)
     assert s["commitments"]["budget"] == "upper" and s["commitments"]["spend_fraction"] is None
 
@@ -803,7 +803,7 @@ def test_cli_capex_prints_what_the_api_gives(capex_run, chin_ens):
     text = capex_run["stdout"]
     s = capex.load_scenario(EXAMPLE)
     hw, rv, com = s["hardware"], s["revenue"], s["commitments"]
-    plan = capex.plan(chin_ens, 1.96, gpu=hw["gpu"], mfu=hw["mfu"], price=hw["price_per_gpu_hour"],
+    plan = capex.plan(chin_ens, 1.96, gpu=hw["gpu"], mfu=hw["mfu"], price_per_gpu_hour=hw["price_per_gpu_hour"],
                       level=0.9, wall_clock_days=hw["wall_clock_days"])
     for row in plan.table.index:
         printed = _numbers_after(text, row)

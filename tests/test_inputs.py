@@ -664,8 +664,8 @@ def test_one_constant_input_of_a_two_input_law():
 def test_cluster_bootstrap_with_a_single_group():
     df = table("power").assign(run="only")
     fit = sl.fit(df, "power", **fit_kwargs("power"))
-    with pytest.raises(sl.InputError, match="1 group"):
-        fit.bootstrap(20, groups="run")
+    with pytest.raises(sl.InputError, match="cluster column .run. hold 1 cluster"):
+        fit.bootstrap(20, cluster="run")
 
 
 def test_fixed_irreducible_loss_above_every_loss():
@@ -697,3 +697,25 @@ def test_standard_error_needs_two_replicates():
     ens = fit.bootstrap(1, seed=0)
     with pytest.raises(ValueError, match="at least 2 replicates"):
         ens.interval()
+
+
+def test_renamed_arguments_still_read_under_their_old_names(chinchilla_fit):
+    """One name a concept: the old keyword is accepted with a DeprecationWarning, never silently
+    and never together with the new one."""
+    from scalinglaws import capex
+
+    with pytest.warns(DeprecationWarning, match="n= is renamed n_bootstrap="):
+        old = chinchilla_fit.bootstrap(n=8, seed=1, method="multinomial")
+    new = chinchilla_fit.bootstrap(n_bootstrap=8, seed=1, resampling="multinomial")
+    np.testing.assert_array_equal(old.theta, new.theta)
+    assert new.resampling == "multinomial" and new.cluster is None
+    with pytest.warns(DeprecationWarning, match="Ensemble.method is renamed"):
+        assert new.method == "multinomial"
+    with pytest.raises(TypeError, match="both n= and n_bootstrap="):
+        chinchilla_fit.bootstrap(n=8, n_bootstrap=8)
+    with pytest.warns(DeprecationWarning, match="price= is renamed price_per_gpu_hour="):
+        a = capex.plan(np.array([1e25]), price=2.0)
+    assert a.table.equals(capex.plan(np.array([1e25]), price_per_gpu_hour=2.0).table)
+    assert a.assumptions["price_per_gpu_hour"] == 2.0
+    with pytest.warns(DeprecationWarning, match="price_per_hour= is renamed"):
+        assert capex.rental_cost(1e25, price_per_hour=2.0) == capex.rental_cost(1e25, price_per_gpu_hour=2.0)

@@ -49,7 +49,7 @@ def results(chinchilla_fit):
         "Plan": capex.plan(ens, target=1.95),
         "CashResult": cash,
         "TrendFit": capex.fit_price_performance(),
-        "ScenarioResult": capex.run_scenario(capex.load_scenario(SCENARIO), replicates=50, paths=500, figures=False),
+        "ScenarioResult": capex.run_scenario(capex.load_scenario(SCENARIO), n_bootstrap=50, paths=500, figures=False),
     }
 
 

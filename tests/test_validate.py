@@ -87,8 +87,8 @@ def test_holdout_schemes():
         assert set(logo.table.loc[logo.table["fold"] == fold, "group"]) == {fold}
     # the highest-compute family is the hardest to reach from the others
     assert logo.by_group["median_abs_rel_error"].idxmax() in ("f0", "f3")
-    # groups= aggregates the scores of one split
-    agg = sl.validate_extrapolation(df, "power", x="C", groups="family", n_bootstrap=0)
+    # score_by= aggregates the scores of one split
+    agg = sl.validate_extrapolation(df, "power", x="C", score_by="family", n_bootstrap=0)
     assert list(agg.by_group.index) == ["f2", "f3"]  # the held-out upper half holds these two
 
 

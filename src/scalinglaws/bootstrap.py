@@ -2,7 +2,7 @@
 
 A replicate is a weight vector over the fixed data: multinomial counts (Efron's bootstrap), or
 Dirichlet(1, ..., 1) weights scaled to the number of units (Rubin's 1981 Bayesian bootstrap).
-With ``groups``, whole groups (a model size, a run, a family) are resampled together: the cluster
+With ``cluster``, whole groups (a model size, a run, a family) are resampled together: the cluster
 bootstrap (Davison & Hinkley 1997, section 3.8). Because every replicate shares the data's shape,
 the whole ensemble is one compiled array program, streamed in chunks of bounded memory and
 sharded over ``jax.devices()``.
@@ -33,10 +33,10 @@ __all__ = ["replicate_weights", "replicate_weight_matrix", "run_ensemble", "retr
 
 FAILED_POLICIES = ("warn", "raise", "drop")
 
-METHODS = ("multinomial", "bayesian")
+RESAMPLINGS = ("multinomial", "bayesian")
 
 
-def _group_index(groups: np.ndarray | None, weights: np.ndarray) -> tuple[np.ndarray, int]:
+def _group_index(cluster: np.ndarray | None, weights: np.ndarray) -> tuple[np.ndarray, int]:
     """Map rows to resampling units 0..U-1: each row its own unit, or one unit per group label.
 
     Only rows with positive weight form units, so a weight of 0 is the same as dropping the row:
@@ -46,15 +46,15 @@ def _group_index(groups: np.ndarray | None, weights: np.ndarray) -> tuple[np.nda
     weights = np.asarray(weights, dtype=np.float64)
     n = len(weights)
     used = weights > 0
-    labels = np.arange(n) if groups is None else np.asarray(groups).astype(str)
+    labels = np.arange(n) if cluster is None else np.asarray(cluster).astype(str)
     units, inverse = np.unique(labels[used], return_inverse=True)
     index = np.zeros(n, dtype=np.int32)
     index[used] = inverse
     return index, int(len(units))
 
 
-def _unit_weights(key, n_units: int, method: str, dtype):
-    if method == "multinomial":
+def _unit_weights(key, n_units: int, resampling: str, dtype):
+    if resampling == "multinomial":
         # n_units draws with replacement, as counts per unit.
         draws = jax.random.randint(key, (n_units,), 0, n_units)
         return jnp.zeros(n_units, dtype).at[draws].add(1.0)
@@ -64,7 +64,7 @@ def _unit_weights(key, n_units: int, method: str, dtype):
     return g * (n_units / jnp.sum(g))
 
 
-def replicate_weights(key, indices, base_weights, group_index, n_units: int, method: str):
+def replicate_weights(key, indices, base_weights, group_index, n_units: int, resampling: str):
     """Weights [len(indices), n] for the given replicate indices (pure; JAX arrays in and out).
 
     Row ``j`` of replicate ``i`` gets ``base_weights[j] * u_i[group_index[j]]``, with ``u_i`` the
@@ -72,7 +72,7 @@ def replicate_weights(key, indices, base_weights, group_index, n_units: int, met
     """
 
     def one(i):
-        u = _unit_weights(jax.random.fold_in(key, i), n_units, method, base_weights.dtype)
+        u = _unit_weights(jax.random.fold_in(key, i), n_units, resampling, base_weights.dtype)
         return base_weights * u[group_index]
 
     return jax.vmap(one)(indices)
@@ -144,7 +144,7 @@ def _device_api(mesh):
 
 
 @functools.lru_cache(maxsize=32)
-def _stream_functions(law, objective, config, n_units, method, n_starts, n_local, slots, mesh):
+def _stream_functions(law, objective, config, n_units, resampling, n_starts, n_local, slots, mesh):
     """Jitted ``run(data, key, group_index, rep_offset, n_valid) -> SolveResult``: ``n_local``
     replicates x ``n_starts`` starts per device, their weights drawn on the device and streamed
     through ``slots`` solver slots by :func:`solvers.stream`, the driver the point fit runs on too.
@@ -154,7 +154,7 @@ def _stream_functions(law, objective, config, n_units, method, n_starts, n_local
     def local_run(d: _Data, key, group_index, rep_offset, n_valid) -> _solvers.SolveResult:
         # Only the first n_valid of the R replicate rows are real (the block is padded to a
         # bucket size so other ensemble sizes reuse this program); the rest are never solved.
-        W = replicate_weights(key, rep_offset + jnp.arange(R, dtype=jnp.int32), d.base, group_index, n_units, method)
+        W = replicate_weights(key, rep_offset + jnp.arange(R, dtype=jnp.int32), d.base, group_index, n_units, resampling)
         theta0 = jnp.broadcast_to(d.starts, (R,) + d.starts.shape)
         stage0 = jnp.broadcast_to(d.stage0, (R,) + d.stage0.shape)
         return _solvers.stream(law, objective, config, d.F, d.y, W, theta0, stage0, d.lower, d.upper, d.fixed,
@@ -207,7 +207,7 @@ FIELDS = {"theta": "theta", "objective": "objective", "converged": "converged", 
 
 
 def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, seed: int,
-                 method: str = "multinomial", groups: np.ndarray | None = None, chunk_size: int = 8192,
+                 resampling: str = "multinomial", cluster: np.ndarray | None = None, chunk_size: int = 8192,
                  devices=None, progress=None, slots: int | None = None,
                  first_replicate: int = 0) -> EnsembleArrays:
     """Solve ``n`` bootstrap replicates of ``problem`` from the given starts.
@@ -223,7 +223,7 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         problem: a ``fitting.Problem`` (data, law, objective, bounds, solver config).
         theta_starts: [S, p] internal starts shared by every replicate (the warm start first).
         stage0: [S] smoothing stage each start begins at (``solvers.WARM`` for a warm start).
-        n, seed, method, groups: the resampling scheme (see module docstring).
+        n, seed, resampling, cluster: the resampling scheme (see module docstring).
         chunk_size: replicates per block, rounded up to a multiple of the device count.
         devices: devices to shard the replicate axis over (default ``jax.devices()``).
         progress: show a tqdm bar (default: when stderr is a terminal).
@@ -232,8 +232,8 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
             first_replicate + n - 1`` of the seed's stream are solved (for splitting one ensemble
             across hosts; see docs/sharding.md).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if resampling not in RESAMPLINGS:
+        raise ValueError(f"resampling must be one of {RESAMPLINGS}, got {resampling!r}")
     if n < 1:
         raise ValueError(f"n must be a positive number of replicates, got {n}")
     devices = list(jax.devices() if devices is None else devices)
@@ -242,12 +242,12 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
     R = bucket_size(per_device)
     block = R * D
     mesh = Mesh(np.array(devices), ("replicates",)) if D > 1 else None
-    group_index, n_units = _group_index(groups, problem.weights)
+    group_index, n_units = _group_index(cluster, problem.weights)
     # Padding rows belong to unit 0 but carry base weight 0, so they never count.
     group_index = problem.pad_rows(group_index, fill=0)
     S, p = theta_starts.shape
     B = pool_slots(per_device, S, slots)
-    run = _stream_functions(problem.law, problem.objective, problem.config, n_units, method, S, R, B, mesh)
+    run = _stream_functions(problem.law, problem.objective, problem.config, n_units, resampling, S, R, B, mesh)
     data = _problem_data(problem, theta_starts, stage0)
     key = jax.random.PRNGKey(seed)
     gi = jnp.asarray(group_index)
@@ -301,19 +301,19 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
     return EnsembleArrays(**out, time_s=total - (0.0 if np.isnan(compile_s) else compile_s), compile_s=compile_s)
 
 
-def replicate_weight_matrix(problem, seed: int, method: str, groups, indices) -> np.ndarray:
+def replicate_weight_matrix(problem, seed: int, resampling: str, cluster, indices) -> np.ndarray:
     """numpy [len(indices), n]: the weights of the given replicates of ``seed``, exactly as
     :func:`run_ensemble` draws them (n = the problem's rows, unpadded)."""
-    group_index, n_units = _group_index(groups, problem.weights)
+    group_index, n_units = _group_index(cluster, problem.weights)
     W = replicate_weights(jax.random.PRNGKey(seed), jnp.asarray(np.asarray(indices), jnp.int32),
-                          jnp.asarray(problem.weights, jnp.float64), jnp.asarray(group_index), n_units, method)
+                          jnp.asarray(problem.weights, jnp.float64), jnp.asarray(group_index), n_units, resampling)
     return np.asarray(W, dtype=np.float64)
 
 
 RETRY_BLOCK = 4096
 
 
-def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int, method: str, groups,
+def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int, resampling: str, cluster,
                  first_replicate: int = 0, perturb: float = 0.05) -> int:
     """Solve the replicates that failed to converge again, in place; returns how many recovered.
 
@@ -336,7 +336,7 @@ def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int,
     recovered = 0
     for lo in range(0, len(failed), RETRY_BLOCK):
         idx = failed[lo: lo + RETRY_BLOCK]
-        W = replicate_weight_matrix(problem, seed, method, groups, first_replicate + idx)
+        W = replicate_weight_matrix(problem, seed, resampling, cluster, first_replicate + idx)
         noise = np.stack([np.random.default_rng([int(seed), int(first_replicate + i)]).standard_normal(len(scale))
                           for i in idx])
         perturbed = np.clip(starts[0] + perturb * scale * noise, lower, upper)
@@ -370,7 +370,7 @@ class ReplicateFailureError(RuntimeError):
     """Raised by ``bootstrap(failed="raise")`` when replicates did not converge after a retry."""
 
 
-def unidentified_replicates(problem, n: int, seed: int, method: str, groups, first_replicate: int = 0,
+def unidentified_replicates(problem, n: int, seed: int, resampling: str, cluster, first_replicate: int = 0,
                             block: int = 65536) -> np.ndarray | None:
     """[n] bool: replicates of a one-input law whose resampled rows hold fewer distinct x values
     than the law has free parameters, so that their optimum is not unique (5 points resampled
@@ -389,7 +389,7 @@ def unidentified_replicates(problem, n: int, seed: int, method: str, groups, fir
     out = np.zeros(n, bool)
     for lo in range(0, n, block):
         idx = np.arange(lo, min(n, lo + block))
-        W = replicate_weight_matrix(problem, seed, method, groups, first_replicate + idx)
+        W = replicate_weight_matrix(problem, seed, resampling, cluster, first_replicate + idx)
         present = np.zeros((len(idx), len(values)), bool)
         rows, cols = np.nonzero(W > 0)
         present[rows, codes[cols]] = True
@@ -412,9 +412,9 @@ def failure_message(n_left_out: int, n: int, not_converged: int, retried: int, r
             "failed='drop' to silence this")
 
 
-def jackknife_weights(base_weights: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+def jackknife_weights(base_weights: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     """Leave-one-unit-out weight vectors [U, n] (a unit is a row, or a group)."""
-    group_index, n_units = _group_index(groups, base_weights)
+    group_index, n_units = _group_index(cluster, base_weights)
     W = np.broadcast_to(base_weights, (n_units, len(base_weights))).copy()
     W[group_index, np.arange(len(base_weights))] = 0.0
     return W

@@ -145,7 +145,7 @@ def _describe(fit, ens, level: float) -> str:
     if ens is None:
         return f"{fit.law.name} point fit ({fit.law.formula})"
     return (f"{fit.law.name} ensemble: {100 * level:g}% percentile band over {int(ens.valid.sum())} bootstrap "
-            f"replicates ({ens.method})")
+            f"replicates ({ens.resampling})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,8 +167,8 @@ def _cmd_fit(args) -> int:
     from . import fitting
     from . import laws as _laws
 
-    if args.groups and not args.bootstrap:
-        raise CommandError("--groups applies to the bootstrap: give --bootstrap N as well")
+    if args.cluster and not args.bootstrap:
+        raise CommandError("--cluster applies to the bootstrap: give --bootstrap N as well")
     _check_writable(args.out, "--out")
     _check_writable(args.plot, "--plot")
     if args.plot:  # fail before the (possibly long) fit if the law cannot be drawn
@@ -183,7 +183,7 @@ def _cmd_fit(args) -> int:
     result = fitting.fit(df, args.law, x=x, y=args.y, objective=args.objective, delta=args.delta,
                          n_starts=args.starts, fixed=fixed or None, weights=args.weights)
     if args.bootstrap:
-        result = result.bootstrap(args.bootstrap, seed=args.seed, method=args.method, groups=args.groups)
+        result = result.bootstrap(args.bootstrap, seed=args.seed, resampling=args.resampling, cluster=args.cluster)
         print(result.summary(level=args.level))
     else:
         print(result.summary())
@@ -397,7 +397,7 @@ def _cmd_capex(args) -> int:
     from . import capex
 
     scenario = capex.load_scenario(args.scenario)  # ScenarioError is a ValueError: `error: ...`, status 2
-    result = capex.run_scenario(scenario, out=args.out, replicates=args.replicates, paths=args.paths,
+    result = capex.run_scenario(scenario, out=args.out, n_bootstrap=args.bootstrap, paths=args.paths,
                                 figures=not args.no_figures)
     print(result.report())
     return 0
@@ -438,7 +438,7 @@ def _cmd_validate(args) -> int:
     except ValueError:
         pass
     result = validate_extrapolation(df, args.law, x=x, y=args.y, holdout=holdout, by=args.by, each=args.each,
-                                    groups=args.groups, n_bootstrap=args.bootstrap, level=args.level,
+                                    score_by=args.score_by, n_bootstrap=args.bootstrap, level=args.level,
                                     seed=args.seed, **fit_kw)
     print(result.summary())
     folds = result.folds
@@ -466,34 +466,69 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit scaling laws, bootstrap their uncertainty, extrapolate and plan compute.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-
     p = sub.add_parser("datasets", help="list the shipped data sets")
     p.set_defaults(func=_cmd_datasets)
+    for add in (_add_fit, _add_predict, _add_allocate, _add_compute_for, _add_isoflop, _add_capex, _add_validate):
+        add(sub)
+    return parser
 
-    p = sub.add_parser("fit", help="fit a law to a CSV or a shipped data set and print the parameters",
-                       description="Fit a law; with --bootstrap N, refit on N resampled data sets and print "
-                                   "parameter intervals.")
+
+# One helper a group of options that several commands share, so that an option means the same
+# thing, with the same default and help, wherever it appears.
+
+def _add_table(p, example: str = "see `scalinglaws datasets`") -> None:
     p.add_argument("csv", nargs="?", help="CSV file with one row per run")
-    p.add_argument("--dataset", help="a shipped data set instead of a CSV (see `scalinglaws datasets`)")
-    p.add_argument("--law", default="chinchilla", help="power, chinchilla, loglinear, sigmoid, data_constrained")
+    p.add_argument("--dataset", help=f"a shipped data set instead of a CSV ({example})")
+
+
+def _add_law(p, default: str, laws: str) -> None:
+    p.add_argument("--law", default=default, help=f"{laws} (default {default})")
     p.add_argument("--x", nargs="+", help="input column(s), in the law's input order (default: the law's names)")
     p.add_argument("--y", help="target column (default: the law's target, e.g. loss)")
     p.add_argument("--objective", choices=["huber", "lsq", "expectile"], help="default: huber for losses, lsq otherwise")
+
+
+def _add_level(p, what: str) -> None:
+    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"{what} (default {DEFAULT_LEVEL})")
+
+
+def _add_seed(p) -> None:
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+
+
+def _add_saved_file(p) -> None:
+    p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
+    _add_level(p, "band level for an ensemble")
+
+
+def _add_csv(p, dest: str = "csv", what: str = "print CSV at full precision instead of a table") -> None:
+    p.add_argument("--csv", action="store_true", dest=dest, help=what)
+
+
+def _add_fit(sub) -> None:
+    p = sub.add_parser("fit", help="fit a law to a CSV or a shipped data set and print the parameters",
+                       description="Fit a law; with --bootstrap N, refit on N resampled data sets and print "
+                                   "parameter intervals.")
+    _add_table(p)
+    _add_law(p, "chinchilla", "power, chinchilla, loglinear, sigmoid, data_constrained, ...")
     p.add_argument("--delta", type=float, help="Huber threshold (default 1e-3)")
     p.add_argument("--starts", type=int, default=32, help="solver starts from the best grid points (default 32)")
     p.add_argument("--fix", nargs="+", metavar="NAME=VALUE", help="hold parameters at values, e.g. E=1.69")
     p.add_argument("--weights", help="column of per-row weights")
     p.add_argument("--bootstrap", type=_positive_int, metavar="N",
                    help="refit on N resampled data sets and print intervals (--out then saves the ensemble)")
-    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"interval level with --bootstrap (default {DEFAULT_LEVEL})")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p.add_argument("--method", choices=["multinomial", "bayesian"], default="multinomial",
-                   help="bootstrap resampling (default multinomial)")
-    p.add_argument("--groups", metavar="COL", help="bootstrap whole groups of rows sharing a value of COL")
+    _add_level(p, "interval level with --bootstrap")
+    _add_seed(p)
+    p.add_argument("--resampling", "--method", dest="resampling", choices=["multinomial", "bayesian"],
+                   default="multinomial", help="bootstrap resampling (default multinomial; --method: the old name)")
+    p.add_argument("--cluster", "--groups", dest="cluster", metavar="COL",
+                   help="bootstrap whole clusters of rows sharing a value of COL (--groups: the old name)")
     p.add_argument("--out", help="save the fit (or, with --bootstrap, the ensemble) as JSON")
     p.add_argument("--plot", metavar="PNG", help="draw the fit (with the band, with --bootstrap) to an image file")
     p.set_defaults(func=_cmd_fit)
 
+
+def _add_predict(sub) -> None:
     p = sub.add_parser(
         "predict", allow_abbrev=False,
         help="evaluate a saved fit or ensemble at given inputs",
@@ -503,37 +538,39 @@ def build_parser() -> argparse.ArgumentParser:
                     "broadcast. For chinchilla, --C alone gives the loss at the compute-optimal allocation "
                     "of each budget.",
     )
-    p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
-    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"band level for an ensemble (default {DEFAULT_LEVEL})")
-    p.add_argument("--csv", action="store_true", help="print CSV at full precision instead of a table")
+    _add_saved_file(p)
+    _add_csv(p)
     p.set_defaults(func=_cmd_predict, takes_inputs=True)
 
+
+def _add_allocate(sub) -> None:
     p = sub.add_parser("allocate", help="compute-optimal N and D at compute budgets (chinchilla)",
                        description="Compute-optimal parameters N_opt, tokens D_opt, tokens per parameter and loss "
                                    "at each budget C = 6 N D, with bands for an ensemble.")
-    p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
+    _add_saved_file(p)
     p.add_argument("--C", nargs="+", type=_positive_float, required=True, metavar="FLOP", help="compute budgets")
-    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"band level for an ensemble (default {DEFAULT_LEVEL})")
     p.add_argument("--plot", metavar="PNG", help="draw N_opt and D_opt against C to an image file")
-    p.add_argument("--csv", action="store_true", help="print CSV at full precision instead of a table")
+    _add_csv(p)
     p.set_defaults(func=_cmd_allocate)
 
+
+def _add_compute_for(sub) -> None:
     p = sub.add_parser("compute-for", help="compute (or x) needed to reach target values",
                        description="The compute (chinchilla: at the compute-optimal allocation) or input x at "
                                    "which the fit reaches each target; for an ensemble with a band and the "
                                    "fraction of replicates that ever reach it.")
-    p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
+    _add_saved_file(p)
     p.add_argument("--target", nargs="+", type=_finite, required=True, help="target values (e.g. losses)")
-    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"band level for an ensemble (default {DEFAULT_LEVEL})")
-    p.add_argument("--csv", action="store_true", help="print CSV at full precision instead of a table")
+    _add_csv(p)
     p.set_defaults(func=_cmd_compute_for)
 
+
+def _add_isoflop(sub) -> None:
     p = sub.add_parser("isoflop", help="isoFLOP profiles: optimal size per budget and the frontier k C^a",
                        description="Hoffmann et al. (2022) Approach 2: fit a parabola of the loss in log size "
                                    "per compute budget, then size_opt = k C^a across budgets, with bootstrap "
                                    "bands from resampling runs within budgets.")
-    p.add_argument("csv", nargs="?", help="CSV file with one row per run")
-    p.add_argument("--dataset", help="a shipped data set instead of a CSV (e.g. marin-dclm)")
+    _add_table(p, "e.g. marin-dclm")
     p.add_argument("--size", default="N", help="size column fitted per budget: N or D (default N)")
     p.add_argument("--budget", default="budget", help="column labelling the isoFLOP budgets (default budget)")
     p.add_argument("--y", default="loss", help="loss column (default loss)")
@@ -542,14 +579,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", metavar="COL", help="column of per-run weights for the parabola fits")
     p.add_argument("--min-points", type=int, default=3, help="fewest runs a budget needs (default 3)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="replicates (default 1000; 0 for none)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"band level (default {DEFAULT_LEVEL})")
+    _add_seed(p)
+    _add_level(p, "band level")
     p.add_argument("--C", nargs="+", type=_positive_float, metavar="FLOP",
                    help="print the optimal size (with its band) at these compute budgets")
     p.add_argument("--plot", metavar="PNG", help="draw the profiles and the frontier to an image file")
-    p.add_argument("--csv", action="store_true", dest="csv_out", help="print the --C table as CSV at full precision")
+    _add_csv(p, "csv_out", "print the --C table as CSV at full precision")
     p.set_defaults(func=_cmd_isoflop)
 
+
+def _add_capex(sub) -> None:
     p = sub.add_parser("capex", help="plan the compute for a target from a scenario file: cost and risk of ruin",
                        description="Read a capex scenario (TOML; see docs/capex.md and "
                                    "examples/capex_chinchilla.toml): fit and bootstrap a law, price the compute "
@@ -559,42 +598,39 @@ def build_parser() -> argparse.ArgumentParser:
                                    "revenue_cash.png to the output folder.")
     p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file")
     p.add_argument("--out", metavar="DIR", help="folder for the figures (default: [output] dir in the file)")
-    p.add_argument("--replicates", type=_positive_int, metavar="N",
-                   help="bootstrap replicates, overriding [bootstrap] replicates")
+    p.add_argument("--bootstrap", "--replicates", dest="bootstrap", type=_positive_int, metavar="N",
+                   help="bootstrap replicates, overriding [bootstrap] replicates (--replicates: the old name)")
     p.add_argument("--paths", type=_positive_int, metavar="N", help="revenue paths, overriding [revenue] paths")
     p.add_argument("--no-figures", action="store_true", help="print the plan only; write no figures")
     p.set_defaults(func=_cmd_capex)
 
+
+def _add_validate(sub) -> None:
     p = sub.add_parser("validate", help="test an extrapolation: fit the low-compute part, score the held-out rest",
                        description="Fit a law on the rows below a split of compute (or x) and score its "
                                    "predictions on the held-out rows above it: absolute (relative) error per "
                                    "point and per group, and the share of held-out points inside the "
                                    "bootstrap band.")
-    p.add_argument("csv", nargs="?", help="CSV file with one row per run")
-    p.add_argument("--dataset", help="a shipped data set instead of a CSV (see `scalinglaws datasets`)")
-    p.add_argument("--law", default="sigmoid",
-                   help="power, chinchilla, loglinear, sigmoid, error_from_loss, ... (default sigmoid)")
-    p.add_argument("--x", nargs="+", help="input column(s), in the law's input order (default: the law's names)")
-    p.add_argument("--y", help="target column (default: the law's target)")
+    _add_table(p)
+    _add_law(p, "sigmoid", "power, chinchilla, loglinear, sigmoid, error_from_loss, ...")
     p.add_argument("--holdout", default="median",
                    help="median (default: fit below the median of the split column), a FRACTION held out "
                         "(e.g. 0.3), above:VALUE, or group:COL (leave one group out)")
     p.add_argument("--by", metavar="COL", help="column to split on (default: the law's input; C for chinchilla)")
     p.add_argument("--each", metavar="COL", help="fit and score separately within each value of COL (e.g. boardsize)")
-    p.add_argument("--groups", metavar="COL", help="report held-out scores per value of COL")
+    p.add_argument("--score-by", "--groups", dest="score_by", metavar="COL",
+                   help="report held-out scores per value of COL (--groups: the old name)")
     p.add_argument("--bootstrap", type=int, default=500, metavar="N",
                    help="replicates for the band (default 500; 0 for none)")
-    p.add_argument("--level", type=_level, default=DEFAULT_LEVEL, help=f"band level (default {DEFAULT_LEVEL})")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    _add_level(p, "band level")
+    _add_seed(p)
     p.add_argument("--fix", nargs="+", metavar="NAME=VALUE", help="hold parameters at values, e.g. A=0")
     p.add_argument("--bound", nargs="+", metavar="NAME=LOW:HIGH",
                    help="box bounds, a side may be empty: e.g. R0=0:1 A=0:1 for a pass rate, A=:0 for Elo")
-    p.add_argument("--objective", choices=["huber", "lsq", "expectile"], help="default: huber for losses, lsq otherwise")
     p.add_argument("--points", action="store_true", help="also print every held-out point")
-    p.add_argument("--csv", dest="csv_out", action="store_true", help="print tables as CSV at full precision")
+    _add_csv(p, "csv_out", "print tables as CSV at full precision")
     p.add_argument("--plot", metavar="PNG", help="draw the check (fits, bands, held-out points) to an image file")
     p.set_defaults(func=_cmd_validate)
-    return parser
 
 
 def _message(err: BaseException) -> str:

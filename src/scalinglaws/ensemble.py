@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -34,20 +36,21 @@ class Ensemble(Result):
     Attributes:
         fit: the point fit on the full data (:class:`~scalinglaws.fitting.Fit`).
         law: its law.
-        n_replicates, method, seed, groups: how the replicates were drawn.
+        n_replicates, resampling, seed, cluster: how the replicates were drawn (``cluster``: the
+            column whose clusters were resampled whole, or None).
         theta: [R, p] internal parameters per replicate (logs for amplitudes).
         objective, converged, on_bound, iterations, grad_norm: [R] per replicate.
         params: DataFrame, one row per replicate, public parameters plus flags.
     """
 
-    def __init__(self, fit, arrays: _bootstrap.EnsembleArrays, method: str, seed: int, groups, starts_info: dict,
-                 group_labels=None):
+    def __init__(self, fit, arrays: _bootstrap.EnsembleArrays, resampling: str, seed: int, cluster, starts_info: dict,
+                 cluster_labels=None):
         self.fit = fit
         self.law = fit.law
-        self.method = method
+        self.resampling = resampling
         self.seed = int(seed)
-        self.groups = groups
-        self._group_labels = group_labels
+        self.cluster = cluster
+        self._cluster_labels = cluster_labels
         self._a = arrays
         self.theta = arrays.theta
         self.objective = arrays.objective
@@ -109,8 +112,8 @@ class Ensemble(Result):
         wins = better.sum(axis=0)
         return {
             "n_replicates": R,
-            "method": self.method,
-            "groups": self.groups,
+            "resampling": self.resampling,
+            "cluster": self.cluster,
             "failed_to_converge": int(np.sum(~self.converged)),
             "failed_fraction": float(np.mean(~self.converged)),
             "on_bound": int(np.sum(self.on_bound)),
@@ -198,8 +201,7 @@ class Ensemble(Result):
         """Leave-one-unit-out refits [U, p], started from the full-data optimum."""
         if self._jackknife_theta is None:
             prob = self.fit.problem
-            groups = self._group_labels
-            W = _bootstrap.jackknife_weights(prob.weights, groups)
+            W = _bootstrap.jackknife_weights(prob.weights, self._cluster_labels)
             theta0 = np.broadcast_to(self.fit.theta, (W.shape[0], 1, self.law.n_params)).copy()
             stage = np.full((W.shape[0], 1), _solvers.WARM, dtype=np.int32)
             res = prob.solve(W, theta0, stage)
@@ -312,13 +314,25 @@ class Ensemble(Result):
         if pinned:
             footer.append(f"{', '.join(pinned)}: an end of the interval sits on the parameter's bound, so the data do "
                           "not bound it there; the true range may extend past it")
-        title = (f"{self.law.name} bootstrap: {self.n_replicates} {self.method} replicates"
-                 + (f" resampling groups of {self.groups!r}" if self.groups else "") + f", seed {self.seed}")
+        title = (f"{self.law.name} bootstrap: {self.n_replicates} {self.resampling} replicates"
+                 + (f" resampling clusters of {self.cluster!r}" if self.cluster else "") + f", seed {self.seed}")
         table = iv[["estimate", "lower", "upper", "se", "at_bound"]]
         return Summary(title, table, notes=lines, footer=footer, level=level, formats={"se": ".4g"})
 
     def __repr__(self):
-        return f"<Ensemble {self.law.name}: {self.n_replicates} {self.method} replicates, seed {self.seed}>"
+        return f"<Ensemble {self.law.name}: {self.n_replicates} {self.resampling} replicates, seed {self.seed}>"
+
+    @property
+    def method(self) -> str:
+        """Old name of :attr:`resampling`."""
+        warnings.warn("Ensemble.method is renamed Ensemble.resampling", DeprecationWarning, stacklevel=2)
+        return self.resampling
+
+    @property
+    def groups(self):
+        """Old name of :attr:`cluster`."""
+        warnings.warn("Ensemble.groups is renamed Ensemble.cluster", DeprecationWarning, stacklevel=2)
+        return self.cluster
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict:
@@ -326,10 +340,10 @@ class Ensemble(Result):
         return {
             **serialize.header("scalinglaws.Ensemble"),
             "fit": self.fit.to_dict(include_data=True),
-            "method": self.method,
+            "resampling": self.resampling,
             "seed": self.seed,
-            "groups": self.groups,
-            "group_labels": None if self._group_labels is None else [str(g) for g in self._group_labels],
+            "cluster": self.cluster,
+            "cluster_labels": None if self._cluster_labels is None else [str(g) for g in self._cluster_labels],
             "starts_info": self.starts_info,
             "arrays": {
                 "theta": a.theta.tolist(),
@@ -375,6 +389,7 @@ class Ensemble(Result):
             retried=None if a.get("retried") is None else np.asarray(a["retried"], bool),
             unidentified=None if a.get("unidentified") is None else np.asarray(a["unidentified"], bool),
         )
-        labels = d.get("group_labels")
-        return cls(fit, arrays, d["method"], d["seed"], d.get("groups"), d.get("starts_info", {}),
-                   None if labels is None else np.asarray(labels))
+        # Files written before the renames say method, groups and group_labels.
+        labels = d.get("cluster_labels", d.get("group_labels"))
+        return cls(fit, arrays, d.get("resampling", d.get("method")), d["seed"], d.get("cluster", d.get("groups")),
+                   d.get("starts_info", {}), None if labels is None else np.asarray(labels))

@@ -20,7 +20,7 @@ from . import laws as _laws
 from . import objectives as _objectives
 from . import serialize
 from . import solvers as _solvers
-from .inputs import InputError, check_fixed_floor, check_identifiable, prepare
+from .inputs import InputError, check_fixed_floor, check_identifiable, prepare, renamed_arguments
 from .ensemble import Ensemble
 from .problem import Problem, internal_bounds, law_fit_space
 from .results import Result, Summary
@@ -293,21 +293,24 @@ class Fit(Result):
         return pd.DataFrame({"target": targets, extrapolate.inverse_input(self.law): x, "reachable": np.isfinite(x)})
 
     # ------------------------------------------------------------------ bootstrap
-    def bootstrap(self, n: int = 1000, seed: int = 0, method: str = "multinomial", groups=None, *,
+    @renamed_arguments(n="n_bootstrap", method="resampling", groups="cluster")
+    def bootstrap(self, n_bootstrap: int = 1000, seed: int = 0, resampling: str = "multinomial", cluster=None, *,
                   n_starts: int = 4, chunk_size: int = 8192, devices=None, progress=None,
                   slots: int | None = None, dtype=None, failed: str = "warn",
                   config: _solvers.SolverConfig | None = None):
-        """Refit on ``n`` resampled data sets: an :class:`~scalinglaws.ensemble.Ensemble`.
+        """Refit on ``n_bootstrap`` resampled data sets: an :class:`~scalinglaws.ensemble.Ensemble`.
 
         Args:
-            n: replicates.
+            n_bootstrap: replicates (``n`` is its old name).
             seed: the same seed gives the same replicates (on any chunking or device count).
-            method: ``"multinomial"`` (Efron) or ``"bayesian"`` (Dirichlet weights, Rubin 1981).
-            groups: a column name of the fitted table (or an array, one label per row): resample
-                whole groups (runs, model sizes, families): the cluster bootstrap.
+            resampling: ``"multinomial"`` (Efron) or ``"bayesian"`` (Dirichlet weights, Rubin
+                1981); ``method`` is its old name.
+            cluster: a column name of the fitted table (or an array, one label per row): resample
+                whole clusters (runs, model sizes, families): the cluster bootstrap (``groups``
+                is its old name).
             n_starts: starts per replicate: the full-data optimum plus the ``n_starts - 1`` best
                 points of the law's start grid.
-            chunk_size: replicates per block (memory is bounded by a block, not by ``n``).
+            chunk_size: replicates per block (memory is bounded by a block, not by ``n_bootstrap``).
             devices: devices to shard replicates over (default all of ``jax.devices()``).
             progress: show a progress bar (default: when stderr is a terminal).
             slots: solver slots per device (default ``bootstrap.default_slots()``).
@@ -334,7 +337,8 @@ class Fit(Result):
                            prob.fixed_values, prob.config, dtype)
         if failed not in _bootstrap.FAILED_POLICIES:
             raise ValueError(f"failed must be one of {_bootstrap.FAILED_POLICIES}, got {failed!r}")
-        labels = self._group_labels(groups)
+        n = n_bootstrap
+        labels = self._cluster_labels(cluster)
         if n_starts < 1:
             raise ValueError(f"n_starts must be >= 1, got {n_starts}")
         ranked = self._ranked_starts if self._ranked_starts is not None else prob.ranked_starts()
@@ -342,12 +346,12 @@ class Fit(Result):
         starts = np.concatenate([self.theta[None, :], extra], axis=0)
         # The optimum starts at the real objective; grid points go through the continuation.
         stage0 = np.array([_solvers.WARM] + [0] * len(extra), dtype=np.int32)
-        arrays = _bootstrap.run_ensemble(prob, starts, stage0, n, seed, method, labels, chunk_size, devices, progress,
+        arrays = _bootstrap.run_ensemble(prob, starts, stage0, n, seed, resampling, labels, chunk_size, devices, progress,
                                          slots)
         n_retried = int(np.sum(~arrays.converged)) if prob.config.retry_factor > 1 else 0
-        recovered = _bootstrap.retry_failed(prob, arrays, starts, seed, method, labels)
+        recovered = _bootstrap.retry_failed(prob, arrays, starts, seed, resampling, labels)
         # A replicate that converged to one point of a whole manifold of optima is not an answer.
-        unidentified = _bootstrap.unidentified_replicates(prob, n, seed, method, labels)
+        unidentified = _bootstrap.unidentified_replicates(prob, n, seed, resampling, labels)
         arrays.unidentified = np.zeros(n, bool) if unidentified is None else unidentified
         n_unidentified = int(arrays.unidentified.sum())
         not_converged = int(np.sum(~arrays.converged))
@@ -361,35 +365,36 @@ class Fit(Result):
             import warnings
 
             warnings.warn(message, _bootstrap.ReplicateFailureWarning, stacklevel=2)
-        return Ensemble(self, arrays, method, seed, groups if isinstance(groups, str) else None, info, labels)
+        return Ensemble(self, arrays, resampling, seed, cluster if isinstance(cluster, str) else None, info, labels)
 
-    def _group_labels(self, groups):
-        if groups is None:
+    def _cluster_labels(self, cluster):
+        if cluster is None:
             return None
         n = len(self.problem.y_fit)
-        if isinstance(groups, str):
-            if self._source is not None and groups in self._source.columns:
-                values = self._source[groups].to_numpy()
+        if isinstance(cluster, str):
+            if self._source is not None and cluster in self._source.columns:
+                values = self._source[cluster].to_numpy()
             else:
                 data = self.data
-                if groups not in data.columns:
+                if cluster not in data.columns:
                     have = list(self._source.columns) if self._source is not None else list(data.columns)
-                    raise InputError(f"groups column {groups!r} not in the fitted table (columns {have})", column=groups)
-                values = data[groups].to_numpy()
+                    raise InputError(f"cluster column {cluster!r} not in the fitted table (columns {have})", column=cluster)
+                values = data[cluster].to_numpy()
         else:
-            values = np.asarray(groups)
+            values = np.asarray(cluster)
         if values.shape != (n,):
-            raise InputError(f"groups must give one label per row ({n}), got shape {values.shape}")
-        name = groups if isinstance(groups, str) else None
+            raise InputError(f"cluster must give one label per row ({n}), got shape {values.shape}")
+        name = cluster if isinstance(cluster, str) else None
         if pd.isna(values).any():
             pos = int(np.flatnonzero(pd.isna(values))[0])
-            raise InputError(f"groups label missing at row {pos}", column=name, row=pos)
+            raise InputError(f"cluster label missing at row {pos}", column=name, row=pos)
         used = self.problem.weights > 0
-        n_groups = len(pd.unique(values[used]))
-        if n_groups < 2:
-            raise InputError(f"groups {groups if name else 'labels'!r} give {n_groups} group among the rows with positive "
-                             "weight: a cluster bootstrap resamples whole groups, so with one group every replicate is "
-                             "the full data and every interval would have zero width", column=name)
+        n_clusters = len(pd.unique(values[used]))
+        if n_clusters < 2:
+            raise InputError(f"{f'cluster column {name!r}' if name else 'the cluster labels'} hold {n_clusters} cluster "
+                             "among the rows with positive weight: a cluster bootstrap resamples whole clusters, so "
+                             "with one cluster every replicate is the full data and every interval would have zero "
+                             "width", column=name)
         return values
 
     def public_bounds(self) -> tuple[np.ndarray, np.ndarray]:

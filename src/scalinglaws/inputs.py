@@ -11,10 +11,12 @@ This is the bottom layer: it imports numpy and pandas only.
 
 from __future__ import annotations
 
+import functools
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +26,7 @@ __all__ = [
     "check_not_swapped", "check_at_most", "as_table", "row_label", "numeric_column",
     "check_finite_column", "check_positive_column", "weights_column",
     "check_level", "check_int", "numeric_argument", "check_range", "positive_argument",
-    "nonnegative_argument", "positive_values",
+    "nonnegative_argument", "positive_values", "renamed_arguments",
 ]
 
 
@@ -46,7 +48,6 @@ class Prepared:
     inputs: dict[str, np.ndarray]  # law input name -> values (float64)
     y: np.ndarray
     weights: np.ndarray
-    groups: np.ndarray | None
     index: pd.Index
 
 
@@ -179,7 +180,7 @@ def weights_column(table: pd.DataFrame, weights, index: pd.Index) -> np.ndarray:
     return w
 
 
-def prepare(data, law, x=None, y=None, weights=None, groups=None, check_columns: bool = True) -> Prepared:
+def prepare(data, law, x=None, y=None, weights=None, check_columns: bool = True) -> Prepared:
     """Validate ``data`` for ``law`` and return float64 arrays.
 
     Args:
@@ -190,7 +191,6 @@ def prepare(data, law, x=None, y=None, weights=None, groups=None, check_columns:
         y: target column; default the law's target name.
         weights: per-row weights: a column name or an array; finite and >= 0. A weight of 0 is
             the same as dropping the row.
-        groups: a column name whose values label clusters (for the grouped bootstrap).
         check_columns: run the law's plausibility checks (e.g. chinchilla's "N and D look
             swapped"); turn off for data that is unusual on purpose.
     """
@@ -218,17 +218,9 @@ def prepare(data, law, x=None, y=None, weights=None, groups=None, check_columns:
             f"too few points for law {law.name!r}: it has {law.n_params} parameters "
             f"({', '.join(law.params)}) and needs at least {law.n_params + 1} rows with positive weight; got {n_eff}"
         )
-    g = None
-    if groups is not None:
-        if groups not in table.columns:
-            raise InputError(f"groups column {groups!r} not in the table (columns {list(table.columns)})", column=groups)
-        if table[groups].isna().any():
-            pos = int(np.flatnonzero(table[groups].isna().to_numpy())[0])
-            raise InputError(f"groups column {groups!r} is missing at {row_label(index, pos)}", column=groups, row=pos)
-        g = table[groups].to_numpy()
     if law.check_inputs is not None and check_columns:
         law.check_inputs(inputs, dict(zip(law.inputs, x_cols)), index)
-    return Prepared(x_cols, y_col, inputs, yv, w, g, index)
+    return Prepared(x_cols, y_col, inputs, yv, w, index)
 
 
 def check_identifiable(prepared: Prepared, law, n_free: int) -> None:
@@ -401,3 +393,24 @@ def positive_values(values: Any, name: str, why: str) -> np.ndarray:
     if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0):
         raise ValueError(f"{name} must be finite and > 0 {why}; got {values!r}")
     return v
+
+
+def renamed_arguments(**renames: str):
+    """Decorator: keyword arguments renamed to one name a concept (``old="new"``) are still
+    accepted under their old name, with a ``DeprecationWarning``; giving both is an error."""
+
+    def wrap(func):
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__name__}() got both {old}= and {new}=; {old}= is the old name "
+                                        f"of {new}=")
+                    warnings.warn(f"{func.__name__}(): {old}= is renamed {new}=", DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner
+
+    return wrap

@@ -40,7 +40,7 @@ import pandas as pd
 from . import extrapolate as _extrapolate
 from . import laws as _laws
 from . import serialize
-from .inputs import InputError, check_level, prepare
+from .inputs import InputError, check_level, prepare, renamed_arguments
 from .intervals import DEFAULT_LEVEL
 from .results import Result, Summary
 
@@ -173,7 +173,7 @@ class ExtrapolationValidation(Result):
     @property
     def by_group(self) -> pd.DataFrame:
         """Per group (the ``each`` values, the held-out groups of ``group:COL``, or the
-        ``groups`` column; one row ``all`` otherwise): held-out points, median and maximum
+        ``score_by`` column; one row ``all`` otherwise): held-out points, median and maximum
         absolute (relative) error, RMSE and coverage."""
         rows = []
         for g, t in self.table.groupby("group", sort=False):
@@ -252,6 +252,7 @@ class ExtrapolationValidation(Result):
 # the check
 
 
+@renamed_arguments(groups="score_by")
 def validate_extrapolation(
     data,
     law,
@@ -261,7 +262,7 @@ def validate_extrapolation(
     holdout="median",
     by: str | None = None,
     each: str | None = None,
-    groups: str | None = None,
+    score_by: str | None = None,
     n_bootstrap: int = 500,
     level: float = DEFAULT_LEVEL,
     seed: int = 0,
@@ -282,12 +283,12 @@ def validate_extrapolation(
             with several inputs.
         each: fit and score separately within each value of this column (e.g. ``boardsize``:
             each board size has its own curve); ``by_group`` then reports per value.
-        groups: a column to aggregate held-out scores by in ``by_group`` (default ``each``, or
-            the ``group:COL`` column).
+        score_by: a column to aggregate held-out scores by in ``by_group`` (default ``each``,
+            or the ``group:COL`` column); ``groups`` is its old name.
         n_bootstrap: bootstrap replicates per fit for the band (0: no band, coverage NaN).
         level: band level (default 0.9).
         seed: bootstrap seed.
-        bootstrap_kw: more arguments for ``Fit.bootstrap`` (``method``, ``n_starts`` ...).
+        bootstrap_kw: more arguments for ``Fit.bootstrap`` (``resampling``, ``n_starts`` ...).
         **fit_kw: more arguments for ``fit`` (``bounds``, ``fixed``, ``objective``, ``weights``
             as a column name ...).
 
@@ -305,12 +306,12 @@ def validate_extrapolation(
     if kind == "group" and value not in table.columns:
         raise InputError(f"holdout group column {value!r} is not in the table (columns {list(table.columns)})",
                          column=value)
-    for col in (each, groups):
+    for col in (each, score_by):
         if col is not None and col not in table.columns:
             raise InputError(f"column {col!r} is not in the table (columns {list(table.columns)})", column=col)
     label = {"median": "median", "fraction": f"{value}", "above": f"above:{value:g}" if kind == "above" else "",
              "group": f"group:{value}", "mask": "mask"}[kind]
-    group_col = each or groups or (value if kind == "group" else None)
+    group_col = each or score_by or (value if kind == "group" else None)
     if each is None:
         subsets = [("all", np.arange(len(table)))]
     else:
@@ -318,7 +319,7 @@ def validate_extrapolation(
         subsets = [(g, np.flatnonzero(labels == g)) for g in pd.unique(labels)]
 
     fold = _FoldSpec(table, law, x, y, fit_kw, by, split, y_col, int(n_bootstrap), seed, level,
-                     dict(bootstrap_kw or {}), each, groups, kind)
+                     dict(bootstrap_kw or {}), each, score_by, kind)
     fits, ensembles, parts, fold_records, fold_rows = {}, {}, [], [], {}
     n_rows = 0
     for sub_label, idx in subsets:
@@ -407,7 +408,7 @@ class _FoldSpec(NamedTuple):
     level: float
     bootstrap_kw: dict
     each: str | None
-    groups: str | None
+    score_by: str | None
     kind: str
 
 
@@ -439,8 +440,8 @@ def _score_fold(spec: _FoldSpec, sub_label, fold, train_idx, held_idx):
     inside = pd.array(np.where(np.isnan(lower) | np.isnan(upper), None, (yv >= lower) & (yv <= upper)),
                       dtype="boolean")
     part = pd.DataFrame({"group": sub_label, "fold": fold}, index=held.index)
-    if spec.each is None and spec.groups is not None:
-        part["group"] = held[spec.groups].to_numpy()
+    if spec.each is None and spec.score_by is not None:
+        part["group"] = held[spec.score_by].to_numpy()
     elif spec.each is None and spec.kind == "group":
         part["group"] = fold
     for c in dict.fromkeys((by, *fit.x_columns)):

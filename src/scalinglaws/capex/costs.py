@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 
-from ..inputs import check_range, nonnegative_argument, numeric_argument, positive_argument
+from ..inputs import check_range, nonnegative_argument, numeric_argument, positive_argument, renamed_arguments
 from .constants import (
     DEFAULT_ELECTRICITY_YEAR, DEFAULT_MFU, DEPRECIATION, ELECTRICITY, HOURS_PER_YEAR, INTERCONNECT_FRACTION,
     PRICE_PERFORMANCE, PUE_OTHER, SERVER_TDP_FRACTION, TRAINING_DAYS,
@@ -53,23 +53,24 @@ def gpu_hours(flops: Any, gpu: str | GPU = "H100", mfu: Any = DEFAULT_MFU) -> An
     return _flops(flops) / flop_per_gpu_hour(gpu, mfu)
 
 
+@renamed_arguments(price_per_hour="price_per_gpu_hour")
 def rental_cost(flops: Any, gpu: str | GPU = "H100", mfu: Any = DEFAULT_MFU,
-                price_per_hour: Any = None) -> Any:
-    """Dollars to rent the GPU-hours: ``gpu_hours(flops, gpu, mfu) * price_per_hour``.
+                price_per_gpu_hour: Any = None) -> Any:
+    """Dollars to rent the GPU-hours: ``gpu_hours(flops, gpu, mfu) * price_per_gpu_hour``.
 
-    ``price_per_hour`` ($/GPU-hour) defaults to the GPU's default rental price: for H100 the
+    ``price_per_gpu_hour`` ($/GPU-hour; ``price_per_hour`` is its old name) defaults to the GPU's default rental price: for H100 the
     median on-demand quote in Epoch AI's shipped price table (volatile; see
     :func:`constants`). Other GPUs have no default: pass a quote.
     """
     spec = _gpu(gpu)
-    if price_per_hour is None:
+    if price_per_gpu_hour is None:
         if spec.rental_price is None:
             raise ValueError(
-                f"price_per_hour is required for gpu={spec.name!r}: the shipped price data has "
+                f"price_per_gpu_hour is required for gpu={spec.name!r}: the shipped price data has "
                 "no representative rental quote for it"
             )
-        price_per_hour = spec.rental_price
-    price = positive_argument(price_per_hour, "price_per_hour", "$/GPU-hour")
+        price_per_gpu_hour = spec.rental_price
+    price = positive_argument(price_per_gpu_hour, "price_per_gpu_hour", "$/GPU-hour")
     return gpu_hours(flops, spec, mfu) * price
 
 

@@ -16,7 +16,7 @@ class GPU:
 
     ``purchase_price`` is the hardware value per GPU including its share of the server
     (Epoch's convention for DGX/HGX prices); ``rental_price`` is a default $/GPU-hour (None when
-    the shipped data has no representative quote: pass ``price_per_hour`` yourself).
+    the shipped data has no representative quote: pass ``price_per_gpu_hour`` yourself).
     ``server_power`` multiplies the GPU's TDP to give its server's power.
     ``epoch_name`` is the name in Epoch AI's chip and price tables.
     """

@@ -13,7 +13,7 @@ import pandas as pd
 from .. import serialize
 from ..extrapolate import inverse_input
 from ..fitting import Fit
-from ..inputs import check_int, check_level
+from ..inputs import check_int, check_level, renamed_arguments
 from ..intervals import DEFAULT_LEVEL, percentile_interval
 from ..laws.base import UNREACHABLE
 from ..results import Result, Summary
@@ -139,13 +139,14 @@ def _plan_rows(flops: np.ndarray, spec: GPU, mfu: float, price: float | None,
     return out
 
 
+@renamed_arguments(price="price_per_gpu_hour")
 def plan(
     ensemble: Any,
     target: Any = None,
     *,
     gpu: str | GPU = "H100",
     mfu: float = DEFAULT_MFU,
-    price: float | None = None,
+    price_per_gpu_hour: float | None = None,
     level: float = DEFAULT_LEVEL,
     wall_clock_days: float = TRAINING_DAYS.value,
     pue: float = PUE_OTHER.value,
@@ -163,8 +164,9 @@ def plan(
       (``estimate = lower = upper``; ``unreachable_fraction`` is 0 or 1);
     - an array of compute draws (FLOP, ``inf`` for unreachable), with ``target=None``.
 
-    Each replicate's compute goes through :func:`gpu_hours`, :func:`rental_cost` (``price``
-    $/GPU-hour; default the GPU's rental quote), :func:`amortised_cost`, :func:`gpu_count` and
+    Each replicate's compute goes through :func:`gpu_hours`, :func:`rental_cost`
+    (``price_per_gpu_hour``, $/GPU-hour; default the GPU's rental quote; ``price`` is its old
+    name), :func:`amortised_cost`, :func:`gpu_count` and
     :func:`power_mw` (over ``wall_clock_days``). The table reports the median and the central
     ``level`` interval of the converted draws, **over the reachable replicates only**;
     ``unreachable_fraction`` says how many were left out, and ``point_fit`` converts the
@@ -174,7 +176,8 @@ def plan(
     For chinchilla the compute is that of the compute-optimal allocation (``C = 6 N D``).
     """
     level = check_level(level)
-    for name, value in (("mfu", mfu), ("price", price), ("wall_clock_days", wall_clock_days),
+    price = price_per_gpu_hour
+    for name, value in (("mfu", mfu), ("price_per_gpu_hour", price), ("wall_clock_days", wall_clock_days),
                         ("pue", pue), ("hardware_price", hardware_price),
                         ("electricity", electricity)):
         if value is not None and np.ndim(value) != 0:
@@ -182,6 +185,32 @@ def plan(
                 f"{name} must be one number in plan(); to carry its uncertainty, convert the "
                 "draws yourself (see docs/capex.md, 'How a band propagates')"
             )
+    draws, point, source, target = _compute_draws(ensemble, target)
+    spec = _gpu(gpu)
+    if price is None and spec.rental_price is None:
+        raise ValueError(f"price_per_gpu_hour ($/GPU-hour) is required for gpu={spec.name!r}: no default quote")
+    settings = (spec, mfu, price, wall_clock_days, pue, hardware_price, electricity)
+    per_draw = pd.DataFrame(_plan_rows(draws, *settings), columns=_PLAN_ROWS)
+    per_draw.index.name = "replicate"
+    point_rows = _plan_rows(np.array([UNREACHABLE if np.isnan(point) else point]), *settings)
+    reachable = np.isfinite(draws)
+    if not reachable.any():
+        warnings.warn(f"target {target!r} is unreachable for every replicate", stacklevel=2)
+    table = _band_table(per_draw, reachable, level)
+    # inf: the point fit never reaches the target; NaN: there is no point fit (plain draws given).
+    table["point_fit"] = [np.nan if np.isnan(point) else v[0] for v in point_rows.values()]
+    assumptions = {
+        "gpu": spec.name, "mfu": mfu,
+        "price_per_gpu_hour": price if price is not None else spec.rental_price,
+        "hardware_price": hardware_price if hardware_price is not None else spec.purchase_price,
+        "wall_clock_days": round(float(wall_clock_days), 2), "pue": pue,
+        "electricity": electricity if electricity is not None else electricity_price(),
+    }
+    return Plan(table, 1.0 - float(np.mean(reachable)), int(draws.size), target, level, assumptions, per_draw, source)
+
+
+def _compute_draws(ensemble: Any, target: Any) -> tuple[np.ndarray, float, str, Any]:
+    """(compute per replicate, the point fit's compute or NaN, the source, the checked target)."""
     point = np.nan
     if isinstance(ensemble, Fit):
         target = _check_target(target)
@@ -209,35 +238,20 @@ def plan(
         raise ValueError("compute draws contain NaN (use inf for an unreachable target)")
     if (draws < 0).any():
         raise ValueError("compute draws must be non-negative FLOP")
-    spec = _gpu(gpu)
-    if price is None and spec.rental_price is None:
-        raise ValueError(f"price ($/GPU-hour) is required for gpu={spec.name!r}: no default quote")
-    settings = (spec, mfu, price, wall_clock_days, pue, hardware_price, electricity)
-    per_draw = pd.DataFrame(_plan_rows(draws, *settings), columns=_PLAN_ROWS)
-    per_draw.index.name = "replicate"
-    point_rows = _plan_rows(np.array([UNREACHABLE if np.isnan(point) else point]), *settings)
-    reachable = np.isfinite(draws)
-    unreachable = 1.0 - float(np.mean(reachable))
+    return draws, point, source, target
+
+
+def _band_table(per_draw: pd.DataFrame, reachable: np.ndarray, level: float) -> pd.DataFrame:
+    """Median and central ``level`` interval of each quantity over the reachable replicates
+    (``inf`` throughout when none reaches the target)."""
     if not reachable.any():
-        warnings.warn(f"target {target!r} is unreachable for every replicate", stacklevel=2)
-        table = pd.DataFrame(UNREACHABLE, index=_PLAN_ROWS, columns=["estimate", "lower", "upper"])
-    else:
-        columns = {}
-        for name in _PLAN_ROWS:
-            values = per_draw[name].to_numpy()[reachable]
-            lo, hi = percentile_interval(values, level)
-            columns[name] = [float(np.median(values)), float(lo), float(hi)]
-        table = pd.DataFrame(columns, index=["estimate", "lower", "upper"]).T
-    # inf: the point fit never reaches the target; NaN: there is no point fit (plain draws given).
-    table["point_fit"] = [np.nan if np.isnan(point) else v[0] for v in point_rows.values()]
-    assumptions = {
-        "gpu": spec.name, "mfu": mfu,
-        "price_per_hour": price if price is not None else spec.rental_price,
-        "hardware_price": hardware_price if hardware_price is not None else spec.purchase_price,
-        "wall_clock_days": round(float(wall_clock_days), 2), "pue": pue,
-        "electricity": electricity if electricity is not None else electricity_price(),
-    }
-    return Plan(table, unreachable, int(draws.size), target, level, assumptions, per_draw, source)
+        return pd.DataFrame(UNREACHABLE, index=_PLAN_ROWS, columns=["estimate", "lower", "upper"])
+    columns = {}
+    for name in _PLAN_ROWS:
+        values = per_draw[name].to_numpy()[reachable]
+        lo, hi = percentile_interval(values, level)
+        columns[name] = [float(np.median(values)), float(lo), float(hi)]
+    return pd.DataFrame(columns, index=["estimate", "lower", "upper"]).T
 
 
 def spend_fraction_for(cost: float, r0: float, planned_growth: float, year: int) -> float:

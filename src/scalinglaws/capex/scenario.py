@@ -19,6 +19,7 @@ from .. import datasets, fitting, serialize
 from ..compute import training_compute
 from ..ensemble import Ensemble
 from ..extrapolate import inverse_input
+from ..inputs import renamed_arguments
 from ..results import Result, Summary
 from .cash import _POLICIES, CashResult, simulate_cash
 from .constants import DEFAULT_MFU, PUE_OTHER, TRAINING_DAYS
@@ -39,7 +40,7 @@ _SCENARIO_SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     "fit": {"dataset": ("str", None), "csv": ("str", None), "file": ("str", None),
             "law": ("str", "chinchilla"), "x": ("str_or_strings", None), "y": ("str", None)},
     "bootstrap": {"replicates": ("int", 1000), "seed": ("int", 0), "level": ("number", 0.9),
-                  "method": ("str", "multinomial")},
+                  "resampling": ("str", "multinomial")},
     "target": {"loss": ("number", None), "score": ("number", None)},
     "hardware": {"gpu": ("str", "H100"), "mfu": ("number", DEFAULT_MFU),
                  "price_per_gpu_hour": ("number", None),
@@ -58,6 +59,8 @@ _SCENARIO_SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     "output": {"dir": ("str", None), "dpi": ("int", 100)},
 }
 _SCENARIO_SECTIONS_REQUIRED = ("fit", "target", "revenue", "commitments")
+# Keys renamed to the API's one name a concept: section -> {old: new}; the old name still reads.
+_RENAMED_KEYS = {"bootstrap": {"method": "resampling"}}
 
 
 def _scenario_value(where: str, key: str, value: Any, kind: str) -> Any:
@@ -129,6 +132,13 @@ def load_scenario(path: Any) -> dict:
         if not isinstance(given, dict):
             raise ScenarioError(f"{path}: [{section}] must be a table of keys")
         where = f"{path}: [{section}]"
+        given = dict(given)
+        for old, new in _RENAMED_KEYS.get(section, {}).items():
+            if old in given:
+                if new in given:
+                    raise ScenarioError(f"{where} gives both {old!r} and {new!r}; {old!r} is the old name of {new!r}")
+                warnings.warn(f"{where} key {old!r} is renamed {new!r}", DeprecationWarning, stacklevel=2)
+                given[new] = given.pop(old)
         extra = sorted(set(given) - set(schema))
         if extra:
             raise ScenarioError(f"{where} unknown key {extra[0]!r}; keys: {', '.join(schema)}")
@@ -198,7 +208,7 @@ class ScenarioResult(Result):
             fit_line += f" ({len(self.fit.data)} rows), objective {self.fit.objective:.6g}"
         if self.ensemble is not None:
             ens = self.ensemble
-            fit_line += (f"; bootstrap: {ens.n_replicates} {ens.method} replicates, seed "
+            fit_line += (f"; bootstrap: {ens.n_replicates} {ens.resampling} replicates, seed "
                          f"{ens.seed} ({int(np.sum(~ens.valid))} failed, left out)")
         else:
             fit_line += "; no bootstrap (point fit: no band)"
@@ -220,7 +230,7 @@ class ScenarioResult(Result):
         a = plan_.assumptions
         band = (f"median and {plan_.level:.0%} interval over the replicates that reach it"
                 if plan_.source != "fit" else "point fit, no band")
-        lines.append(f"plan: {a['gpu']} at mfu {a['mfu']:g}, ${a['price_per_hour']:g} per "
+        lines.append(f"plan: {a['gpu']} at mfu {a['mfu']:g}, ${a['price_per_gpu_hour']:g} per "
                      f"GPU-hour, {a['wall_clock_days']:g} days of wall-clock time, pue "
                      f"{a['pue']:g}; {band}")
         lines.append(_format_table(plan_.table, index_name="quantity"))
@@ -342,14 +352,16 @@ def _format_table(table: pd.DataFrame, index_name: str) -> str:
     return fmt.reset_index().to_string(index=False)
 
 
-def run_scenario(scenario: dict, out: Any = None, *, replicates: int | None = None,
+@renamed_arguments(replicates="n_bootstrap")
+def run_scenario(scenario: dict, out: Any = None, *, n_bootstrap: int | None = None,
                  paths: int | None = None, figures: bool = True) -> ScenarioResult:
     """Run a scenario from :func:`load_scenario`: fit, bootstrap, plan, revenue, commitments.
 
     ``out`` (a folder; default ``[output] dir``, relative to the current directory) receives
     ``capability.png`` (capability against compute with the target) and ``revenue_cash.png``
     (revenue fan and one cash fan per policy); no figures without a folder or with
-    ``figures=False``. ``replicates`` and ``paths`` override the file's counts.
+    ``figures=False``. ``n_bootstrap`` (``replicates`` is its old name) and ``paths`` override the
+    file's counts.
     """
     s = scenario
     base = Path(s["base"])
@@ -374,15 +386,15 @@ def run_scenario(scenario: dict, out: Any = None, *, replicates: int | None = No
         else:
             table = pd.read_csv(base / fs["csv"])
         fit_ = fitting.fit(table, fs["law"], x=fs["x"], y=fs["y"])
-    n_rep = bs["replicates"] if replicates is None else int(replicates)
-    if ensemble is None and (bs["enabled"] or replicates is not None):
+    n_rep = bs["replicates"] if n_bootstrap is None else int(n_bootstrap)
+    if ensemble is None and (bs["enabled"] or n_bootstrap is not None):
         if n_rep < 1:
             raise ScenarioError(f"{s['path']}: [bootstrap] replicates must be >= 1; got {n_rep}")
-        ensemble = fit_.bootstrap(n_rep, seed=bs["seed"], method=bs["method"])
+        ensemble = fit_.bootstrap(n_rep, seed=bs["seed"], resampling=bs["resampling"])
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "target .* is unreachable", UserWarning)
         plan_ = plan(ensemble if ensemble is not None else fit_, target, gpu=hw["gpu"],
-                     mfu=hw["mfu"], price=hw["price_per_gpu_hour"], level=bs["level"],
+                     mfu=hw["mfu"], price_per_gpu_hour=hw["price_per_gpu_hour"], level=bs["level"],
                      wall_clock_days=hw["wall_clock_days"], pue=hw["pue"],
                      hardware_price=hw["hardware_price"], electricity=hw["electricity"])
     n_paths = rv["paths"] if paths is None else int(paths)

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import datasets, serialize
-from ..inputs import check_level
+from ..inputs import check_level, renamed_arguments
 from ..results import Result, Summary
 from .hardware import GPU, _gpu
 
@@ -170,11 +170,12 @@ _COST_COLUMNS = {
 }
 
 
+@renamed_arguments(method="cost_basis")
 def fit_training_cost_growth(
     costs: pd.DataFrame | None = None,
     models: pd.DataFrame | None = None,
     *,
-    method: str = "amortised",
+    cost_basis: str = "amortised",
     start: str | None = "2016-01-01",
     end: str | None = None,
     level: float = 0.90,
@@ -183,15 +184,15 @@ def fit_training_cost_growth(
 
     Costs are Epoch AI's estimates for frontier models (``datasets.load("epoch-model-costs")``,
     Cottier et al. 2024 and later updates); publication dates come from the notable-models
-    table, joined on the model name. ``method``: "amortised" (hardware capex + energy, the
-    paper's headline series), "cloud" or "acquisition". Defaults match the paper: models
+    table, joined on the model name. ``cost_basis`` (``method`` is its old name): "amortised"
+    (hardware capex + energy, the paper's headline series), "cloud" or "acquisition". Defaults match the paper: models
     published since 2016, 90% interval. Compare ``growth_per_year`` with 2.4x (90% CI 2.0-2.9).
     """
-    if method not in _COST_COLUMNS:
-        raise ValueError(f"method={method!r}; choose one of {sorted(_COST_COLUMNS)}")
+    if cost_basis not in _COST_COLUMNS:
+        raise ValueError(f"cost_basis={cost_basis!r}; choose one of {sorted(_COST_COLUMNS)}")
     costs = _load("epoch-model-costs") if costs is None else costs
     models = _load("epoch-notable-models") if models is None else models
-    column = _COST_COLUMNS[method]
+    column = _COST_COLUMNS[cost_basis]
     dates = models[["model", "publication_date", "year"]].drop_duplicates("model")
     rows = costs[["model", column]].merge(dates, on="model", how="inner")
     rows = rows.dropna(subset=[column, "publication_date"])
@@ -200,7 +201,7 @@ def fit_training_cost_growth(
         rows = rows[rows["publication_date"] >= pd.Timestamp(start)]
     if end is not None:
         rows = rows[rows["publication_date"] < pd.Timestamp(end)]
-    return _ols_trend(f"frontier training cost ({method})", rows["year"].to_numpy(float),
+    return _ols_trend(f"frontier training cost ({cost_basis})", rows["year"].to_numpy(float),
                       np.log10(rows[column]).to_numpy(float), rows["publication_date"], level)
 
 
