@@ -33,14 +33,14 @@ def test_1e26_flop_is_7_02e7_gpu_hours():
 
 def test_plan_10x_against_5x_realised_leaves_a_quarter():
     plan = capex.planned_revenue(1.0, 10.0, 2)
-    realised = capex.simulate_revenue(1.0, 5.0, (5.0, 5.0), years=2, n=3, seed=0)
+    realised = capex.simulate_revenue(1.0, 5.0, (5.0, 5.0), years=2, n_paths=3, seed=0)
     np.testing.assert_allclose(plan, [1.0, 10.0, 100.0])
     np.testing.assert_allclose(realised[:, 2] / plan[2], 0.25, rtol=1e-12)
 
 
 def test_one_year_slip_leaves_a_tenth():
     plan = capex.planned_revenue(1.0, 10.0, 2)
-    on_plan = capex.simulate_revenue(1.0, 10.0, (10.0, 10.0), years=2, n=1, seed=0)
+    on_plan = capex.simulate_revenue(1.0, 10.0, (10.0, 10.0), years=2, n_paths=1, seed=0)
     np.testing.assert_allclose(on_plan[0], plan, rtol=1e-12)
     slipped = capex.slip(on_plan, years=1)
     np.testing.assert_allclose(slipped[0], [1.0, 1.0, 10.0], rtol=1e-12)
@@ -55,7 +55,7 @@ def test_probability_growth_below_5x_analytic():
 
 
 def test_probability_growth_below_5x_monte_carlo():
-    paths = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=1, n=100_000, seed=0)
+    paths = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=1, n_paths=100_000, seed=0)
     assert paths.shape == (100_000, 2)
     mc = float(np.mean(paths[:, 1] < 5.0))
     assert abs(mc - capex.growth_probability_below(5.0, 10.0, (3.16, 31.6))) < 0.01
@@ -66,7 +66,7 @@ def test_probability_growth_below_5x_monte_carlo():
 
 
 def test_revenue_lognormal_moments():
-    paths = capex.simulate_revenue(2.0, 10.0, (3.16, 31.6), years=3, n=50_000, seed=1)
+    paths = capex.simulate_revenue(2.0, 10.0, (3.16, 31.6), years=3, n_paths=50_000, seed=1)
     assert np.all(paths[:, 0] == 2.0)
     log_growth = np.diff(np.log(paths), axis=1)
     np.testing.assert_allclose(np.median(log_growth, axis=0), math.log(10.0), atol=0.02)
@@ -75,17 +75,17 @@ def test_revenue_lognormal_moments():
 
 
 def test_decay_shrinks_log_median_geometrically():
-    paths = capex.simulate_revenue(1.0, 10.0, (10.0, 10.0), years=3, n=1, seed=0, decay=0.5)
+    paths = capex.simulate_revenue(1.0, 10.0, (10.0, 10.0), years=3, n_paths=1, seed=0, decay=0.5)
     growth = paths[0, 1:] / paths[0, :-1]
     np.testing.assert_allclose(growth, [10.0, 10.0 ** 0.5, 10.0 ** 0.25], rtol=1e-12)
-    flat = capex.simulate_revenue(1.0, 10.0, (10.0, 10.0), years=3, n=1, seed=0, decay=1.0)
+    flat = capex.simulate_revenue(1.0, 10.0, (10.0, 10.0), years=3, n_paths=1, seed=0, decay=1.0)
     np.testing.assert_allclose(flat[0], [1.0, 10.0, 10.0, 10.0], rtol=1e-12)
 
 
 def test_same_seed_same_numbers_and_different_seed_differs():
-    a = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=4, n=1000, seed=7)
-    b = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=4, n=1000, seed=7)
-    c = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=4, n=1000, seed=8)
+    a = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=4, n_paths=1000, seed=7)
+    b = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=4, n_paths=1000, seed=7)
+    c = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=4, n_paths=1000, seed=8)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     kw = dict(planned_growth=10.0, spend_fraction=0.5, lead_time=1, margin=0.8, initial_cash=1.0)
@@ -95,7 +95,7 @@ def test_same_seed_same_numbers_and_different_seed_differs():
 
 
 def test_revenue_is_float64_numpy():
-    paths = capex.simulate_revenue(1.0, 3.0, (1.5, 6.0), years=2, n=10, seed=0)
+    paths = capex.simulate_revenue(1.0, 3.0, (1.5, 6.0), years=2, n_paths=10, seed=0)
     assert isinstance(paths, np.ndarray) and paths.dtype == np.float64
 
 
@@ -104,7 +104,7 @@ def test_revenue_is_float64_numpy():
 
 
 def _constant_revenue(growth, years, n=1):
-    return capex.simulate_revenue(1.0, growth, (growth, growth), years=years, n=n, seed=0)
+    return capex.simulate_revenue(1.0, growth, (growth, growth), years=years, n_paths=n, seed=0)
 
 
 def test_cash_formula_by_hand():
@@ -142,7 +142,7 @@ def test_staged_commitments_formula():
 
 
 def test_staged_never_spends_more_than_upfront():
-    revenue = capex.simulate_revenue(1.0, 6.0, (2.0, 18.0), years=6, n=2000, seed=3)
+    revenue = capex.simulate_revenue(1.0, 6.0, (2.0, 18.0), years=6, n_paths=2000, seed=3)
     kw = dict(planned_growth=10.0, spend_fraction=0.6, lead_time=1)
     staged = capex.commitments(revenue, policy="staged", **kw)
     upfront = capex.commitments(revenue, policy="upfront", **kw)
@@ -152,7 +152,7 @@ def test_staged_never_spends_more_than_upfront():
 def test_staged_has_lower_ruin_probability_than_upfront():
     # Realised growth median 5x against a 10x plan: up-front commitments sized for 10x fail
     # often; staged tranches are only signed while revenue keeps up with the plan.
-    revenue = capex.simulate_revenue(1.0, 5.0, (2.0, 12.5), years=5, n=20_000, seed=11)
+    revenue = capex.simulate_revenue(1.0, 5.0, (2.0, 12.5), years=5, n_paths=20_000, seed=11)
     table = capex.compare_commitments(revenue, planned_growth=10.0, spend_fraction=0.5,
                                       lead_time=1, milestone=1.0, margin=0.8, initial_cash=1.0)
     assert list(table.index) == ["upfront", "staged", "rolling"]
@@ -163,7 +163,7 @@ def test_staged_has_lower_ruin_probability_than_upfront():
 
 
 def test_slip_raises_ruin_probability():
-    revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=4, n=20_000, seed=5)
+    revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=4, n_paths=20_000, seed=5)
     kw = dict(planned_growth=10.0, spend_fraction=0.5, lead_time=2, policy="upfront",
               margin=0.8, initial_cash=1.0)
     base = capex.simulate_cash(revenue, **kw)
@@ -172,7 +172,7 @@ def test_slip_raises_ruin_probability():
 
 
 def test_var_and_cvar_definitions():
-    revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=3, n=10_000, seed=2)
+    revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=3, n_paths=10_000, seed=2)
     result = capex.simulate_cash(revenue, planned_growth=10.0, spend_fraction=0.5, lead_time=1,
                                  margin=0.8, initial_cash=1.0, level=0.9)
     terminal = result.cash[:, -1]
@@ -298,9 +298,9 @@ def test_other_argument_errors():
 
 def test_growth_interval_must_be_geometric_symmetric():
     with pytest.raises(ValueError, match="geometrically symmetric"):
-        capex.simulate_revenue(1.0, 10.0, (5.0, 31.6), years=1, n=10, seed=0)
+        capex.simulate_revenue(1.0, 10.0, (5.0, 31.6), years=1, n_paths=10, seed=0)
     with pytest.raises(ValueError, match="growth_interval90"):
-        capex.simulate_revenue(1.0, 10.0, (12.0, 31.6), years=1, n=10, seed=0)
+        capex.simulate_revenue(1.0, 10.0, (12.0, 31.6), years=1, n_paths=10, seed=0)
     with pytest.raises(ValueError, match="growth_interval90"):
         capex.growth_sigma(10.0, 3.0)
     assert capex.growth_sigma(10.0, (10.0 / 3, 30.0)) == pytest.approx(math.log(9) / (2 * 1.6448536269514722))
@@ -311,14 +311,14 @@ def test_growth_interval_must_be_geometric_symmetric():
     [
         (dict(r0=0.0), "r0"),
         (dict(years=0), "years"),
-        (dict(n=0), "n must"),
+        (dict(n_paths=0), "n_paths must"),
         (dict(seed=-1), "seed"),
         (dict(decay=1.5), "decay"),
         (dict(growth_median=-2.0), "growth_median"),
     ],
 )
 def test_simulate_revenue_argument_errors(kwargs, match):
-    args = dict(r0=1.0, growth_median=10.0, growth_interval90=(3.16, 31.6), years=2, n=10, seed=0)
+    args = dict(r0=1.0, growth_median=10.0, growth_interval90=(3.16, 31.6), years=2, n_paths=10, seed=0)
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         capex.simulate_revenue(**args)
@@ -499,7 +499,7 @@ def test_fan_chart_writes_png(tmp_path):
 
     from scalinglaws import plot
 
-    revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=5, n=2000, seed=0)
+    revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=5, n_paths=2000, seed=0)
     fig = plot.fan_chart(revenue, label="revenue", log=True)
     ax0 = fig.axes[0]
     # What was drawn: the median line at the paths' median, and two nested bands (90%, 50%)
@@ -670,7 +670,7 @@ def test_commitment_risk_by_hand():
     # Rental cost of 1e18, 2e18, 3e18 FLOP on H100 at the default mfu and price: $2.96, $5.91,
     # $8.87; the fourth replicate never reaches the target. So $8 is enough for half of them.
     plan = capex.plan(np.array([1e18, 2e18, 3e18, np.inf]))
-    revenue = capex.simulate_revenue(1.0, 4.0, (4.0, 4.0), 2, n=4, seed=0)
+    revenue = capex.simulate_revenue(1.0, 4.0, (4.0, 4.0), 2, n_paths=4, seed=0)
     risk = capex.commitment_risk(plan, revenue, planned_growth=4.0, lead_time=1, budget=8.0,
                                  margin=0.5, initial_cash=1.0,
                                  policies=("upfront", "staged", "rolling"))
@@ -684,7 +684,7 @@ def test_commitment_risk_by_hand():
 
 def test_commitment_risk_on_the_ensemble(chin_ens):
     plan = capex.plan(chin_ens, 1.96)
-    revenue = capex.simulate_revenue(1e6, 4.0, (1.6, 10.0), 2, n=20_000, seed=0)
+    revenue = capex.simulate_revenue(1e6, 4.0, (1.6, 10.0), 2, n_paths=20_000, seed=0)
     terms = dict(planned_growth=4.0, lead_time=1, margin=0.5, initial_cash=1e6)
     med = capex.commitment_risk(plan, revenue, budget="median", **terms)
     up = capex.commitment_risk(plan, revenue, budget="upper", **terms)
@@ -748,7 +748,7 @@ def test_plot_revenue_cash(tmp_path):
 
     from scalinglaws import plot
 
-    revenue = capex.simulate_revenue(1e6, 4.0, (1.6, 10.0), 3, n=2000, seed=0)
+    revenue = capex.simulate_revenue(1e6, 4.0, (1.6, 10.0), 3, n_paths=2000, seed=0)
     kw = dict(planned_growth=4.0, spend_fraction=0.5, lead_time=1, margin=0.5, initial_cash=1e6)
     results = {"up front": capex.simulate_cash(revenue, policy="upfront", **kw),
                "staged": capex.simulate_cash(revenue, policy="staged", **kw)}
@@ -810,7 +810,7 @@ def test_cli_capex_prints_what_the_api_gives(capex_run, chin_ens):
         np.testing.assert_allclose(printed, plan.table.loc[row], rtol=1e-3)
     assert "unreachable: 0.00% of 300 replicates never reach loss 1.96" in text
     revenue = capex.simulate_revenue(rv["r0"], rv["growth_median"], rv["growth_interval90"],
-                                     rv["years"], n=20_000, seed=rv["seed"])
+                                     rv["years"], n_paths=20_000, seed=rv["seed"])
     terms = dict(planned_growth=com["planned_growth"], lead_time=com["lead_time"],
                  budget="upper", milestone=com["milestone"], margin=com["margin"],
                  initial_cash=com["initial_cash"], level=com["level"])

@@ -704,7 +704,7 @@ def test_renamed_arguments_still_read_under_their_old_names(chinchilla_fit):
     and never together with the new one."""
     from scalinglaws import capex
 
-    with pytest.warns(DeprecationWarning, match="n= is renamed n_bootstrap="):
+    with pytest.warns(DeprecationWarning, match="(n=|method=) is renamed (n_bootstrap|resampling)="):
         old = chinchilla_fit.bootstrap(n=8, seed=1, method="multinomial")
     new = chinchilla_fit.bootstrap(n_bootstrap=8, seed=1, resampling="multinomial")
     np.testing.assert_array_equal(old.theta, new.theta)

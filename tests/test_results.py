@@ -38,7 +38,7 @@ def results(chinchilla_fit):
     power = sl.datasets.load("chinchilla-240")
     iso = sl.isoflop(sl.datasets.load("marin-dclm"), budget="budget", size="N", y="loss", n_bootstrap=50)
     val = sl.validate_extrapolation(power, "power", x="C", n_bootstrap=20)
-    revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=3, n=500, seed=0)
+    revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=3, n_paths=500, seed=0)
     cash = capex.simulate_cash(revenue, planned_growth=10.0, spend_fraction=0.5, lead_time=1, margin=0.8)
     return {
         "Fit": chinchilla_fit,
@@ -150,3 +150,18 @@ def test_every_figure_is_reached_the_same_way(results, kind):
         fig = sl.plot.figure(r, which="capability")
         assert fig.axes[0].get_xscale() == "log"
         plt.close(fig)
+
+
+def test_point_values_are_arrays_and_bands_are_tables(results):
+    """The rule README states: predict on a Fit is the curve (an array like the inputs); on an
+    Ensemble the same values are the estimate column of a banded table."""
+    fit, ens = results["Fit"], results["Ensemble"]
+    N, D = np.array([7e10, 1e11]), np.array([1.4e12, 2e12])
+    point = fit.predict(N=N, D=D)
+    assert isinstance(point, np.ndarray) and point.shape == (2,)
+    band = ens.predict(N=N, D=D)
+    assert isinstance(band, pd.DataFrame) and band.attrs["level"] == DEFAULT_LEVEL
+    np.testing.assert_allclose(band["estimate"].to_numpy(), point, rtol=1e-12)
+    assert (band["lower"] <= band["estimate"]).all() and (band["estimate"] <= band["upper"]).all()
+    for table in (fit.compute_optimal([1e24]), fit.compute_for([2.0])):
+        assert isinstance(table, pd.DataFrame)

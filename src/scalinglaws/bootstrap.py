@@ -18,7 +18,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -236,32 +236,17 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         raise ValueError(f"resampling must be one of {RESAMPLINGS}, got {resampling!r}")
     if n < 1:
         raise ValueError(f"n must be a positive number of replicates, got {n}")
-    devices = list(jax.devices() if devices is None else devices)
-    D = len(devices)
-    per_device = math.ceil(min(int(chunk_size), n) / D)
-    R = bucket_size(per_device)
-    block = R * D
-    mesh = Mesh(np.array(devices), ("replicates",)) if D > 1 else None
+    S, p = theta_starts.shape
+    blocks = _Blocks.plan(n, chunk_size, devices, S, slots)
     group_index, n_units = _group_index(cluster, problem.weights)
     # Padding rows belong to unit 0 but carry base weight 0, so they never count.
     group_index = problem.pad_rows(group_index, fill=0)
-    S, p = theta_starts.shape
-    B = pool_slots(per_device, S, slots)
-    run = _stream_functions(problem.law, problem.objective, problem.config, n_units, resampling, S, R, B, mesh)
+    run = _stream_functions(problem.law, problem.objective, problem.config, n_units, resampling, S, blocks.R,
+                            blocks.slots, blocks.mesh)
     data = _problem_data(problem, theta_starts, stage0)
     key = jax.random.PRNGKey(seed)
     gi = jnp.asarray(group_index)
-    sharding = NamedSharding(mesh, PartitionSpec("replicates")) if mesh is not None else None
-    put = (lambda a: jax.device_put(a, sharding)) if sharding is not None else jnp.asarray
-
-    out = dict(
-        theta=np.empty((n, p)), objective=np.empty(n), converged=np.empty(n, bool), on_bound=np.empty(n, bool),
-        iterations=np.empty(n, np.int32), grad_norm=np.empty(n), best_start=np.empty(n, np.int32),
-        start_objective=np.empty((n, S)), start_abandoned=np.empty((n, S), bool),
-        start_iterations=np.empty((n, S), np.int32), stop_reason=np.empty(n, np.int32),
-        start_stop_reason=np.empty((n, S), np.int32),
-    )
-    n_blocks = int(math.ceil(n / block))
+    out = _empty_arrays(n, p, S)
     bar = None
     if _use_progress(progress):
         from tqdm.auto import tqdm
@@ -269,22 +254,12 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         bar = tqdm(total=n, unit="replicate", desc="bootstrap")
     t_first = None
     start_all = time.perf_counter()
-    for b in range(n_blocks):
+    for lo in range(0, n, blocks.size):
         t0 = time.perf_counter()
-        lo = b * block
-        # The last block keeps the full shape (no recompile): its tail is computed and dropped.
-        take = min(block, n - lo)
-        # Split the block's real replicates evenly over devices; padding stays at each tail.
-        per_dev = np.full(D, take // D) + (np.arange(D) < take % D)
-        first_rep = first_replicate + lo + np.concatenate([[0], np.cumsum(per_dev)[:-1]])
-        c = jax.block_until_ready(run(data, key, gi, put(jnp.asarray(first_rep, jnp.int32)),
-                                      put(jnp.asarray(per_dev, jnp.int32))))
-        # [D, R, ...] -> each device's real rows, in replicate order.
-        real = np.concatenate([d * R + np.arange(per_dev[d]) for d in range(D)])
-        host = lambda a: np.asarray(a).reshape((D * R,) + np.asarray(a).shape[2:])[real]
-        rows = slice(lo, lo + take)
+        take = min(blocks.size, n - lo)
+        rows = blocks.solve(run, data, key, gi, first_replicate + lo, take)
         for name, field in FIELDS.items():
-            out[name][rows] = host(getattr(c, field))
+            out[name][lo:lo + take] = rows(field)
         if t_first is None:
             t_first = time.perf_counter() - t0
         if bar is not None:
@@ -292,13 +267,73 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
     total = time.perf_counter() - start_all
     if bar is not None:
         bar.close()
-    # The first block includes compilation; later blocks of the same shape do not.
+    compile_s = _compile_time(total, t_first, math.ceil(n / blocks.size))
+    return EnsembleArrays(**out, time_s=total - (0.0 if np.isnan(compile_s) else compile_s), compile_s=compile_s)
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """How an ensemble is cut into blocks: ``R`` replicates per device, ``size = R x devices``
+    per block, ``slots`` solver slots per device, and the device ``mesh`` (None on one device)."""
+
+    devices: list
+    R: int
+    size: int
+    slots: int
+    mesh: Any
+
+    @classmethod
+    def plan(cls, n: int, chunk_size: int, devices, n_starts: int, slots: int | None) -> _Blocks:
+        devices = list(jax.devices() if devices is None else devices)
+        D = len(devices)
+        per_device = math.ceil(min(int(chunk_size), n) / D)
+        R = bucket_size(per_device)
+        mesh = Mesh(np.array(devices), ("replicates",)) if D > 1 else None
+        return cls(devices, R, R * D, pool_slots(per_device, n_starts, slots), mesh)
+
+    def solve(self, run, data, key, gi, first: int, take: int):
+        """Solve the block of replicates ``first .. first + take - 1``; returns a function giving
+        a solver field's rows for those replicates, in order."""
+        D, R = len(self.devices), self.R
+        if self.mesh is not None:
+            sharding = NamedSharding(self.mesh, PartitionSpec("replicates"))
+            put = lambda a: jax.device_put(a, sharding)  # noqa: E731
+        else:
+            put = jnp.asarray
+        # The last block keeps the full shape (no recompile): its tail is computed and dropped.
+        # The block's real replicates are split evenly over devices; padding stays at each tail.
+        per_dev = np.full(D, take // D) + (np.arange(D) < take % D)
+        first_rep = first + np.concatenate([[0], np.cumsum(per_dev)[:-1]])
+        c = jax.block_until_ready(run(data, key, gi, put(jnp.asarray(first_rep, jnp.int32)),
+                                      put(jnp.asarray(per_dev, jnp.int32))))
+        # [D, R, ...] -> each device's real rows, in replicate order.
+        real = np.concatenate([d * R + np.arange(per_dev[d]) for d in range(D)])
+
+        def rows(field: str) -> np.ndarray:
+            a = np.asarray(getattr(c, field))
+            return a.reshape((D * R,) + a.shape[2:])[real]
+
+        return rows
+
+
+def _empty_arrays(n: int, p: int, S: int) -> dict:
+    """Host arrays for ``n`` replicates of ``p`` parameters from ``S`` starts (filled block by block)."""
+    return dict(
+        theta=np.empty((n, p)), objective=np.empty(n), converged=np.empty(n, bool), on_bound=np.empty(n, bool),
+        iterations=np.empty(n, np.int32), grad_norm=np.empty(n), best_start=np.empty(n, np.int32),
+        start_objective=np.empty((n, S)), start_abandoned=np.empty((n, S), bool),
+        start_iterations=np.empty((n, S), np.int32), stop_reason=np.empty(n, np.int32),
+        start_stop_reason=np.empty((n, S), np.int32),
+    )
+
+
+def _compile_time(total: float, t_first: float, n_blocks: int) -> float:
+    """The first block's time beyond a later block's (its compilation); NaN from one block,
+    where the two cannot be told apart (the benchmarks measure compilation apart)."""
     if n_blocks > 1:
         per_block = (total - t_first) / (n_blocks - 1)
-        compile_s = max(t_first - per_block, 0.0)
-    else:
-        compile_s = float("nan")  # not separable from one block; benchmarks/ measure it apart
-    return EnsembleArrays(**out, time_s=total - (0.0 if np.isnan(compile_s) else compile_s), compile_s=compile_s)
+        return max(t_first - per_block, 0.0)
+    return float("nan")
 
 
 def replicate_weight_matrix(problem, seed: int, resampling: str, cluster, indices) -> np.ndarray:

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
-from ..inputs import check_int
+from ..inputs import check_int, renamed_arguments
 
 
 _Z90 = float(stats.norm.ppf(0.95))  # 1.6449: a central 90% interval is median * exp(+-z sigma)
@@ -83,9 +83,11 @@ def _revenue_paths(key: jax.Array, r0: jax.Array, mu: jax.Array, sigma: jax.Arra
     return r0 * jnp.exp(log_path)
 
 
+@renamed_arguments(n="n_paths")
 def simulate_revenue(r0: float, growth_median: float, growth_interval90: tuple[float, float],
-                     years: int, n: int, seed: int, decay: float = 0.0) -> np.ndarray:
-    """Yearly revenue paths with lognormal yearly growth, shape (n, years + 1).
+                     years: int, n_paths: int, seed: int, decay: float = 0.0) -> np.ndarray:
+    """Yearly revenue paths with lognormal yearly growth, shape (n_paths, years + 1) (``n`` is
+    the old name of ``n_paths``).
 
     Column 0 is ``r0``; column t is ``R_t = R_{t-1} * g_t`` with independent
     ``ln g_t ~ Normal(mu_t, sigma)``:
@@ -104,7 +106,7 @@ def simulate_revenue(r0: float, growth_median: float, growth_interval90: tuple[f
         raise ValueError(f"r0 must be positive and finite (revenue now); got {r0!r}")
     sigma = growth_sigma(growth_median, growth_interval90)
     years = check_int(years, "years", 1)
-    n = check_int(n, "n", 1)
+    n = check_int(n_paths, "n_paths", 1)
     seed = check_int(seed, "seed", 0)
     if not 0.0 <= decay <= 1.0:
         raise ValueError(f"decay must be in [0, 1]; got {decay!r}")

@@ -399,7 +399,7 @@ def run_scenario(scenario: dict, out: Any = None, *, n_bootstrap: int | None = N
                      hardware_price=hw["hardware_price"], electricity=hw["electricity"])
     n_paths = rv["paths"] if paths is None else int(paths)
     revenue = simulate_revenue(rv["r0"], rv["growth_median"], rv["growth_interval90"],
-                               rv["years"], n=n_paths, seed=rv["seed"], decay=rv["decay"])
+                               rv["years"], n_paths=n_paths, seed=rv["seed"], decay=rv["decay"])
     terms = dict(planned_growth=com["planned_growth"], lead_time=com["lead_time"],
                  budget=com["budget"], cost=com["cost"], spend_fraction=com["spend_fraction"],
                  milestone=com["milestone"], margin=com["margin"],
