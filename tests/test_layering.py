@@ -134,3 +134,51 @@ def test_the_check_catches_upward_sideways_and_lazy_imports():
     assert violations({("inputs",): ("import scalinglaws.cli\n", False)})
     assert not violations({("fitting",): ("from . import laws\nfrom .ensemble import Ensemble\n", False)})
     assert not violations({("capex", "plan"): ("from ..fitting import Fit\nfrom .costs import gpu_hours\n", False)})
+
+
+def import_graph() -> dict[str, set[str]]:
+    """``{module: modules it imports}`` over the package's top-level modules and packages."""
+    graph: dict[str, set[str]] = {}
+    for parts, path in _modules().items():
+        me = parts[0]
+        for target, _ in _imports(parts, path.read_text(), path.name == "__init__.py"):
+            if target[0] != me:
+                graph.setdefault(me, set()).add(target[0])
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> tuple[str, ...] | None:
+    """One import cycle of ``graph`` (the modules along it, the first repeated at the end), or None."""
+    done: set[str] = set()
+
+    def visit(node: str, path: tuple[str, ...]):
+        if node in path:
+            return path[path.index(node):] + (node,)
+        if node in done:
+            return None
+        for nxt in sorted(graph.get(node, ())):
+            found = visit(nxt, path + (node,))
+            if found:
+                return found
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        found = visit(node, ())
+        if found:
+            return found
+    return None
+
+
+def test_the_import_graph_has_no_cycles():
+    assert find_cycle(import_graph()) is None
+    # Control: the cycle this package had (fitting -> extrapolate -> ensemble -> fitting) is found.
+    planted = {"fitting": {"extrapolate"}, "extrapolate": {"ensemble"}, "ensemble": {"fitting"}, "laws": set()}
+    assert find_cycle(planted) == ("ensemble", "fitting", "extrapolate", "ensemble")
+
+
+if __name__ == "__main__":  # python tests/test_layering.py: print the layers and the import graph
+    graph = import_graph()
+    for i, layer in enumerate(LAYERS):
+        for name in layer:
+            print(f"{i:>2} {name:>12} -> {', '.join(sorted(graph.get(name, ()))) or '-'}")
