@@ -37,6 +37,7 @@ SUBLAYERS: dict[str, list[tuple[str, ...]]] = {
     "laws": [("base",), ("lse", "bounded", "custom"), ("loss",), ("data_constrained",), ("registry",), ("__init__",)],
     "capex": [("constants",), ("hardware",), ("costs", "revenue"), ("trends", "plan", "cash"), ("risk",),
               ("scenario",), ("__init__",)],
+    "solvers": [("config",), ("step",), ("stream",), ("batch",), ("__init__",)],
     "isoflop": [("parabolas", "budgets"), ("result",), ("profiles",), ("__init__",)],
     "plot": [("style",), ("fits", "paths"), ("capability", "isoflop", "validation"), ("__init__",)],
 }

@@ -1,0 +1,139 @@
+"""The solver's settings, stop reasons and result: :class:`SolverConfig`, :class:`StopReason`,
+:class:`SolveResult`, and ``WARM``, the stage that marks a warm start."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+__all__ = ["SolverConfig", "StopReason", "SolveResult", "WARM", "is_converged", "stop_reason_counts"]
+
+
+@dataclass(frozen=True)
+class SolverConfig:
+    """Solver settings (static under ``jit``: changing one recompiles).
+
+    Attributes:
+        max_iter: iteration cap per problem; a problem that hits it is flagged not converged.
+        ftol: stop when the actual and the predicted relative decrease of ``f`` are both below it.
+        xtol: stop when ``max_j |s_j| / max(|theta_j|, 1)`` is below it.
+        gtol: stop when ``max_j |g_j| max(|theta_j|, 1)`` is below ``gtol * max(f, tiny)``.
+        lam0, newton_lam0: initial damping of the IRLS and the Newton phase.
+        newton_switch: relative decrease of an accepted IRLS step below which Newton is tried.
+        lam_max: damping beyond which the problem is declared stalled.
+        bound_tol: a parameter within ``bound_tol * max(1, |bound|)`` of a bound is on it.
+        smoothing_stages, smoothing_factor: continuation for smoothable objectives (Huber).
+        stage_tol: the (looser) ftol/xtol/gtol that ends an intermediate stage.
+        abandon_after, abandon_ratio: racing between the starts of one problem. From iteration
+            ``abandon_after`` on, a start (at the real objective) whose objective exceeds
+            ``abandon_ratio`` times the lowest objective another start of the same problem has
+            converged to is abandoned (done, not converged, stop reason ``ABANDONED``). Local
+            descent only ever lowers ``f``, so such a start can win only by falling below a
+            finished optimum from more than twice as high. Measured on Chinchilla (4,000
+            bootstrap replicates x 3 grid starts run to convergence): none of the abandoned starts
+            would have won, and running them costs 8x the time (``benchmarks/bench_bootstrap.py``);
+            on the hard-fit suite the point fits racing so match a 128-start scipy reference
+            (``benchmarks/bench_hard.py``). ``abandon_ratio=0`` runs every start to the end. The
+            point fit and the bootstrap race by the same rule (both run on :func:`stream`).
+        retry_factor: a point fit or bootstrap replicate that failed to converge is solved again
+            with ``retry_factor * max_iter`` iterations from more starts (``fitting``,
+            ``bootstrap.retry_failed``); 1 or less turns the retry off.
+    """
+
+    max_iter: int = 200
+    ftol: float = 1e-13
+    xtol: float = 1e-11
+    gtol: float = 1e-10
+    lam0: float = 1e-3
+    newton_lam0: float = 1e-6
+    newton_switch: float = 3e-2
+    lam_max: float = 1e10
+    bound_tol: float = 1e-8
+    smoothing_stages: int = 1
+    smoothing_factor: float = 10.0
+    stage_tol: float = 1e-6
+    abandon_after: int = 6
+    abandon_ratio: float = 2.0
+    retry_factor: int = 5
+
+
+class StopReason(enum.IntEnum):
+    """Why a (problem, start) stopped: the first four are convergence, the rest are not."""
+
+    RUNNING = 0  #: not stopped (never in a result)
+    CONVERGED_F = 1  #: actual and predicted relative decrease below ``ftol``
+    CONVERGED_STEP = 2  #: scaled step below ``xtol``
+    CONVERGED_GRADIENT = 3  #: scaled gradient below ``gtol``
+    ON_BOUND = 4  #: converged (any test) with a free parameter held on a bound
+    ITERATION_CAP = 5  #: ``max_iter`` reached
+    STALLED = 6  #: damping beyond ``lam_max``: no step decreases ``f``
+    ABANDONED = 7  #: raced off: far behind another start of its problem (``abandon_ratio``)
+    NOT_FINITE = 8  #: the objective is not finite at the start
+
+    @property
+    def label(self) -> str:
+        return _STOP_LABELS[self]
+
+    @property
+    def converged(self) -> bool:
+        return bool(is_converged(self))
+
+
+def is_converged(reason):
+    """Whether stop reason codes (an int, numpy or JAX array) are convergence: 1 to 4."""
+    return (reason >= StopReason.CONVERGED_F) & (reason <= StopReason.ON_BOUND)
+
+
+_STOP_LABELS = {
+    StopReason.RUNNING: "running",
+    StopReason.CONVERGED_F: "converged: f",
+    StopReason.CONVERGED_STEP: "converged: step",
+    StopReason.CONVERGED_GRADIENT: "converged: gradient",
+    StopReason.ON_BOUND: "converged: on a bound",
+    StopReason.ITERATION_CAP: "iteration cap",
+    StopReason.STALLED: "stalled",
+    StopReason.ABANDONED: "abandoned",
+    StopReason.NOT_FINITE: "not finite at start",
+}
+
+
+def stop_reason_counts(reasons) -> dict[str, int]:
+    """``{label: count}`` of an array of :class:`StopReason` codes (labels with a zero count left out)."""
+    codes, counts = np.unique(np.asarray(reasons).ravel(), return_counts=True)
+    return {StopReason(int(c)).label: int(k) for c, k in zip(codes, counts)}
+
+
+class SolveResult(NamedTuple):
+    """Per-problem results (best start) and per-start results, as JAX arrays.
+
+    ``theta``: [P, p] internal parameters of the best start; ``objective``, ``grad_norm``,
+    ``iterations``, ``converged``, ``on_bound``, ``best_start``, ``stop_reason``: [P];
+    ``*_starts``: [P, S(, p)]. ``grad_norm`` is ``max_j |g_j| max(|theta_j|, 1)`` over free
+    parameters, the scaled gradient the solver tests. Objectives are always the real
+    (unsmoothed) objective. ``stop_reason`` holds :class:`StopReason` codes.
+    """
+
+    theta: jax.Array
+    objective: jax.Array
+    grad_norm: jax.Array
+    iterations: jax.Array
+    converged: jax.Array
+    on_bound: jax.Array
+    best_start: jax.Array
+    stop_reason: jax.Array
+    theta_starts: jax.Array
+    objective_starts: jax.Array
+    converged_starts: jax.Array
+    iterations_starts: jax.Array
+    abandoned_starts: jax.Array
+    stop_reason_starts: jax.Array
+
+
+WARM = 2**30
+"""``stage0 >= WARM`` marks a warm start (already at an optimum of a nearby problem, such as a
+bootstrap replicate started from the full-data fit): it begins at the real objective, in the
+Newton phase, where a few steps converge it; IRLS from there would crawl at its linear rate."""

@@ -1,0 +1,143 @@
+"""The one solve driver (:func:`stream`): a fixed pool of solver slots working through a queue
+of (problem, start) tasks, warm starts first, the other starts raced against their problem's
+best converged objective."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from .config import SolverConfig, SolveResult, StopReason, is_converged
+from .step import (
+    _held, _init_state, _iterate, _n_stages, _objective, _scaled_max, _State, fresh_state, on_bound,
+)
+
+__all__ = ["stream"]
+
+
+class _Stream(NamedTuple):
+    """A pool of ``B`` solver slots working through a queue of (problem, start) tasks.
+
+    Per slot: solver state, task id (-1 when free) and weights. Per task (``[T]``, task ``t`` =
+    start ``t // P`` of problem ``t % P``): the filed results. Per problem (``[P]``): the lowest
+    objective any of its starts has converged to, which its other starts race against.
+    """
+
+    state: _State
+    task: jax.Array
+    W: jax.Array
+    next_task: jax.Array
+    theta: jax.Array
+    reason: jax.Array
+    iterations: jax.Array
+    grad_norm: jax.Array
+    on_bound: jax.Array
+    best_f: jax.Array
+
+
+def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower, upper, fixed, n_valid=None,
+           slots: int | None = None) -> SolveResult:
+    """The one solve driver (traceable; :func:`solve` jits it): every (problem, start) task run
+    to its stop through a pool of ``slots`` solver slots, then the best start of each problem.
+
+    Tasks are handed out start-major: every problem's first start, then every problem's second,
+    and so on; so when the first start is a warm one (a bootstrap replicate started from the
+    full-data optimum), its optimum is known by the time the grid starts run and race against
+    it (``config.abandon_after``, ``abandon_ratio``). Each iteration refills free slots from the
+    queue (a refilled slot's first iteration is its initial evaluation), takes one solver step
+    on every slot, stops slots at ``config.max_iter`` or raced off, and files the results of the
+    slots that finished. A finished start stops costing work at once, which a plain vmap over
+    every task would spend until the slowest was done. With ``slots`` at least the number of
+    tasks (the default), every task runs at once.
+
+    Args:
+        W: [P, n] weights per problem; theta0: [P, S, p] starts; stage0: [P, S] (``WARM`` for a
+            warm start); F, y, lower, upper, fixed: as :func:`solve`.
+        n_valid: only the first ``n_valid`` problems are real (a traced int: a block padded to a
+            bucket size reuses the program); the others are never solved and report ``inf``.
+        slots: solver slots (static).
+    """
+    P, S, p = theta0.shape
+    T = P * S
+    B = T if slots is None else min(int(slots), T)
+    i32 = jnp.int32
+    n_valid = jnp.asarray(P if n_valid is None else n_valid, i32)
+    n_tasks = n_valid * S
+    last = _n_stages(objective, config) - 1
+    dtype = theta0.dtype
+    proto = _init_state(law, objective, config, F, y, W[0], lower, upper, theta0[0, 0], jnp.asarray(0, i32))
+    state0 = jax.tree.map(lambda a: jnp.broadcast_to(jnp.asarray(a), (B,) + jnp.shape(a)), proto)
+    state0 = state0._replace(done=jnp.ones(B, bool))
+    zeros = lambda shape, dt=dtype: jnp.zeros(shape, dt)
+    c0 = _Stream(state0, jnp.full(B, -1, i32), zeros((B, W.shape[1])), jnp.asarray(0, i32), zeros((T, p)),
+                 zeros(T, i32), zeros(T, i32), zeros(T), zeros(T, bool), jnp.full(P, jnp.inf, dtype))
+    step = jax.vmap(lambda w, st: _iterate(law, objective, config, F, y, w, lower, upper, fixed, st))
+    fresh = jax.vmap(lambda st, th, s0: fresh_state(objective, config, st, th, s0))
+    held = jax.vmap(_held, in_axes=(0, 0, None, None, None))
+
+    def body(c: _Stream) -> _Stream:
+        # 1. Refill free slots from the queue (no evaluation: that is the next step's refresh).
+        free = c.task < 0
+        position = (c.next_task + jnp.cumsum(free) - 1).astype(i32)
+        take = free & (position < n_tasks)
+        pos = jnp.where(take, position, 0)
+        s_new, r_new = pos // n_valid, pos % n_valid
+        restarted = fresh(c.state, theta0[r_new, s_new], stage0[r_new, s_new])
+        pick = lambda a, b: jnp.where(take.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
+        state = jax.tree.map(pick, restarted, c.state)
+        w = pick(W[r_new], c.W)
+        task = jnp.where(take, s_new * P + r_new, c.task).astype(i32)
+        next_task = jnp.minimum(c.next_task + jnp.sum(free), n_tasks).astype(i32)
+        problem = jnp.where(task >= 0, task % P, 0)
+
+        # 2. One step on every slot; race, then the iteration cap.
+        state = step(w, state)
+        behind = (state.stage >= last) & (state.k >= config.abandon_after) & ~state.done
+        behind = behind & (config.abandon_ratio > 0) & (state.terms.f > config.abandon_ratio * c.best_f[problem])
+        capped = ~state.done & ~behind & (state.k >= config.max_iter)
+        ob = on_bound(state.theta, lower, upper, fixed, config.bound_tol)
+        converged = is_converged(state.reason)
+        reason = jnp.where(behind, StopReason.ABANDONED, jnp.where(capped, StopReason.ITERATION_CAP, state.reason))
+        reason = jnp.where(converged & ob, StopReason.ON_BOUND, reason)
+        state = state._replace(done=state.done | behind | capped, reason=reason.astype(i32))
+
+        # 3. File the results of finished slots and free them.
+        finished = state.done & (task >= 0)
+        dest = jnp.where(finished, task, T)  # T is out of range: dropped
+        put = lambda arr, v: arr.at[dest].set(v, mode="drop")
+        g = state.terms.g
+        gn = jax.vmap(_scaled_max)(jnp.where(held(state.theta, g, lower, upper, fixed), 0.0, g), state.theta)
+        best_f = c.best_f.at[jnp.where(finished & converged, problem, P)].min(state.terms.f, mode="drop")
+        return _Stream(state, jnp.where(finished, -1, task).astype(i32), w, next_task, put(c.theta, state.theta),
+                       put(c.reason, state.reason), put(c.iterations, state.k), put(c.grad_norm, gn),
+                       put(c.on_bound, ob), best_f)
+
+    c = jax.lax.while_loop(lambda c: (c.next_task < n_tasks) | jnp.any(c.task >= 0), body, c0)
+    by_problem = lambda a: jnp.swapaxes(a.reshape((S, P) + a.shape[1:]), 0, 1)  # start-major -> [P, S]
+    theta_s = by_problem(c.theta)
+    # The real objective at every end point: a start stopped in an intermediate smoothing stage
+    # holds a smoothed value, which must neither be reported nor ranked.
+    f_s = jax.vmap(lambda w, ts: jax.vmap(lambda t: _objective(law, objective, t, F, y, w))(ts))(W, theta_s)
+    f_s = jnp.where((jnp.arange(P) < n_valid)[:, None], f_s, jnp.inf)
+    reason_s = by_problem(c.reason)
+    converged_s = is_converged(reason_s)
+    best = jnp.argmin(f_s, axis=1)
+    take = lambda a: jnp.take_along_axis(a, best[:, None], axis=1)[:, 0]
+    return SolveResult(
+        theta=jnp.take_along_axis(theta_s, best[:, None, None], axis=1)[:, 0, :],
+        objective=take(f_s),
+        grad_norm=take(by_problem(c.grad_norm)),
+        iterations=take(by_problem(c.iterations)),
+        converged=take(converged_s),
+        on_bound=take(by_problem(c.on_bound)),
+        best_start=best.astype(i32),
+        stop_reason=take(reason_s),
+        theta_starts=theta_s,
+        objective_starts=f_s,
+        converged_starts=converged_s,
+        iterations_starts=by_problem(c.iterations),
+        abandoned_starts=reason_s == StopReason.ABANDONED,
+        stop_reason_starts=reason_s,
+    )
