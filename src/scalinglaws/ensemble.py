@@ -11,8 +11,6 @@ can be the honest answer) and counted.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import warnings
 
 import numpy as np
@@ -335,11 +333,14 @@ class Ensemble(Result):
         return self.cluster
 
     # ------------------------------------------------------------------ persistence
-    def to_dict(self) -> dict:
+    def to_dict(self, include_fit: bool = True) -> dict:
+        """A JSON record of the ensemble; with ``include_fit`` (default) its point fit's record,
+        with the data, under ``"fit"``. Records that hold the fit elsewhere (a validation's
+        folds, a scenario) leave it out rather than write the data twice."""
         a = self._a
         return {
             **serialize.header("scalinglaws.Ensemble"),
-            "fit": self.fit.to_dict(include_data=True),
+            **({"fit": self.fit.to_dict(include_data=True)} if include_fit else {}),
             "resampling": self.resampling,
             "seed": self.seed,
             "cluster": self.cluster,
@@ -364,10 +365,6 @@ class Ensemble(Result):
                 "compile_s": a.compile_s,
             },
         }
-
-    def save(self, path) -> Path:
-        """Write JSON: the point fit (with its data), the raw ensemble and how it was drawn."""
-        return serialize.write_json(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict, fit) -> Ensemble:

@@ -337,7 +337,6 @@ class Fit(Result):
                            prob.fixed_values, prob.config, dtype)
         if failed not in _bootstrap.FAILED_POLICIES:
             raise ValueError(f"failed must be one of {_bootstrap.FAILED_POLICIES}, got {failed!r}")
-        n = n_bootstrap
         labels = self._cluster_labels(cluster)
         if n_starts < 1:
             raise ValueError(f"n_starts must be >= 1, got {n_starts}")
@@ -346,20 +345,20 @@ class Fit(Result):
         starts = np.concatenate([self.theta[None, :], extra], axis=0)
         # The optimum starts at the real objective; grid points go through the continuation.
         stage0 = np.array([_solvers.WARM] + [0] * len(extra), dtype=np.int32)
-        arrays = _bootstrap.run_ensemble(prob, starts, stage0, n, seed, resampling, labels, chunk_size, devices, progress,
+        arrays = _bootstrap.run_ensemble(prob, starts, stage0, n_bootstrap, seed, resampling, labels, chunk_size, devices, progress,
                                          slots)
         n_retried = int(np.sum(~arrays.converged)) if prob.config.retry_factor > 1 else 0
         recovered = _bootstrap.retry_failed(prob, arrays, starts, seed, resampling, labels)
         # A replicate that converged to one point of a whole manifold of optima is not an answer.
-        unidentified = _bootstrap.unidentified_replicates(prob, n, seed, resampling, labels)
-        arrays.unidentified = np.zeros(n, bool) if unidentified is None else unidentified
+        unidentified = _bootstrap.unidentified_replicates(prob, n_bootstrap, seed, resampling, labels)
+        arrays.unidentified = np.zeros(n_bootstrap, bool) if unidentified is None else unidentified
         n_unidentified = int(arrays.unidentified.sum())
         not_converged = int(np.sum(~arrays.converged))
         n_failed = int(np.sum(~arrays.converged | arrays.unidentified))
         info = {"labels": ["full-data optimum"] + [f"grid point {i + 1}" for i in range(len(extra))],
                 "retried": n_retried, "recovered": recovered, "failed_policy": failed}
         if n_failed and failed != "drop":
-            message = _bootstrap.failure_message(n_failed, n, not_converged, n_retried, recovered, n_unidentified)
+            message = _bootstrap.failure_message(n_failed, n_bootstrap, not_converged, n_retried, recovered, n_unidentified)
             if failed == "raise":
                 raise _bootstrap.ReplicateFailureError(message)
             import warnings

@@ -216,7 +216,7 @@ class ExtrapolationValidation(Result):
             ens = self.ensembles.get(key)
             sub, held = self.fold_rows.get(key, ([], []))
             folds.append({"group": key[0], "fold": key[1], "fit": fit.to_dict(include_data=True),
-                          "ensemble": None if ens is None else {k: v for k, v in ens.to_dict().items() if k != "fit"},
+                          "ensemble": None if ens is None else ens.to_dict(include_fit=False),
                           "subset_rows": np.asarray(sub).tolist(), "table_rows": np.asarray(held).tolist()})
         return {**serialize.header("scalinglaws.ExtrapolationValidation"), "law": self.law.name,
                 "x_columns": list(self.x_columns), "y_column": self.y_column, "by": self.by, "level": self.level,

@@ -289,8 +289,7 @@ class ScenarioResult(Result):
         its data) and ensemble, the plan, the revenue paths, the policy tables and the cash
         results (``scalinglaws.load`` reads it back)."""
         return {**serialize.header("scalinglaws.capex.ScenarioResult"), "scenario": self.scenario,
-                "fit": self.fit.to_dict(), "ensemble": None if self.ensemble is None else {
-                    k: v for k, v in self.ensemble.to_dict().items() if k != "fit"},
+                "fit": self.fit.to_dict(), "ensemble": None if self.ensemble is None else self.ensemble.to_dict(include_fit=False),
                 "plan": self.plan.to_dict(), "revenue": serialize.array_record(self.revenue),
                 "risk": serialize.frame_record(self.risk),
                 "risk_slipped": None if self.risk_slipped is None else serialize.frame_record(self.risk_slipped),

@@ -23,15 +23,16 @@ def budget_label(v) -> str:
     return str(v)
 
 
-def budget_labels(table: pd.DataFrame, budget: str, compute) -> tuple[np.ndarray, np.ndarray | None]:
-    """(label per row, numeric label values or None); errors name the column and row."""
+def budget_labels(table: pd.DataFrame, budget: str, compute) -> np.ndarray:
+    """The budget label of every row (numeric, finite and > 0 when they are the compute);
+    errors name the column and row."""
     index = table.index
     if compute is None:
         values = numeric_column(table, budget)
         check_finite_column(values, budget, index)
         check_positive_column(values, budget, index,
                         "its values are the compute budgets C of the frontier, which takes ln C")
-        return values, values
+        return values
     s = table[budget]
     if isinstance(s, pd.DataFrame):
         raise InputError(f"column {budget!r} appears {s.shape[1]} times in the table", column=budget)
@@ -39,7 +40,7 @@ def budget_labels(table: pd.DataFrame, budget: str, compute) -> tuple[np.ndarray
     if missing.any():
         pos = int(np.flatnonzero(missing)[0])
         raise InputError(f"budget column {budget!r} is missing at {row_label(index, pos)}", column=budget, row=pos)
-    return s.to_numpy(), None
+    return s.to_numpy()
 
 
 def check_groupable(labels: np.ndarray, budget: str, columns, min_points: int) -> None:
@@ -59,7 +60,7 @@ def check_groupable(labels: np.ndarray, budget: str, columns, min_points: int) -
         )
 
 
-def group_compute(table, labels_sorted, inverse, compute, budget, numeric_labels) -> np.ndarray:
+def group_compute(table, labels_sorted, inverse, compute, budget) -> np.ndarray:
     """Compute C per budget (the frontier's x): the label itself, a column's geometric mean, or a mapping."""
     G = len(labels_sorted)
     if compute is None:
@@ -110,11 +111,11 @@ class Budgets(NamedTuple):
 
 def group_budgets(table: pd.DataFrame, budget: str, compute, weights: np.ndarray, min_points: int) -> Budgets:
     """Label every row with its budget, order the budgets by compute and count their runs."""
-    labels, _ = budget_labels(table, budget, compute)
+    labels = budget_labels(table, budget, compute)
     check_groupable(labels, budget, table.columns, min_points)
     codes, uniques = pd.factorize(pd.Series(labels), sort=True)
     uniques = np.asarray(uniques)
-    C_all = group_compute(table, uniques, codes, compute, budget, None)
+    C_all = group_compute(table, uniques, codes, compute, budget)
     order = np.argsort(C_all, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
