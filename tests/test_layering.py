@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("__init__",),                   # the public facade
 ]
 SUBLAYERS: dict[str, list[tuple[str, ...]]] = {
-    "laws": [("base",), ("lse", "bounded", "custom"), ("loss",), ("data_constrained",), ("registry",), ("__init__",)],
+    "laws": [("base",), ("lse", "bounded", "custom"), ("loss",), ("data_constrained",), ("tied",), ("registry",), ("__init__",)],
     "capex": [("constants",), ("hardware",), ("costs", "revenue"), ("trends", "plan", "cash"), ("risk",),
               ("scenario",), ("__init__",)],
     "solvers": [("config",), ("step",), ("stream",), ("batch",), ("__init__",)],

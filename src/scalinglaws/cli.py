@@ -180,7 +180,11 @@ def _cmd_fit(args) -> int:
     if args.x:
         x = args.x[0] if len(args.x) == 1 else list(args.x)
     fixed = dict(_parse_assignment(s) for s in args.fix or [])
-    result = fitting.fit(df, args.law, x=x, y=args.y, objective=args.objective, delta=args.delta,
+    try:
+        law = _laws.tie(_laws.get(args.law), ",".join(args.tie or []))
+    except (KeyError, ValueError) as err:
+        raise CommandError(f"--tie: {err.args[0] if err.args else err}") from None
+    result = fitting.fit(df, law, x=x, y=args.y, objective=args.objective, delta=args.delta,
                          n_starts=args.starts, fixed=fixed or None, weights=args.weights)
     if args.bootstrap:
         result = result.bootstrap(args.bootstrap, seed=args.seed, resampling=args.resampling, cluster=args.cluster)
@@ -514,6 +518,8 @@ def _add_fit(sub) -> None:
     p.add_argument("--delta", type=float, help="Huber threshold (default 1e-3)")
     p.add_argument("--starts", type=int, default=32, help="solver starts from the best grid points (default 32)")
     p.add_argument("--fix", nargs="+", metavar="NAME=VALUE", help="hold parameters at values, e.g. E=1.69")
+    p.add_argument("--tie", nargs="+", metavar="P=Q",
+                   help="tie parameters, e.g. beta=alpha or beta=2*alpha (public units; the law keeps its closed forms)")
     p.add_argument("--weights", help="column of per-row weights")
     p.add_argument("--bootstrap", type=_positive_int, metavar="N",
                    help="refit on N resampled data sets and print intervals (--out then saves the ensemble)")

@@ -79,8 +79,7 @@ class Ensemble(Result):
 
     @property
     def params(self) -> pd.DataFrame:
-        pub = np.asarray(self.law.to_public(self.theta))
-        df = pd.DataFrame(pub, columns=list(self.law.params))
+        df = pd.DataFrame(self.law.public_values(self.theta), columns=list(self.law.public_names))
         df["objective"] = self.objective
         df["converged"] = self.converged
         df["on_bound"] = self.on_bound
@@ -176,22 +175,26 @@ class Ensemble(Result):
         if len(theta) < 2:
             raise ValueError(f"an interval and a standard error need at least 2 replicates; {len(theta)} of "
                              f"{self.n_replicates} converged: bootstrap more replicates")
-        pub = np.asarray(self.law.to_public(theta))
-        est = np.array([self.fit.params[n] for n in self.law.params])
-        lo, hi = self._band(pub, est, level, method, lambda jk: np.asarray(self.law.to_public(jk)))
+        # A tied parameter's draws are its source's mapped by the tie; its bound flag is the source's.
+        names, source = self.law.public_names, self.law.public_source()
+        pub = self.law.public_values(theta)
+        est = np.array([self.fit.params[n] for n in names])
+        lo, hi = self._band(pub, est, level, method, self.law.public_values)
+        mine = [list(names).index(n) for n in self.law.params]
+        lo_own, hi_own = lo[mine], hi[mine]
         b_lo, b_hi = self.fit.public_bounds()
         tol = self.fit.problem.config.bound_tol
 
         def near(v, b):
             return np.isfinite(b) & (np.abs(v - b) <= 1e-6 * np.maximum(1.0, np.abs(np.where(np.isfinite(b), b, 0))) + tol)
 
-        at = np.where(near(lo, b_lo), "lower", "")
-        at = np.where(near(hi, b_hi), np.where(at == "lower", "both", "upper"), at)
+        at = np.where(near(lo_own, b_lo), "lower", "")
+        at = np.where(near(hi_own, b_hi), np.where(at == "lower", "both", "upper"), at)[source]
         n_used = len(theta)
         se = np.std(pub, axis=0, ddof=1)
         out = pd.DataFrame(
             {"estimate": est, "lower": lo, "upper": hi, "se": se, "at_bound": at, "n_used": n_used},
-            index=pd.Index(self.law.params, name="parameter"),
+            index=pd.Index(names, name="parameter"),
         )
         return self._tag(out, level, n_used)
 

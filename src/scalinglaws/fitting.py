@@ -52,6 +52,7 @@ def fit(
     config: _solvers.SolverConfig | None = None,
     check_columns: bool = True,
     dtype="float64",
+    tie=None,
 ) -> Fit:
     """Fit a scaling law to a table.
 
@@ -76,11 +77,15 @@ def fit(
         dtype: ``"float64"`` (default) or ``"float32"`` for the solver's arithmetic (the reported
             objective is always evaluated in float64). float32 is no faster on a CPU
             (``benchmarks/``) and resolves the optimum only to ~1e-6; it is there for GPUs.
+        tie: parameters tied to others, ``{"beta": "alpha"}`` or ``{"beta": "2*alpha"}``
+            (public units, ``target = scale * source + offset``; :mod:`scalinglaws.laws.tied`).
+            The fit is of the tied law (``"chinchilla[beta=alpha]"``), which keeps the base law's
+            closed forms; ``params`` reports the tied parameters too.
 
     Returns:
         :class:`Fit`.
     """
-    law = _laws.get(law)
+    law = _laws.tie(_laws.get(law), tie)
     obj = law.default_objective if objective is None else _objectives.get(objective, delta)
     if objective is None and delta is not None:
         if not isinstance(obj, _objectives.Huber):

@@ -28,6 +28,10 @@ def internal_bounds(law, bounds, fixed, F=None, y_fit=None):
     fixed_mask = np.zeros(law.n_params, dtype=bool)
     fixed_internal = np.zeros(law.n_params)
     names = list(law.params)
+    tied = {t.target: t for t in getattr(law, "ties", ())}
+    for name in [*(bounds or {}), *(fixed or {})]:
+        if name in tied:
+            raise KeyError(f"{name!r} is tied ({tied[name]}): bound or fix {tied[name].source!r} instead")
     for name, pair in (bounds or {}).items():
         if name not in names:
             raise KeyError(f"bounds name unknown parameter {name!r}; law {law.name!r} has {names}")

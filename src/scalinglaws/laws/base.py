@@ -158,6 +158,20 @@ class Law:
         with np.errstate(divide="ignore"):
             return np.where(mask, np.log(np.where(mask, v, 1.0)), v)
 
+    @property
+    def public_names(self) -> tuple[str, ...]:
+        """Every parameter a result reports: ``params`` (a tied law adds its tied ones)."""
+        return self.params
+
+    def public_values(self, theta) -> np.ndarray:
+        """Internal ``[..., p]`` -> public values ``[..., len(public_names)]`` (numpy)."""
+        return np.asarray(self.to_public(np.asarray(theta, dtype=np.float64)))
+
+    def public_source(self) -> np.ndarray:
+        """For each of ``public_names``, the index in ``params`` it follows (itself, or its tie's
+        source): bounds and flags of a tied parameter are its source's."""
+        return np.arange(self.n_params)
+
     def params_dict(self, theta) -> dict[str, float]:
         """Internal vector -> ``{public name: float}``."""
         pub = np.asarray(self.to_public(np.asarray(theta, dtype=np.float64)))

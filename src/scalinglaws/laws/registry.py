@@ -7,6 +7,7 @@ from .base import Law
 from .bounded import make_error_from_loss, make_loglinear, make_sigmoid
 from .data_constrained import make_data_constrained
 from .loss import make_chinchilla, make_power
+from .tied import split_tied_name, tie
 
 __all__ = ["get", "register", "available"]
 
@@ -25,12 +26,16 @@ def register(law: Law, overwrite: bool = False) -> Law:
 
 
 def get(name) -> Law:
-    """The registered law called ``name`` (a :class:`Law` is returned unchanged)."""
+    """The registered law called ``name`` (a :class:`Law` is returned unchanged); a name with ties,
+    ``"chinchilla[beta=alpha]"``, gives the registered law with those ties
+    (:func:`~scalinglaws.laws.tied.tie`)."""
     if isinstance(name, Law):
         return name
+    if isinstance(name, str) and name not in _REGISTRY and (parts := split_tied_name(name)) is not None:
+        return tie(get(parts[0]), parts[1])
     try:
         return _REGISTRY[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise KeyError(f"unknown law {name!r}; available: {sorted(_REGISTRY)}") from None
 
 
