@@ -26,7 +26,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("bootstrap", "extrapolate"),    # resampled solves; predictions and inverses over replicates
     ("ensemble",),                   # the bootstrap result
     ("fitting",),                    # fit() and the Fit result
-    ("chain", "isoflop", "validate"),  # results built from fits
+    ("chain", "joint"),              # results built from fits: chained laws; the joint fit of groups
+    ("group_bootstrap", "ensemble_set"),  # the bootstrap of a grouped fit, and its result
+    ("grouped",),                    # grouped fits (FitSet, and sl.fit itself)
+    ("isoflop", "validate"),         # IsoFLOP profiles; extrapolation checks
     ("plot",),                       # figures of every result
     ("capex",),                      # planning on top of fits and figures
     ("io",),                         # reading every saved result back
@@ -34,12 +37,12 @@ LAYERS: list[tuple[str, ...]] = [
     ("__init__",),                   # the public facade
 ]
 SUBLAYERS: dict[str, list[tuple[str, ...]]] = {
-    "laws": [("base",), ("lse", "bounded", "custom"), ("loss",), ("data_constrained",), ("tied",), ("registry",), ("__init__",)],
+    "laws": [("base",), ("lse", "bounded", "custom"), ("loss",), ("data_constrained",), ("tied", "shared"), ("registry",), ("__init__",)],
     "capex": [("constants",), ("hardware",), ("costs", "revenue"), ("trends", "plan", "cash"), ("risk",),
               ("scenario",), ("__init__",)],
-    "solvers": [("config",), ("step",), ("stream",), ("batch",), ("__init__",)],
+    "solvers": [("config", "arrow"), ("step",), ("stream",), ("batch",), ("__init__",)],
     "isoflop": [("parabolas", "budgets"), ("result",), ("profiles",), ("__init__",)],
-    "plot": [("style",), ("fits", "paths"), ("capability", "isoflop", "validation"), ("__init__",)],
+    "plot": [("style",), ("fits", "paths"), ("capability", "groups", "isoflop", "validation"), ("__init__",)],
 }
 
 

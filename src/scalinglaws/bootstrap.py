@@ -64,15 +64,38 @@ def _unit_weights(key, n_units: int, resampling: str, dtype):
     return g * (n_units / jnp.sum(g))
 
 
-def replicate_weights(key, indices, base_weights, group_index, n_units: int, resampling: str):
+def _stratified_unit_weights(key, unit_stratum, n_strata: int, resampling: str, dtype):
+    """Unit weights drawn within each stratum: stratum ``s`` with ``n_s`` units draws ``n_s``
+    times from its own units (multinomial), or Dirichlet weights scaled to ``n_s`` (Bayesian).
+    Units must be numbered stratum by stratum (a stratum's units contiguous)."""
+    U = unit_stratum.shape[0]
+    size = jax.ops.segment_sum(jnp.ones(U, dtype), unit_stratum, n_strata)
+    first = jnp.cumsum(size) - size
+    s_size, s_first = size[unit_stratum], first[unit_stratum]
+    if resampling == "multinomial":
+        u = jax.random.uniform(key, (U,), dtype)
+        pick = (s_first + jnp.minimum(jnp.floor(u * s_size), s_size - 1)).astype(jnp.int32)
+        return jnp.zeros(U, dtype).at[pick].add(1.0)
+    g = jax.random.exponential(key, (U,), dtype)
+    return g * s_size / jax.ops.segment_sum(g, unit_stratum, n_strata)[unit_stratum]
+
+
+def replicate_weights(key, indices, base_weights, group_index, n_units: int, resampling: str, unit_stratum=None,
+                      n_strata: int = 1):
     """Weights [len(indices), n] for the given replicate indices (pure; JAX arrays in and out).
 
     Row ``j`` of replicate ``i`` gets ``base_weights[j] * u_i[group_index[j]]``, with ``u_i`` the
-    unit weights drawn from ``fold_in(key, i)``.
+    unit weights drawn from ``fold_in(key, i)``. With ``unit_stratum`` ([n_units] int, units
+    numbered stratum by stratum), units are drawn within their stratum (the stratified bootstrap
+    of a grouped fit: each group keeps its own number of rows or clusters).
     """
 
     def one(i):
-        u = _unit_weights(jax.random.fold_in(key, i), n_units, resampling, base_weights.dtype)
+        k = jax.random.fold_in(key, i)
+        if unit_stratum is None:
+            u = _unit_weights(k, n_units, resampling, base_weights.dtype)
+        else:
+            u = _stratified_unit_weights(k, unit_stratum, n_strata, resampling, base_weights.dtype)
         return base_weights * u[group_index]
 
     return jax.vmap(one)(indices)

@@ -169,6 +169,13 @@ def _cmd_fit(args) -> int:
 
     if args.cluster and not args.bootstrap:
         raise CommandError("--cluster applies to the bootstrap: give --bootstrap N as well")
+    if args.by and (args.bootstrap or args.plot):
+        raise CommandError("--by does not combine with --bootstrap or --plot yet: save the grouped fit with --out "
+                           "and bootstrap or draw it from Python (sl.load, sl.plot.figure)")
+    if args.as_csv and not args.by:
+        raise CommandError("--csv prints the table of groups: give --by COL as well")
+    if args.shared and not args.by:
+        raise CommandError("--shared names parameters common to several groups: give --by COL as well")
     _check_writable(args.out, "--out")
     _check_writable(args.plot, "--plot")
     if args.plot:  # fail before the (possibly long) fit if the law cannot be drawn
@@ -184,6 +191,17 @@ def _cmd_fit(args) -> int:
         law = _laws.tie(_laws.get(args.law), ",".join(args.tie or []))
     except (KeyError, ValueError) as err:
         raise CommandError(f"--tie: {err.args[0] if err.args else err}") from None
+    if args.by:
+        from . import grouped
+
+        shared = [n.strip() for part in args.shared or [] for n in part.split(",") if n.strip()] or None
+        result = grouped.fit(df, law, x=x, y=args.y, by=list(args.by), shared=shared, objective=args.objective,
+                             delta=args.delta, n_starts=args.starts, fixed=fixed or None, weights=args.weights)
+        print(result.params.to_csv() if args.as_csv else result.summary(), end="" if args.as_csv else "\n")
+        if args.out:
+            result.save(args.out)
+            print(f"\nsaved to {args.out}")
+        return 0
     result = fitting.fit(df, law, x=x, y=args.y, objective=args.objective, delta=args.delta,
                          n_starts=args.starts, fixed=fixed or None, weights=args.weights)
     if args.bootstrap:
@@ -521,6 +539,11 @@ def _add_fit(sub) -> None:
     p.add_argument("--tie", nargs="+", metavar="P=Q",
                    help="tie parameters, e.g. beta=alpha or beta=2*alpha (public units; the law keeps its closed forms)")
     p.add_argument("--weights", help="column of per-row weights")
+    p.add_argument("--by", nargs="+", metavar="COL",
+                   help="fit the law to each group of rows sharing COL's values, all in one batched solve: a row per group")
+    p.add_argument("--shared", nargs="+", metavar="P",
+                   help="with --by, parameters common to every group (e.g. alpha or alpha,beta): one joint fit")
+    _add_csv(p, dest="as_csv", what="with --by, print the table of groups as CSV at full precision")
     p.add_argument("--bootstrap", type=_positive_int, metavar="N",
                    help="refit on N resampled data sets and print intervals (--out then saves the ensemble)")
     _add_level(p, "interval level with --bootstrap")

@@ -201,6 +201,9 @@ class Ensemble(Result):
     def _jackknife(self) -> np.ndarray:
         """Leave-one-unit-out refits [U, p], started from the full-data optimum."""
         if self._jackknife_theta is None:
+            if self.fit.diagnostics.get("shared"):
+                raise ValueError("BCa needs a jackknife of the joint fit of every group; this group's fit shares "
+                                 f"{self.fit.diagnostics['shared']} with the others: use method='percentile'")
             prob = self.fit.problem
             W = _bootstrap.jackknife_weights(prob.weights, self._cluster_labels)
             theta0 = np.broadcast_to(self.fit.theta, (W.shape[0], 1, self.law.n_params)).copy()

@@ -85,6 +85,28 @@ def fit(
     Returns:
         :class:`Fit`.
     """
+    problem, start_grid, idx = setup(data, law, x, y, weights=weights, objective=objective, delta=delta,
+                                     n_starts=n_starts, grid=grid, fixed=fixed, bounds=bounds, config=config,
+                                     check_columns=check_columns, dtype=dtype, tie=tie)
+    res = problem.solve(problem.weights[None, :], start_grid[idx][None])
+    return finish(problem, res, start_grid, idx, data)
+
+
+def setup(data, law, x=None, y=None, *, weights=None, objective=None, delta=None, n_starts=32, grid=None,
+          fixed=None, bounds=None, config=None, check_columns=True, dtype="float64", tie=None):
+    """Everything :func:`fit` does before the solve: the validated :class:`Problem`, its start
+    grid (internal units) and the indices of the ``n_starts`` best grid points. Grouped fits
+    (:mod:`scalinglaws.grouped`) run the same steps per group, with the table checked once and
+    every group's grid scored in one call."""
+    law, obj = resolve_law(law, tie, objective, delta, n_starts)
+    prepared = prepare(data, law, x, y, weights, check_columns=check_columns)
+    problem, start_grid = build_problem(prepared, law, obj, grid=grid, fixed=fixed, bounds=bounds, config=config,
+                                        dtype=dtype)
+    return problem, start_grid, best_starts(problem.grid_values(start_grid), start_grid, law, n_starts)
+
+
+def resolve_law(law, tie, objective, delta, n_starts):
+    """The (tied) law and the objective a fit uses; ``n_starts`` checked."""
     law = _laws.tie(_laws.get(law), tie)
     obj = law.default_objective if objective is None else _objectives.get(objective, delta)
     if objective is None and delta is not None:
@@ -93,7 +115,12 @@ def fit(
         obj = _objectives.Huber(float(delta))
     if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
         raise ValueError(f"n_starts must be a positive integer, got {n_starts!r}")
-    prepared = prepare(data, law, x, y, weights, check_columns=check_columns)
+    return law, obj
+
+
+def build_problem(prepared, law, obj, *, grid=None, fixed=None, bounds=None, config=None, dtype="float64"):
+    """A validated table's :class:`Problem` (bounds from its data, identifiability checked) and
+    its start grid in internal units, clipped to the bounds."""
     F_all, y_all = law.features(prepared.inputs), law_fit_space(law, prepared.y)
     used = prepared.weights > 0
     lower, upper, fixed_mask, fixed_values = internal_bounds(law, bounds, fixed, F_all[used], y_all[used])
@@ -108,19 +135,29 @@ def fit(
         start_grid = law.from_public(_laws.product_grid(grid, law.params))
     else:
         start_grid = law.from_public(np.asarray(grid, dtype=np.float64))
-    start_grid = problem.with_fixed(np.clip(start_grid, lower, upper))
-    values = problem.grid_values(start_grid)
+    return problem, problem.with_fixed(np.clip(start_grid, lower, upper))
+
+
+def best_starts(values: np.ndarray, start_grid: np.ndarray, law, n_starts: int) -> np.ndarray:
+    """Indices of the ``n_starts`` grid points with the lowest objective ``values``."""
     if not np.isfinite(values).any():
         raise InputError(
             f"the objective is not finite at any of the {len(start_grid)} start points of law {law.name!r}; "
             "pass a grid= that suits the data's scale"
         )
-    idx = _solvers.top_k_starts(values, n_starts)
-    res = problem.solve(problem.weights[None, :], start_grid[idx][None])
+    return _solvers.top_k_starts(values, n_starts)
+
+
+def finish(problem: Problem, res: _solvers.SolveResult, start_grid: np.ndarray, idx: np.ndarray, data,
+           predictions=None) -> Fit:
+    """The :class:`Fit` of one problem's solve (``res`` for that one problem), retried with more
+    iterations if its best start did not converge. ``predictions``: the fit-space prediction at
+    the data for ``res``'s optimum, when the caller has it (grouped fits compute every group's at
+    once)."""
     retried = False
     if not bool(res.converged[0]) and problem.config.retry_factor > 1:
-        res, retried = _retry_point_fit(problem, res), True
-    result = Fit._from_solve(problem, res, grid_size=len(start_grid), start_indices=idx)
+        res, retried, predictions = _retry_point_fit(problem, res), True, None
+    result = Fit._from_solve(problem, res, grid_size=len(start_grid), start_indices=idx, predictions=predictions)
     result.diagnostics["retried"] = retried
     result._ranked_starts = start_grid[idx]
     result._source = data if isinstance(data, pd.DataFrame) else None
@@ -165,7 +202,7 @@ class Fit(Result):
     has_data: bool = True
 
     def __init__(self, problem: Problem, theta: np.ndarray, objective_value: float, converged: bool,
-                 on_bound: bool, diagnostics: dict):
+                 on_bound: bool, diagnostics: dict, predictions=None):
         self.problem = problem
         self.law = problem.law
         self.theta = np.asarray(theta, dtype=np.float64)
@@ -175,12 +212,13 @@ class Fit(Result):
         self.on_bound = bool(on_bound)
         self.diagnostics = dict(diagnostics)
         self.diagnostics.setdefault("n_points", int(np.count_nonzero(problem.weights > 0)))
-        self.diagnostics.update(self._goodness())
+        self.diagnostics.update(self._goodness(predictions))
         self.diagnostics["on_bound_params"] = self.bounds_hit()
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def _from_solve(cls, problem: Problem, res: _solvers.SolveResult, grid_size: int, start_indices) -> Fit:
+    def _from_solve(cls, problem: Problem, res: _solvers.SolveResult, grid_size: int, start_indices,
+                    predictions=None) -> Fit:
         f_starts = np.asarray(res.objective_starts[0], dtype=np.float64)
         theta = np.asarray(res.theta[0], dtype=np.float64)
         best = float(res.objective[0])
@@ -201,7 +239,7 @@ class Fit(Result):
             "starts_stopped": _solvers.stop_reason_counts(res.stop_reason_starts[0]),
             "dtype": problem.dtype.name,
         }
-        return cls(problem, theta, best, bool(res.converged[0]), bool(res.on_bound[0]), diagnostics)
+        return cls(problem, theta, best, bool(res.converged[0]), bool(res.on_bound[0]), diagnostics, predictions)
 
     @classmethod
     def from_params(cls, law, params: Mapping[str, float], data=None, x=None, y=None, weights=None,
@@ -423,10 +461,11 @@ class Fit(Result):
         """Fit-space residuals (``log y_hat - log y`` for loss laws) at the data."""
         return self.law.evaluate(self.theta, self.problem.F) - self.problem.y_fit
 
-    def _goodness(self) -> dict:
+    def _goodness(self, yhat=None) -> dict:
+        """R^2 and RMSE in natural units; ``yhat`` the fit-space prediction at the data, when known."""
         p = self.problem
         w = p.weights
-        yhat = self.law.evaluate(self.theta, p.F)
+        yhat = self.law.evaluate(self.theta, p.F) if yhat is None else np.asarray(yhat, dtype=np.float64)
         yhat = np.exp(yhat) if self.law.space == "log" else yhat
         yv = p.prepared.y
         wsum = w.sum()

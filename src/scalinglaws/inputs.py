@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "InputError", "Prepared", "prepare", "resolve_columns", "check_identifiable", "check_fixed_floor",
+    "InputError", "Prepared", "prepare", "subset", "check_enough_points", "resolve_columns", "check_identifiable",
+    "check_fixed_floor",
     "check_not_swapped", "check_at_most", "as_table", "row_label", "numeric_column",
     "check_finite_column", "check_positive_column", "weights_column",
     "check_level", "check_int", "numeric_argument", "check_range", "positive_argument",
@@ -212,15 +213,34 @@ def prepare(data, law, x=None, y=None, weights=None, check_columns: bool = True)
         check_positive_column(yv, y_col, index, f"law {law.name!r} fits log {y_col}")
 
     w = weights_column(table, weights, index)
-    n_eff = int(np.count_nonzero(w > 0))
+    check_enough_points(w, law)
+    if law.check_inputs is not None and check_columns:
+        law.check_inputs(inputs, dict(zip(law.inputs, x_cols)), index)
+    return Prepared(x_cols, y_col, inputs, yv, w, index)
+
+
+def check_enough_points(weights: np.ndarray, law) -> None:
+    """More rows with positive weight than the law has parameters."""
+    n_eff = int(np.count_nonzero(weights > 0))
     if n_eff <= law.n_params:
         raise InputError(
             f"too few points for law {law.name!r}: it has {law.n_params} parameters "
             f"({', '.join(law.params)}) and needs at least {law.n_params + 1} rows with positive weight; got {n_eff}"
         )
+
+
+def subset(prepared: Prepared, pos: np.ndarray, law, check_columns: bool = True) -> Prepared:
+    """The rows ``pos`` (positions) of a table :func:`prepare` checked, as their own fit's
+    :class:`Prepared`, with the checks that depend on which rows are fitted together (enough
+    points; the law's plausibility checks). A grouped fit checks its table once and each group so."""
+    pos = np.asarray(pos)
+    inputs = {k: v[pos] for k, v in prepared.inputs.items()}
+    w = prepared.weights[pos]
+    index = prepared.index[pos]
+    check_enough_points(w, law)
     if law.check_inputs is not None and check_columns:
-        law.check_inputs(inputs, dict(zip(law.inputs, x_cols)), index)
-    return Prepared(x_cols, y_col, inputs, yv, w, index)
+        law.check_inputs(inputs, dict(zip(law.inputs, prepared.x_columns)), index)
+    return Prepared(prepared.x_columns, prepared.y_column, inputs, prepared.y[pos], w, index)
 
 
 def check_identifiable(prepared: Prepared, law, n_free: int) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from . import serialize
 from .ensemble import Ensemble
 from .fitting import Fit
+from .ensemble_set import EnsembleSet
+from .grouped import FitSet
 from .isoflop import IsoflopResult
 from .validate import ExtrapolationValidation
 
@@ -50,6 +52,8 @@ def _scenario(d: dict):
 
 KINDS = {
     "scalinglaws.Fit": Fit.from_dict,
+    "scalinglaws.FitSet": FitSet.from_dict,
+    "scalinglaws.EnsembleSet": lambda d: EnsembleSet.from_dict(d, FitSet.from_dict),
     "scalinglaws.Ensemble": _ensemble,
     "scalinglaws.IsoflopResult": IsoflopResult.from_dict,
     "scalinglaws.ExtrapolationValidation": ExtrapolationValidation.from_dict,

@@ -32,7 +32,8 @@ machinery), :mod:`~scalinglaws.laws.loss` (power, chinchilla),
 :mod:`~scalinglaws.laws.data_constrained`, :mod:`~scalinglaws.laws.bounded` (loglinear, sigmoid,
 error_from_loss), :mod:`~scalinglaws.laws.custom`, :mod:`~scalinglaws.laws.tied` (ties between
 parameters: ``tie(law, {"beta": "alpha"})``, or the name ``"chinchilla[beta=alpha]"``),
-:mod:`~scalinglaws.laws.registry`.
+:mod:`~scalinglaws.laws.shared` (one law over many groups with shared parameters:
+``share(law, n_groups, ["alpha"])``), :mod:`~scalinglaws.laws.registry`.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ from .bounded import SIGMOID_REACH
 from .custom import custom
 from .loss import EXPONENT_MAX, chinchilla_allocation, chinchilla_grid
 from .registry import available, get, register
+from .shared import SharedLaw, share
 from .tied import Tie, TiedLaw, tie
 
 __all__ = ["Law", "get", "register", "available", "custom", "chinchilla_grid", "chinchilla_allocation",
            "EXPONENT_MAX", "SIGMOID_REACH", "UNREACHABLE", "LN10", "product_grid",
-           "tie", "Tie", "TiedLaw"]
+           "tie", "Tie", "TiedLaw", "share", "SharedLaw"]

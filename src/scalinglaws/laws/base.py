@@ -134,7 +134,9 @@ class Law:
         """Internal vector(s) ``[..., p]`` -> public values ``[..., p]`` (numpy or JAX)."""
         xp = jnp if isinstance(theta, jax.Array) else np
         theta = xp.asarray(theta)
-        return xp.where(self._log_mask(), xp.exp(theta), theta)
+        mask = self._log_mask()
+        # exp of the log-fitted entries only: an identity parameter's huge bound is not a log
+        return xp.where(mask, xp.exp(xp.where(mask, theta, 0.0)), theta)
 
     def from_public(self, values) -> np.ndarray:
         """Public parameters (a mapping by name, or a sequence in ``params`` order) -> internal."""

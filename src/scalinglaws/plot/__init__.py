@@ -7,6 +7,8 @@ result                          figure
 ==============================  ==================================================
 ``Fit``, ``Ensemble``           :func:`plot_fit`: the law over its data, extrapolated,
                                 with the ensemble's band
+``FitSet``, ``EnsembleSet``     :func:`plot_groups`: one :func:`plot_fit` panel per group
+                                (with its band, for an ``EnsembleSet``)
 ``IsoflopResult``               :func:`plot_isoflop`: profiles and frontier
 ``ExtrapolationValidation``     :func:`plot_validation`: fitted, held out, predicted
 ``capex.CashResult``            its ``figure()``: a fan chart of the cash paths
@@ -35,16 +37,18 @@ from typing import Any
 
 from ..ensemble import Ensemble
 from ..fitting import Fit
+from ..grouped import EnsembleSet, FitSet
 from ..isoflop import IsoflopResult
 from ..validate import ExtrapolationValidation
 from .capability import plot_capability
 from .fits import fit_plot_kind, plot_allocation, plot_fit
+from .groups import plot_groups
 from .isoflop import plot_isoflop
 from .paths import fan_chart, plot_revenue_cash
 from .style import Figure, plt
 from .validation import plot_validation
 
-__all__ = ["figure", "plot_fit", "plot_allocation", "plot_capability", "plot_isoflop", "plot_validation",
+__all__ = ["figure", "plot_fit", "plot_groups", "plot_allocation", "plot_capability", "plot_isoflop", "plot_validation",
            "fan_chart", "plot_revenue_cash", "fit_plot_kind", "plt"]
 
 
@@ -52,6 +56,8 @@ def figure(result: Any, **options) -> Figure:
     """The figure of ``result`` (see the table above); ``options`` go to that figure's function."""
     if isinstance(result, (Fit, Ensemble)):
         return plot_fit(result, **options)
+    if isinstance(result, (FitSet, EnsembleSet)):
+        return plot_groups(result, **options)
     if isinstance(result, IsoflopResult):
         return plot_isoflop(result, **options)
     if isinstance(result, ExtrapolationValidation):

@@ -17,7 +17,7 @@ __all__ = ["solve", "top_k_starts"]
 
 @partial(jax.jit, static_argnames=("law", "objective", "config", "slots"))
 def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, fixed, stage0=None,
-          slots: int | None = None) -> SolveResult:
+          slots: int | None = None, data_index=None) -> SolveResult:
     """Minimise every (problem, start) pair and keep the best start per problem (:func:`stream`).
 
     Args:
@@ -32,11 +32,17 @@ def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, f
         stage0: [P, S] int, the smoothing stage each start begins at (default 0, the widest);
             ``WARM`` (or more) for a warm start (see ``WARM``).
         slots: solver slots (default: every task at once).
+        data_index: [P] int: problems on different data sets (grouped fits), ``F`` [G, n, k],
+            ``y`` [G, n], ``lower``/``upper`` [G, p]; see :func:`stream`.
     """
     if stage0 is None:
         stage0 = jnp.zeros(theta0.shape[:2], jnp.int32)
-    theta0 = jnp.clip(theta0, lower, upper)
-    return stream(law, objective, config, F, y, W, theta0, stage0, lower, upper, fixed, slots=slots)
+    if data_index is None:
+        theta0 = jnp.clip(theta0, lower, upper)
+    else:
+        theta0 = jnp.clip(theta0, lower[data_index][:, None], upper[data_index][:, None])
+    return stream(law, objective, config, F, y, W, theta0, stage0, lower, upper, fixed, slots=slots,
+                  data_index=data_index)
 
 
 def top_k_starts(values: np.ndarray, k: int) -> np.ndarray:

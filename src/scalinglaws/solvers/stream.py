@@ -14,7 +14,10 @@ from .step import (
     _held, _init_state, _iterate, _n_stages, _objective, _scaled_max, _State, fresh_state, on_bound,
 )
 
-__all__ = ["stream"]
+__all__ = ["stream", "TIE_RTOL"]
+
+TIE_RTOL = 1e-12
+"""Starts whose objectives are within this relative distance of the best are tied; the first wins."""
 
 
 class _Stream(NamedTuple):
@@ -38,7 +41,7 @@ class _Stream(NamedTuple):
 
 
 def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower, upper, fixed, n_valid=None,
-           slots: int | None = None) -> SolveResult:
+           slots: int | None = None, data_index=None) -> SolveResult:
     """The one solve driver (traceable; :func:`solve` jits it): every (problem, start) task run
     to its stop through a pool of ``slots`` solver slots, then the best start of each problem.
 
@@ -58,6 +61,10 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         n_valid: only the first ``n_valid`` problems are real (a traced int: a block padded to a
             bucket size reuses the program); the others are never solved and report ``inf``.
         slots: solver slots (static).
+        data_index: [P] int, for problems on different data sets (grouped fits): problem ``r``
+            reads data set ``data_index[r]`` of ``F`` [G, n, k], ``y`` [G, n], ``lower`` and
+            ``upper`` [G, p] (rows padded to one length with weight 0). None: every problem
+            reads the one data set ``F`` [n, k].
     """
     P, S, p = theta0.shape
     T = P * S
@@ -67,15 +74,26 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
     n_tasks = n_valid * S
     last = _n_stages(objective, config) - 1
     dtype = theta0.dtype
-    proto = _init_state(law, objective, config, F, y, W[0], lower, upper, theta0[0, 0], jnp.asarray(0, i32))
+    if data_index is None:
+        data = lambda r: (F, y, lower, upper)  # noqa: E731
+    else:
+        data_index = jnp.asarray(data_index, i32)
+        data = lambda r: (F[data_index[r]], y[data_index[r]], lower[data_index[r]], upper[data_index[r]])  # noqa: E731
+    F0, y0, lo0, hi0 = data(0)
+    proto = _init_state(law, objective, config, F0, y0, W[0], lo0, hi0, theta0[0, 0], jnp.asarray(0, i32))
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(jnp.asarray(a), (B,) + jnp.shape(a)), proto)
     state0 = state0._replace(done=jnp.ones(B, bool))
     zeros = lambda shape, dt=dtype: jnp.zeros(shape, dt)
     c0 = _Stream(state0, jnp.full(B, -1, i32), zeros((B, W.shape[1])), jnp.asarray(0, i32), zeros((T, p)),
                  zeros(T, i32), zeros(T, i32), zeros(T), zeros(T, bool), jnp.full(P, jnp.inf, dtype))
-    step = jax.vmap(lambda w, st: _iterate(law, objective, config, F, y, w, lower, upper, fixed, st))
+    def one_step(w, r, st):
+        Fr, yr, lo, hi = data(r)
+        return _iterate(law, objective, config, Fr, yr, w, lo, hi, fixed, st)
+
+    step = jax.vmap(one_step)
+    bounds_of = jax.vmap(lambda r: data(r)[2:])
     fresh = jax.vmap(lambda st, th, s0: fresh_state(objective, config, st, th, s0))
-    held = jax.vmap(_held, in_axes=(0, 0, None, None, None))
+    held = jax.vmap(_held, in_axes=(0, 0, None if data_index is None else 0, None if data_index is None else 0, None))
 
     def body(c: _Stream) -> _Stream:
         # 1. Refill free slots from the queue (no evaluation: that is the next step's refresh).
@@ -93,11 +111,12 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         problem = jnp.where(task >= 0, task % P, 0)
 
         # 2. One step on every slot; race, then the iteration cap.
-        state = step(w, state)
+        state = step(w, problem, state)
+        lo, hi = (lower, upper) if data_index is None else bounds_of(problem)
         behind = (state.stage >= last) & (state.k >= config.abandon_after) & ~state.done
         behind = behind & (config.abandon_ratio > 0) & (state.terms.f > config.abandon_ratio * c.best_f[problem])
         capped = ~state.done & ~behind & (state.k >= config.max_iter)
-        ob = on_bound(state.theta, lower, upper, fixed, config.bound_tol)
+        ob = on_bound(state.theta, lo, hi, fixed, config.bound_tol)
         converged = is_converged(state.reason)
         reason = jnp.where(behind, StopReason.ABANDONED, jnp.where(capped, StopReason.ITERATION_CAP, state.reason))
         reason = jnp.where(converged & ob, StopReason.ON_BOUND, reason)
@@ -108,7 +127,7 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         dest = jnp.where(finished, task, T)  # T is out of range: dropped
         put = lambda arr, v: arr.at[dest].set(v, mode="drop")
         g = state.terms.g
-        gn = jax.vmap(_scaled_max)(jnp.where(held(state.theta, g, lower, upper, fixed), 0.0, g), state.theta)
+        gn = jax.vmap(_scaled_max)(jnp.where(held(state.theta, g, lo, hi, fixed), 0.0, g), state.theta)
         best_f = c.best_f.at[jnp.where(finished & converged, problem, P)].min(state.terms.f, mode="drop")
         return _Stream(state, jnp.where(finished, -1, task).astype(i32), w, next_task, put(c.theta, state.theta),
                        put(c.reason, state.reason), put(c.iterations, state.k), put(c.grad_norm, gn),
@@ -119,11 +138,19 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
     theta_s = by_problem(c.theta)
     # The real objective at every end point: a start stopped in an intermediate smoothing stage
     # holds a smoothed value, which must neither be reported nor ranked.
-    f_s = jax.vmap(lambda w, ts: jax.vmap(lambda t: _objective(law, objective, t, F, y, w))(ts))(W, theta_s)
+    def objectives(w, r, ts):
+        Fr, yr = data(r)[:2]
+        return jax.vmap(lambda t: _objective(law, objective, t, Fr, yr, w))(ts)
+
+    f_s = jax.vmap(objectives)(W, jnp.arange(P), theta_s)
     f_s = jnp.where((jnp.arange(P) < n_valid)[:, None], f_s, jnp.inf)
     reason_s = by_problem(c.reason)
     converged_s = is_converged(reason_s)
-    best = jnp.argmin(f_s, axis=1)
+    # Starts that tie at the optimum (to TIE_RTOL) differ by rounding alone; the first of them is
+    # the answer, so that rounding (another batch width, other padding) cannot pick another one,
+    # which on a flat valley would move the weakly identified parameters.
+    f_min = jnp.min(f_s, axis=1, keepdims=True)
+    best = jnp.argmax(f_s <= f_min + TIE_RTOL * jnp.abs(f_min), axis=1)
     take = lambda a: jnp.take_along_axis(a, best[:, None], axis=1)[:, 0]
     return SolveResult(
         theta=jnp.take_along_axis(theta_s, best[:, None, None], axis=1)[:, 0, :],
