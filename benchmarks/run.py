@@ -5,8 +5,8 @@
 Runs, in one process each after the other: ``bench_fit`` (point fit against scipy L-BFGS-B over
 the grid), ``bench_bootstrap`` (4,000 replicates against a scipy BFGS loop, scaling to 1e5),
 ``bench_peers`` (scipy least_squares and the ``chinchilla`` package), ``bench_solver`` (each
-design choice against its alternative), ``bench_limit`` (achieved against attainable FLOP/s) and
-``bench_capex``. Writes ``benchmarks/results/<machine>-<date>.json`` and the markdown table
+design choice against its alternative), ``bench_limit`` (achieved against attainable FLOP/s),
+``bench_grouped`` (many curves in one grouped call against loops) and ``bench_capex``. Writes ``benchmarks/results/<machine>-<date>.json`` and the markdown table
 ``benchmarks/results/<machine>-<date>.md`` (also printed); ``--update-readme`` replaces the table
 between the ``<!-- benchmarks -->`` markers in README.md.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import _common
 
-SUITE = ("fit", "bootstrap", "peers", "solver", "limit", "capex")
+SUITE = ("fit", "bootstrap", "peers", "solver", "limit", "grouped", "capex")
 
 
 def _slug(text: str) -> str:
@@ -57,6 +57,10 @@ def _run_one(name: str, quick: bool, million: bool = False) -> dict:
         from . import bench_limit
 
         return bench_limit.run()
+    if name == "grouped":
+        from . import bench_grouped
+
+        return bench_grouped.run(quick)
     if name == "capex":
         from . import bench_capex
 
@@ -158,6 +162,7 @@ def table(results: dict, info: dict) -> str:
             if key == "racing":
                 extra = f"bounds change {row['max_bound_change']:.1e} relative"
             lines.append(f"| design choice: {label} | | | {sp:.2f}x | {extra} |")
+    lines += grouped_rows(results.get("grouped"))
     cap = results.get("capex")
     if cap:
         st = cap["steady_state"]
@@ -165,6 +170,31 @@ def table(results: dict, info: dict) -> str:
         lines.append(f"| capex: {cap['paths']:,} revenue paths x {cap['years']} years, cash and ruin | "
                      f"{_ms(st[key]['median_s'])} | | | |")
     return "\n".join(lines)
+
+
+def grouped_rows(grouped: dict | None) -> list[str]:
+    """Table rows of ``bench_grouped``: one grouped call against an ``sl.fit`` loop and a scipy loop."""
+    if not grouped:
+        return []
+    lines = []
+    for c in grouped["cases"].values():
+        vs = c["vs_scipy"]
+        task = f"{c['curves']:,} {c['law']} curves x {c['points_per_curve']} points, {c['n_starts']} starts, one grouped call"
+        ours = f"{_ms(c['grouped_warm_s'])} (first call {c['grouped_first_call_s']:.1f} s)"
+        lines.append(f"| {task} | {ours} | loop of `sl.fit`: {_ms(c['sl_fit_loop_s'])} | {c['speedup_vs_sl_fit_loop']:.1f}x | "
+                     f"objectives within {c['max_rel_objective_diff_vs_loop']:.0e} relative |")
+        lines.append(f"| {task} | {ours} | loop of scipy least_squares, exact Jacobian, 1 start: "
+                     f"{_ms(c['scipy_least_squares_loop_s'])} | {c['speedup_vs_scipy_loop']:.1f}x | same optimum (1e-8) "
+                     f"in {vs['same_optimum_1e-8']}, ours lower in {vs['ours_lower']}, scipy's in {vs['scipy_lower']} |")
+    for r in grouped.get("stream", []):
+        lines.append(f"| {r['curves']:,} power curves, grouped, blocks of 4,096 (fresh process) | {_ms(r['wall_s'])} | | | "
+                     f"peak memory {r['peak_rss_mb'] / 1024:.2f} GiB |")
+    b = grouped.get("bootstrap")
+    if b:
+        lines.append(f"| grouped bootstrap, {b['curves']} sigmoid curves x {b['replicates']:,} replicates | "
+                     f"{_ms(b['warm_s'])} (first call {b['first_call_s']:.1f} s) | | {b['per_refit_us']:.0f} us per refit | "
+                     f"{b['left_out']} refits left out |")
+    return lines
 
 
 def update_readme(md: str, readme: Path) -> bool:

@@ -132,6 +132,8 @@ def test_ensemble_set_tables_and_persistence(tmp_path):
     pd.testing.assert_frame_equal(back.interval(), iv)
     with pytest.raises(ValueError, match="joint fit"):
         ens["dclm"].interval(method="bca")
+    with pytest.raises(ValueError, match="bootstrap the grouped fit instead"):
+        js["dclm"].bootstrap(10)
 
 
 def test_ensemble_set_figure_has_a_panel_with_a_band_per_group():
@@ -147,3 +149,18 @@ def test_ensemble_set_figure_has_a_panel_with_a_band_per_group():
     fig = sl.plot.figure(js, max_panels=3)  # the point fits: no band
     assert not any(isinstance(c, PolyCollection) for ax in fig.axes for c in ax.collections)
     sl.plot.plt.close(fig)
+
+
+def test_per_group_draws_repeat_each_separate_bootstrap():
+    df = sl.datasets.load("hex-frontier")
+    fs = sl.fit(df, "sigmoid", x="C", y="elo", by="boardsize")
+    ens = fs.bootstrap(64, seed=5, draws="per_group")
+    for key in (3, 6, 9):
+        alone = fs[key].bootstrap(64, seed=5, progress=False)
+        both = ens[key].converged & alone.converged
+        assert both.mean() > 0.9
+        np.testing.assert_allclose(ens[key].objective[both], alone.objective[both], rtol=1e-9)
+        pd.testing.assert_frame_equal(ens[key].interval(), alone.interval(), rtol=1e-6)
+    js = sl.fit(df, "sigmoid", x="C", y="elo", by="boardsize", shared=["B"])
+    with pytest.raises(ValueError, match="one joint problem"):
+        js.bootstrap(8, draws="per_group")

@@ -370,6 +370,10 @@ class Fit(Result):
                 against the replicate's warm-start optimum is ``abandon_after`` and
                 ``abandon_ratio`` (``abandon_ratio=0`` runs every start to convergence).
         """
+        if self.diagnostics.get("shared"):
+            raise ValueError(f"this group's fit shares {self.diagnostics['shared']} with the other groups of a joint "
+                             "fit: refitting the group alone would free them; bootstrap the grouped fit instead "
+                             "(fitset.bootstrap(...)[key] is this group's ensemble)")
         prob = self.problem
         if config is not None:
             if not isinstance(config, _solvers.SolverConfig):

@@ -82,7 +82,8 @@ def _weights(key, indices, base, unit_index, unit_stratum, n_units: int, resampl
 
 
 class _Draws:
-    """Replicate weights over the stacked rows of every group (unpadded, ``[R, n]``)."""
+    """Replicate weights over the stacked rows of every group (unpadded, ``[R, n]``): one draw
+    over every group's rows (independent between groups)."""
 
     def __init__(self, base: np.ndarray, units, seed: int, resampling: str):
         self.base = jnp.asarray(base, jnp.float64)
@@ -95,6 +96,39 @@ class _Draws:
         return _weights(self.key, jnp.asarray(np.asarray(indices), jnp.int32), self.base,
                         jnp.asarray(self.unit_index), jnp.asarray(self.unit_stratum), self.n_units,
                         self.resampling, self.n_strata)
+
+
+class _PerGroupDraws:
+    """Replicate weights over the stacked rows where each group's are exactly those its own
+    :meth:`Fit.bootstrap` draws with the same seed (``bootstrap.replicate_weights`` from
+    ``fold_in(PRNGKey(seed), i)`` over the group's own units): a grouped bootstrap then equals
+    the loop of separate bootstraps, replicate by replicate. Groups with the same units share
+    their draws, so their replicates must not be combined across groups."""
+
+    def __init__(self, bases: list, labels: list, seed: int, resampling: str):
+        self.key = jax.random.PRNGKey(int(seed))
+        self.resampling = resampling
+        self.parts = []
+        for base, lab in zip(bases, labels):
+            gi, n_units = _bootstrap._group_index(lab, base)
+            self.parts.append((jnp.asarray(base, jnp.float64), jnp.asarray(gi), n_units))
+
+    def __call__(self, indices) -> jax.Array:
+        idx = jnp.asarray(np.asarray(indices), jnp.int32)
+        return jnp.concatenate([_bootstrap.replicate_weights(self.key, idx, base, gi, n_units, self.resampling)
+                                for base, gi, n_units in self.parts], axis=1)
+
+
+POINT_LANES = 131_072
+"""At most this many (slot x padded row) lanes per solver iteration: 512 slots of the 256 padded
+rows of chinchilla-240, where ``bootstrap.default_slots`` was tuned. Wider pools of longer data
+sets run out of cache: leave-one-board-out on the Hex boards (640 padded rows, 7 folds x 500
+replicates) took 26.4 s with 512 slots and 19.1 s with 128."""
+
+
+def pool_slots(n_problems: int, n_starts: int, n_rows: int) -> int:
+    """Solver slots for ``n_problems`` x ``n_starts`` tasks on ``n_rows`` padded rows."""
+    return max(32, min(_bootstrap.pool_slots(n_problems, n_starts), POINT_LANES // max(int(n_rows), 1)))
 
 
 def _empty(G: int, n: int, p: int, S: int) -> dict:
@@ -128,9 +162,11 @@ def _unidentified(law, problems, W_groups: list, n_free: int) -> list:
 
 
 def bootstrap_separate(problems, optima, grid_starts, n: int, seed: int, resampling: str, labels, label_name,
-                       n_starts: int, chunk_size: int):
+                       n_starts: int, chunk_size: int, per_group: bool = False):
     """Per group :class:`~scalinglaws.bootstrap.EnsembleArrays` of ``n`` replicates; every
-    (replicate, group) refit in blocks of about ``chunk_size`` problems, one solver call each."""
+    (replicate, group) refit in blocks of about ``chunk_size`` problems, one solver call each.
+    ``per_group``: each group's replicates are those of its own ``Fit.bootstrap(seed)``
+    (:class:`_PerGroupDraws`)."""
     G = len(problems)
     first = problems[0]
     law, objective, config, dtype = first.law, first.objective, first.config, first.dtype
@@ -142,7 +178,11 @@ def bootstrap_separate(problems, optima, grid_starts, n: int, seed: int, resampl
         raise InputError(f"cluster {label_name!r} holds whole groups: resampling whole groups says nothing about "
                          "parameters each group fits on its own data; it bands shared parameters (fit with "
                          "shared=[...]), or resample clusters inside each group", column=label_name)
-    draws = _Draws(base, units, seed, resampling)
+    if per_group:
+        own = [None if labels is None else labels[o:o + k] for o, k in zip(offsets, sizes)]
+        draws = _PerGroupDraws([p.weights for p in problems], own, seed, resampling)
+    else:
+        draws = _Draws(base, units, seed, resampling)
     m = max(bucket_points(s) for s in sizes)
     # gather[g, j]: the stacked row that is group g's j-th row (-1: padding, weight 0)
     gather = np.full((G, m), -1, np.int64)
@@ -163,7 +203,7 @@ def bootstrap_separate(problems, optima, grid_starts, n: int, seed: int, resampl
                upper=jnp.asarray(upper, dtype), fixed=jnp.asarray(first.fixed_mask))
     R_b = max(1, min(n, int(chunk_size) // G))
     P = R_b * G
-    slots = _bootstrap.pool_slots(P, S)
+    slots = pool_slots(P, S, m)
     out = _empty(G, n, first.law.n_params, S)
     W_groups = [np.empty((n, s)) for s in sizes]
     gather_j = jnp.asarray(np.maximum(gather, 0))
@@ -194,11 +234,19 @@ def bootstrap_separate(problems, optima, grid_starts, n: int, seed: int, resampl
             t_first = time.perf_counter() - t0
     total = time.perf_counter() - t0_all
     compile_s = _bootstrap._compile_time(total, t_first, n_blocks)
+    time_s = total - (0.0 if np.isnan(compile_s) else compile_s)
+    if per_group:  # each group's failed replicates retried and flagged exactly as its own bootstrap does
+        arrays = _per_group_arrays(out, time_s, compile_s, [None] * G, [None] * G)
+        for g, (problem, a) in enumerate(zip(problems, arrays)):
+            lab = None if labels is None else labels[offsets[g]:offsets[g] + sizes[g]]
+            _bootstrap.retry_failed(problem, a, starts[g], seed, resampling, lab)
+            u = _bootstrap.unidentified_replicates(problem, n, seed, resampling, lab)
+            a.unidentified = np.zeros(n, bool) if u is None else u
+        return arrays
     retried = _retry_separate(problems, out, W_groups, theta0, dev, m)
     n_free = int(np.sum(~np.asarray(first.fixed_mask)))
     unidentified = _unidentified(law, problems, W_groups, n_free)
-    return _per_group_arrays(out, total - (0.0 if np.isnan(compile_s) else compile_s), compile_s, retried,
-                             unidentified)
+    return _per_group_arrays(out, time_s, compile_s, retried, unidentified)
 
 
 def _retry_separate(problems, out, W_groups, theta0, dev, m) -> list:
@@ -263,7 +311,7 @@ def bootstrap_joint(jlaw, problems, joint_theta, joint_starts, n: int, seed: int
     n_pad = len(y)
     dev = dict(F=jnp.asarray(F, dtype), y=jnp.asarray(y, dtype), lower=jnp.asarray(lower, dtype),
                upper=jnp.asarray(upper, dtype), fixed=jnp.asarray(fixed_mask))
-    slots = _bootstrap.pool_slots(R_b, S)
+    slots = pool_slots(R_b, S, n_pad)
     p = len(joint_theta)
     out = _bootstrap._empty_arrays(n, p, S)
     W_all = np.empty((n, n_rows))

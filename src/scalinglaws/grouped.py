@@ -26,14 +26,16 @@ import pandas as pd
 
 from . import bootstrap as _bootstrap
 from . import fitting as _fitting
-from . import laws as _laws
+from . import group_bootstrap as _gb
 from . import joint as _joint
+from . import laws as _laws
 from . import serialize
 from . import solvers as _solvers
 from .buckets import pad_rows
 from .ensemble import Ensemble
 from .ensemble_set import EnsembleSet
 from .fitting import Fit
+from .group_bootstrap import POINT_LANES
 from .inputs import InputError, prepare, subset
 from .results import Result, Summary
 
@@ -275,7 +277,7 @@ def _solve_block(problems, starts, idx: list[int], n: int, S: int) -> _solvers.S
     res = _solvers.solve(first.law, first.objective, first.config, jnp.asarray(F, dtype), jnp.asarray(y, dtype),
                          jnp.asarray(W, dtype), jnp.asarray(theta0, dtype), jnp.asarray(lower, dtype),
                          jnp.asarray(upper, dtype), jnp.asarray(first.fixed_mask),
-                         data_index=jnp.arange(len(idx), dtype=jnp.int32), slots=_slots(len(idx) * S))
+                         data_index=jnp.arange(len(idx), dtype=jnp.int32), slots=_slots(len(idx) * S, n))
     return jax.tree.map(np.asarray, jax.block_until_ready(res))
 
 
@@ -285,8 +287,10 @@ instead of every task at once: lanes that finish early are refilled instead of i
 slowest is done (1,000 sigmoid curves x 32 starts: 0.36 s with 512 slots, 1.27 s all at once)."""
 
 
-def _slots(n_tasks: int) -> int | None:
-    return None if n_tasks <= POOL_FROM else _bootstrap.default_slots(n_tasks)
+def _slots(n_tasks: int, n_rows: int) -> int | None:
+    if n_tasks <= POOL_FROM:
+        return None
+    return max(32, min(_bootstrap.default_slots(n_tasks), POINT_LANES // max(int(n_rows), 1)))
 
 
 class FitSet(Result):
@@ -407,7 +411,8 @@ class FitSet(Result):
 
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(self, n_bootstrap: int = 1000, seed: int = 0, resampling: str = "multinomial", cluster=None, *,
-                  n_starts: int = 4, chunk_size: int = 8192, failed: str = "warn") -> EnsembleSet:
+                  n_starts: int = 4, chunk_size: int = 8192, failed: str = "warn",
+                  draws: str = "independent") -> EnsembleSet:
         """Refit every group on ``n_bootstrap`` resampled data sets, as one ensemble
         (:mod:`scalinglaws.group_bootstrap`): an :class:`~scalinglaws.ensemble_set.EnsembleSet`.
 
@@ -423,9 +428,13 @@ class FitSet(Result):
                 points of each group (with shared parameters: of the joint starts).
             chunk_size: (replicate, group) problems per solver call (memory bound).
             failed: ``"warn"``, ``"raise"`` or ``"drop"``, as :meth:`Fit.bootstrap`.
+            draws: ``"independent"`` (default): one draw over every group's rows, independent
+                between groups, so replicates may be combined across groups (a sum over tasks).
+                ``"per_group"`` (groups fitted separately): each group's replicates are exactly
+                those of ``fitset[key].bootstrap(n_bootstrap, seed)`` (the same weights; the
+                same optima to rounding): a grouped bootstrap equals the loop it replaces. Groups
+                with the same rows share their draws then: do not combine them across groups.
         """
-        from . import group_bootstrap as _gb
-
         if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 1:
             raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}")
         if resampling not in ("multinomial", "bayesian"):
@@ -434,6 +443,11 @@ class FitSet(Result):
             raise ValueError(f"failed must be one of {_bootstrap.FAILED_POLICIES}, got {failed!r}")
         if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
             raise ValueError(f"n_starts must be a positive integer, got {n_starts!r}")
+        if draws not in ("independent", "per_group"):
+            raise ValueError(f"draws must be 'independent' or 'per_group', got {draws!r}")
+        if draws == "per_group" and self.shared:
+            raise ValueError("draws='per_group' repeats each separate fit's bootstrap; a fit with shared parameters "
+                             "is one joint problem: its replicates draw every group's rows at once")
         fits = list(self.fits.values())
         if not all(f.has_data for f in fits):
             raise ValueError("this grouped fit holds no data (saved without it): there is nothing to resample")
@@ -449,9 +463,9 @@ class FitSet(Result):
         else:
             grids = [f._ranked_starts if f._ranked_starts is not None else f.problem.ranked_starts() for f in fits]
             arrays = _gb.bootstrap_separate(problems, [f.theta for f in fits], grids, n_bootstrap, seed, resampling,
-                                            labels, cluster, n_starts, chunk_size)
+                                            labels, cluster, n_starts, chunk_size, per_group=draws == "per_group")
             whole = False
-        info = {"whole_groups": whole, "time_s": arrays[0].time_s, "compile_s": arrays[0].compile_s,
+        info = {"whole_groups": whole, "draws": draws, "time_s": arrays[0].time_s, "compile_s": arrays[0].compile_s,
                 "wall_s": time.perf_counter() - t0, "failed_policy": failed}
         ensembles = {}
         for key, fit, a, problem in zip(self.fits, fits, arrays, problems):

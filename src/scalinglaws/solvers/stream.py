@@ -17,7 +17,8 @@ from .step import (
 __all__ = ["stream", "TIE_RTOL"]
 
 TIE_RTOL = 1e-12
-"""Starts whose objectives are within this relative distance of the best are tied; the first wins."""
+"""Starts whose objectives are within this relative distance of the best are tied; the first
+converged one wins (the first of them if none converged)."""
 
 
 class _Stream(NamedTuple):
@@ -149,8 +150,12 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
     # Starts that tie at the optimum (to TIE_RTOL) differ by rounding alone; the first of them is
     # the answer, so that rounding (another batch width, other padding) cannot pick another one,
     # which on a flat valley would move the weakly identified parameters.
+    # A converged start is preferred among the tied: one stopped by the cap at the optimum's value
+    # must not make the problem read as failed.
     f_min = jnp.min(f_s, axis=1, keepdims=True)
-    best = jnp.argmax(f_s <= f_min + TIE_RTOL * jnp.abs(f_min), axis=1)
+    tied = f_s <= f_min + TIE_RTOL * jnp.abs(f_min)
+    tied_converged = tied & converged_s
+    best = jnp.where(jnp.any(tied_converged, axis=1), jnp.argmax(tied_converged, axis=1), jnp.argmax(tied, axis=1))
     take = lambda a: jnp.take_along_axis(a, best[:, None], axis=1)[:, 0]
     return SolveResult(
         theta=jnp.take_along_axis(theta_s, best[:, None, None], axis=1)[:, 0, :],
