@@ -12,20 +12,8 @@ from scalinglaws import bootstrap, solvers
 from scalinglaws.group_bootstrap import _Draws, resampling_units
 from scalinglaws.inputs import InputError
 
-
-def _synthetic_power(rng, alpha=0.3, G=6, m=10, noise=0.01):
-    frames = []
-    for g in range(G):
-        x = np.geomspace(1e18, 1e22, m)
-        E, A = 1.5 + 0.2 * g, 10.0 ** rng.uniform(6.5, 7.5)
-        y = (E + A * x ** -alpha) * np.exp(noise * rng.standard_normal(m))
-        frames.append(pd.DataFrame({"C": x, "loss": y, "family": f"f{g}", "run": np.arange(m) // 2}))
-    return pd.concat(frames, ignore_index=True)
-
-
-def _marin():
-    return pd.concat([sl.datasets.load(f"marin-{m}").assign(mixture=m) for m in ("comma", "dclm", "nemotron")],
-                     ignore_index=True)
+from grouped_data import marin as _marin
+from grouped_data import synthetic_power as _synthetic_power
 
 
 @pytest.mark.parametrize("resampling", ["multinomial", "bayesian"])

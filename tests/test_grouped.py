@@ -9,10 +9,7 @@ import pytest
 import scalinglaws as sl
 from scalinglaws.inputs import InputError
 
-
-def _marin():
-    return pd.concat([sl.datasets.load(f"marin-{m}").assign(mixture=m) for m in ("comma", "dclm", "nemotron")],
-                     ignore_index=True)
+from grouped_data import marin as _marin
 
 
 def _routing():

@@ -15,6 +15,9 @@ from scalinglaws.inputs import InputError
 from scalinglaws.joint import joint_arrays
 from scalinglaws.solvers import arrow
 
+from grouped_data import marin as _marin
+from grouped_data import synthetic_power as _synthetic_power
+
 
 def _dense(A: arrow.Arrow) -> np.ndarray:
     s, (G, q) = A.ss.shape[0], A.ll.shape[:2]
@@ -50,11 +53,6 @@ def test_arrow_solve_equals_the_dense_solve(s, G, q):
         np.testing.assert_allclose(got, np.linalg.solve(dense, rhs), rtol=1e-10, atol=1e-12)
         v = rng.normal(size=p)
         assert float(arrow.quadratic(A, jnp.asarray(v))) == pytest.approx(v @ M @ v, rel=1e-12)
-
-
-def _marin():
-    return pd.concat([sl.datasets.load(f"marin-{m}").assign(mixture=m) for m in ("comma", "dclm", "nemotron")],
-                     ignore_index=True)
 
 
 def _hex():
@@ -121,16 +119,6 @@ def test_joint_optimum_is_no_worse_than_scipy(case):
         assert js.params[name].nunique() == 1
     # sharing costs fit: the joint objective is at least the separate fits' sum
     assert ours >= sl.fit(df, law, by=by, **kw).objective * (1 - 1e-12)
-
-
-def _synthetic_power(rng, alpha=0.3, G=6, m=10, noise=0.01):
-    frames = []
-    for g in range(G):
-        x = np.geomspace(1e18, 1e22, m)
-        E, A = 1.5 + 0.2 * g, 10.0 ** rng.uniform(6.5, 7.5)
-        y = (E + A * x ** -alpha) * np.exp(noise * rng.standard_normal(m))
-        frames.append(pd.DataFrame({"C": x, "loss": y, "family": f"f{g}"}))
-    return pd.concat(frames, ignore_index=True)
 
 
 def test_shared_exponent_is_recovered():
