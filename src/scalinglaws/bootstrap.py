@@ -439,20 +439,24 @@ def unidentified_replicates(problem, n: int, seed: int, resampling: str, cluster
         return None
     n_free = int(np.sum(~np.asarray(problem.fixed_mask)))
     used = problem.weights > 0
-    values, inverse = np.unique(problem.F[used, 0], return_inverse=True)
-    if len(values) >= 4 * n_free:
+    if len(np.unique(problem.F[used, 0])) >= 4 * n_free:
         return None
-    codes = np.zeros(len(problem.weights), np.int64)
-    codes[used] = inverse
     out = np.zeros(n, bool)
     for lo in range(0, n, block):
         idx = np.arange(lo, min(n, lo + block))
         W = replicate_weight_matrix(problem, seed, resampling, cluster, first_replicate + idx)
-        present = np.zeros((len(idx), len(values)), bool)
-        rows, cols = np.nonzero(W > 0)
-        present[rows, codes[cols]] = True
-        out[idx] = present.sum(axis=1) < n_free
+        out[idx] = fewer_distinct_x(problem.F[:, 0], W, n_free)
     return out
+
+
+def fewer_distinct_x(x: np.ndarray, W: np.ndarray, n_free: int) -> np.ndarray:
+    """[R] bool: replicates (weights ``W`` [R, n] over the rows of ``x`` [n]) whose rows with
+    positive weight hold fewer than ``n_free`` distinct x values."""
+    values, codes = np.unique(x, return_inverse=True)
+    present = np.zeros((W.shape[0], len(values)), bool)
+    rows, cols = np.nonzero(W > 0)
+    present[rows, np.ravel(codes)[cols]] = True
+    return present.sum(axis=1) < n_free
 
 
 def failure_message(n_left_out: int, n: int, not_converged: int, retried: int, recovered: int,

@@ -143,18 +143,9 @@ def _per_group_arrays(out: dict, time_s: float, compile_s: float, retried, unide
 
 def _unidentified(law, problems, W_groups: list, n_free: int) -> list:
     """Per group [R] bool: a one-input law's replicate holding fewer distinct x than free parameters."""
-    out = []
-    for problem, W in zip(problems, W_groups):
-        R = W.shape[0]
-        if len(law.inputs) != 1:
-            out.append(np.zeros(R, bool))
-            continue
-        values, codes = np.unique(problem.F[:, 0], return_inverse=True)
-        present = np.zeros((R, len(values)), bool)
-        rows, cols = np.nonzero(W > 0)
-        present[rows, np.ravel(codes)[cols]] = True
-        out.append(present.sum(axis=1) < n_free)
-    return out
+    if len(law.inputs) != 1:
+        return [np.zeros(W.shape[0], bool) for W in W_groups]
+    return [_bootstrap.fewer_distinct_x(problem.F[:, 0], W, n_free) for problem, W in zip(problems, W_groups)]
 
 
 # ------------------------------------------------------------------------------------------
@@ -337,7 +328,7 @@ def bootstrap_joint(jlaw, problems, joint_theta, joint_starts, n: int, seed: int
     retried = _retry_joint(jlaw, first, out, W_all, starts, dev, n_pad)
     # Per group: its view of the joint replicates. A group a replicate left out (whole-group
     # resampling) has no data there: its own parameters are not identified in that replicate.
-    thetas = np.stack([jlaw.group_thetas(t) for t in out["theta"]])  # [R, G, p_base]
+    thetas = jlaw.group_thetas(out["theta"])  # [R, G, p_base]
     g_lo, g_hi = jlaw.group_thetas(lower), jlaw.group_thetas(upper)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     W_groups = [W_all[:, offsets[g]:offsets[g] + sizes[g]] for g in range(G)]
@@ -347,9 +338,7 @@ def bootstrap_joint(jlaw, problems, joint_theta, joint_starts, n: int, seed: int
     for g in range(G):
         absent = ~np.any(W_groups[g] > 0, axis=1)
         at_lo, at_hi = _solvers.bound_hits(thetas[:, g], g_lo[g], g_hi[g], first.fixed_mask, first.config.bound_tol)
-        fields = {k: v for k, v in out.items()}
-        fields["theta"] = thetas[:, g]
-        fields["on_bound"] = np.any(at_lo | at_hi, axis=1)
+        fields = {**out, "theta": thetas[:, g], "on_bound": np.any(at_lo | at_hi, axis=1)}
         per_group.append(_bootstrap.EnsembleArrays(**fields, time_s=total - (0.0 if np.isnan(compile_s) else compile_s),
                                                    compile_s=compile_s, retried=retried,
                                                    unidentified=unidentified[g] | absent))

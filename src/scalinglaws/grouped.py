@@ -37,6 +37,7 @@ from .ensemble_set import EnsembleSet
 from .fitting import Fit
 from .group_bootstrap import POINT_LANES
 from .inputs import InputError, prepare, subset
+from .problem import grid_values_by_group, predictions_by_group
 from .results import Result, Summary
 
 __all__ = ["fit", "FitSet", "EnsembleSet"]
@@ -121,7 +122,7 @@ def _fit_groups(data, law, x, y, by, chunk_size: int, options: dict, shared=None
             sub = subset(prepared, pos, law, check_columns)
             setups.append(_fitting.build_problem(sub, law, obj, **options))
     problems = [p for p, _ in setups]
-    values = _grid_values(problems, [g for _, g in setups])
+    values = grid_values_by_group(problems, [g for _, g in setups])
     starts = []
     for key, pos, (problem, grid), v in zip(keys, rows, setups, values):
         with _in_group(cols, key, pos):
@@ -132,7 +133,7 @@ def _fit_groups(data, law, x, y, by, chunk_size: int, options: dict, shared=None
         jlaw = _laws.share(law, len(keys), shared)
     results, t_solve = _solve_groups(problems, [g[i] for (_, g), i in zip(setups, starts)], chunk_size)
     t0 = time.perf_counter()
-    predictions = _predictions(problems, [r.theta[0] for r in results])
+    predictions = predictions_by_group(problems, [r.theta[0] for r in results])
     fits = {}
     for key, pos, (problem, grid), idx, res, yhat in zip(keys, rows, setups, starts, results, predictions):
         fit = _fitting.finish(problem, res, grid, idx, None, predictions=yhat)
@@ -189,45 +190,6 @@ class _Rows:
 
     def __len__(self) -> int:
         return len(self._pos)
-
-
-def _by_bucket(problems) -> dict:
-    """Group indices by their padded row count (each bucket's groups share one array shape)."""
-    buckets: dict[int, list[int]] = {}
-    for g, p in enumerate(problems):
-        buckets.setdefault(p.n_padded, []).append(g)
-    return buckets
-
-
-def _grid_values(problems, grids) -> list[np.ndarray]:
-    """Every group's start grid scored (float64), one call per row bucket: what each group's
-    ``Problem.grid_values`` gives, on the same padded rows."""
-    first = problems[0]
-    out: list = [None] * len(problems)
-    for n, idx in _by_bucket(problems).items():
-        K = max(len(grids[g]) for g in idx)
-        thetas = np.stack([np.concatenate([grids[g], np.repeat(grids[g][:1], K - len(grids[g]), 0)]) for g in idx])
-        F = np.stack([pad_rows(problems[g].F, n) for g in idx])
-        y = np.stack([pad_rows(problems[g].y_fit, n) for g in idx])
-        w = np.stack([pad_rows(problems[g].weights, n, fill=0.0) for g in idx])
-        v = np.asarray(_solvers.grouped_objective_values(first.law, first.objective, jnp.asarray(F), jnp.asarray(y),
-                                                         jnp.asarray(w), jnp.asarray(thetas, jnp.float64)))
-        for j, g in enumerate(idx):
-            out[g] = v[j, : len(grids[g])]
-    return out
-
-
-def _predictions(problems, thetas) -> list[np.ndarray]:
-    """Every group's fit-space prediction at its data, one call per row bucket."""
-    law = problems[0].law
-    out: list = [None] * len(problems)
-    for n, idx in _by_bucket(problems).items():
-        F = np.stack([pad_rows(problems[g].F, n) for g in idx])
-        th = np.stack([np.asarray(thetas[g], np.float64) for g in idx])
-        v = np.asarray(_solvers.grouped_predictions(law, jnp.asarray(F), jnp.asarray(th)))
-        for j, g in enumerate(idx):
-            out[g] = v[j, : len(problems[g].y_fit)]
-    return out
 
 
 def _label(cols, key) -> str:
@@ -468,11 +430,13 @@ class FitSet(Result):
         info = {"whole_groups": whole, "draws": draws, "time_s": arrays[0].time_s, "compile_s": arrays[0].compile_s,
                 "wall_s": time.perf_counter() - t0, "failed_policy": failed}
         ensembles = {}
-        for key, fit, a, problem in zip(self.fits, fits, arrays, problems):
+        sizes = [len(p.y_fit) for p in problems]
+        starts_at = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        for key, fit, a, lo, k in zip(self.fits, fits, arrays, starts_at, sizes):
             start_info = {"labels": ["optimum"] + [f"start {i + 1}" for i in range(a.start_objective.shape[1] - 1)],
                           "retried": int(np.sum(a.retried)), "recovered": int(np.sum(a.retried & a.converged)),
                           "failed_policy": failed}
-            own = None if labels is None or whole else labels[self._rows_of(key)]
+            own = None if labels is None or whole else labels[lo:lo + k]
             ensembles[key] = Ensemble(fit, a, resampling, seed, cluster if isinstance(cluster, str) else None,
                                       start_info, own)
         result = EnsembleSet(self, ensembles, info)
@@ -486,16 +450,6 @@ class FitSet(Result):
             warnings.warn(message, _bootstrap.ReplicateFailureWarning, stacklevel=2)
         return result
 
-    def _rows_of(self, key) -> slice:
-        """The stacked rows of group ``key`` (groups in key order, each its fit's rows)."""
-        start = 0
-        for k, f in self.fits.items():
-            n = len(f.problem.y_fit)
-            if k == key:
-                return slice(start, start + n)
-            start += n
-        raise KeyError(key)
-
     def _cluster_labels(self, cluster):
         """[stacked rows] labels of column ``cluster`` in each group's table, or None."""
         if cluster is None:
@@ -504,7 +458,7 @@ class FitSet(Result):
             raise TypeError(f"cluster must be a column name (or None), got {type(cluster).__name__}")
         parts = []
         for key, f in self.fits.items():
-            source = f._source if f._source is not None else None
+            source = f._source
             if source is None or cluster not in source.columns:
                 have = [] if source is None else list(source.columns)
                 raise InputError(f"cluster column {cluster!r} not in group {key!r}'s table (columns {have})",

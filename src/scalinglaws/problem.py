@@ -18,7 +18,7 @@ import numpy as np
 from . import solvers as _solvers
 from .buckets import bucket_points, pad_rows
 
-__all__ = ["Problem", "internal_bounds", "law_fit_space"]
+__all__ = ["Problem", "internal_bounds", "law_fit_space", "grid_values_by_group", "predictions_by_group"]
 
 
 def internal_bounds(law, bounds, fixed, F=None, y_fit=None):
@@ -153,3 +153,42 @@ class Problem:
         used = self.weights > 0
         grid = self.with_fixed(np.clip(self.law.start_grid(self.F[used], self.y_fit[used]), self.lower, self.upper))
         return grid[_solvers.top_k_starts(self.grid_values(grid), len(grid))]
+
+
+def _by_bucket(problems) -> dict:
+    """Group indices by their padded row count (each bucket's groups share one array shape)."""
+    buckets: dict[int, list[int]] = {}
+    for g, p in enumerate(problems):
+        buckets.setdefault(p.n_padded, []).append(g)
+    return buckets
+
+
+def grid_values_by_group(problems, grids) -> list[np.ndarray]:
+    """Each problem's objective at its internal points ``grids[g]`` [K_g, p] (float64), one call
+    per row bucket: what each ``Problem.grid_values`` gives, on the same padded rows."""
+    first = problems[0]
+    out: list = [None] * len(problems)
+    for n, idx in _by_bucket(problems).items():
+        K = max(len(grids[g]) for g in idx)
+        thetas = np.stack([np.concatenate([grids[g], np.repeat(grids[g][:1], K - len(grids[g]), 0)]) for g in idx])
+        F = np.stack([pad_rows(problems[g].F, n) for g in idx])
+        y = np.stack([pad_rows(problems[g].y_fit, n) for g in idx])
+        w = np.stack([pad_rows(problems[g].weights, n, fill=0.0) for g in idx])
+        v = np.asarray(_solvers.grouped_objective_values(first.law, first.objective, jnp.asarray(F), jnp.asarray(y),
+                                                         jnp.asarray(w), jnp.asarray(thetas, jnp.float64)))
+        for j, g in enumerate(idx):
+            out[g] = v[j, : len(grids[g])]
+    return out
+
+
+def predictions_by_group(problems, thetas) -> list[np.ndarray]:
+    """Each problem's fit-space prediction at its data for ``thetas[g]`` [p], one call per row bucket."""
+    law = problems[0].law
+    out: list = [None] * len(problems)
+    for n, idx in _by_bucket(problems).items():
+        F = np.stack([pad_rows(problems[g].F, n) for g in idx])
+        th = np.stack([np.asarray(thetas[g], np.float64) for g in idx])
+        v = np.asarray(_solvers.grouped_predictions(law, jnp.asarray(F), jnp.asarray(th)))
+        for j, g in enumerate(idx):
+            out[g] = v[j, : len(problems[g].y_fit)]
+    return out

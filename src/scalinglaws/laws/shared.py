@@ -55,13 +55,14 @@ class SharedLaw:
         return len(self.shared_index) + self.n_groups * len(self.local_index)
 
     def group_thetas(self, theta):
-        """Joint internal ``theta`` [s + G q] -> each group's base-law vector [G, p_base]."""
+        """Joint internal ``theta`` [..., s + G q] -> each group's base-law vector [..., G, p_base]."""
         xp = jnp if isinstance(theta, jax.Array) else np
         s, q, G = len(self.shared_index), len(self.local_index), self.n_groups
-        shared = xp.broadcast_to(theta[:s], (G, s))
-        own = theta[s:].reshape(G, q)
+        lead = theta.shape[:-1]
+        shared = xp.broadcast_to(theta[..., None, :s], lead + (G, s))
+        own = theta[..., s:].reshape(lead + (G, q))
         order = np.argsort(np.array(self.shared_index + self.local_index))
-        return xp.concatenate([shared, own], axis=1)[:, order]
+        return xp.concatenate([shared, own], axis=-1)[..., order]
 
     def joint_theta(self, thetas: np.ndarray) -> np.ndarray:
         """Each group's base vector [..., G, p_base] -> joint [..., s + G q]; the shared values are
