@@ -179,7 +179,7 @@ def grouped_rows(grouped: dict | None) -> list[str]:
     lines = []
     for c in grouped["cases"].values():
         vs = c["vs_scipy"]
-        task = f"{c['curves']:,} {c['law']} curves x {c['points_per_curve']} points, {c['n_starts']} starts, one grouped call"
+        task = f"{c['curves']:,} {c['law']} curves x {c['points_per_curve']} points, {c['n_starts']} start{'s' if c['n_starts'] != 1 else ''}, one grouped call"
         ours = f"{_ms(c['grouped_warm_s'])} (first call {c['grouped_first_call_s']:.1f} s)"
         lines.append(f"| {task} | {ours} | loop of `sl.fit`: {_ms(c['sl_fit_loop_s'])} | {c['speedup_vs_sl_fit_loop']:.1f}x | "
                      f"objectives within {c['max_rel_objective_diff_vs_loop']:.0e} relative |")

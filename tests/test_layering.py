@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("fitting",),                    # fit() and the Fit result
     ("chain", "joint"),              # results built from fits: chained laws; the joint fit of groups
     ("group_bootstrap", "ensemble_set"),  # the bootstrap of a grouped fit, and its result
+    ("group_solve",),                # separate fits of many groups, as arrays, in blocks
     ("grouped",),                    # grouped fits (FitSet, and sl.fit itself)
     ("isoflop", "validate"),         # IsoFLOP profiles; extrapolation checks
     ("plot",),                       # figures of every result

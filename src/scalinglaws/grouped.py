@@ -1,15 +1,13 @@
 """Grouped fits: one law fitted to many curves in ONE batched, compiled solve (:class:`FitSet`).
 
 ``fit(df, law, by="mixture")`` fits the law to every group of rows (a data mixture, a board, a
-model family, a router) with its own parameters. Each group is set up exactly as
+model family, a router) with its own parameters. Each group is set up as
 :func:`scalinglaws.fitting.fit` sets up one data set (validation, bounds from its own data, its own
-start grid and best ``n_starts`` starts); then every (group, start) pair is solved in one call of
-the solver (:func:`scalinglaws.solvers.solve` with ``data_index``: each problem reads its own
-group's rows, padded to one length with weight 0). A group's result is the :class:`Fit` a separate
-``fit`` of its rows gives, to the solver's convergence tolerance, without a Python loop of solves.
-
-Groups are solved in blocks of ``chunk_size`` (memory bounded by a block, not by the number of
-groups); every block has the same shape, so one compiled program serves them all.
+start grid and best ``n_starts`` starts), and every (group, start) pair is solved in one call of
+the solver, block by block (:mod:`scalinglaws.group_solve`: arrays throughout, no Python object
+per group). A group's result is the :class:`Fit` a separate ``fit`` of its rows gives, to the
+solver's convergence tolerance; the :class:`FitSet` holds the groups' results as arrays and makes
+a group's :class:`Fit` when it is asked for.
 """
 
 from __future__ import annotations
@@ -19,25 +17,21 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
 from . import bootstrap as _bootstrap
+from . import extrapolate as _extrapolate
 from . import fitting as _fitting
 from . import group_bootstrap as _gb
 from . import joint as _joint
 from . import laws as _laws
 from . import serialize
-from . import solvers as _solvers
-from .buckets import pad_rows
 from .ensemble import Ensemble
 from .ensemble_set import EnsembleSet
 from .fitting import Fit
-from .group_bootstrap import POINT_LANES
+from .group_solve import GroupLayout, fit_separately
 from .inputs import InputError, prepare, subset
-from .problem import grid_values_by_group, predictions_by_group
 from .results import Result, Summary
 
 __all__ = ["fit", "FitSet", "EnsembleSet"]
@@ -69,8 +63,8 @@ def fit(data, law="chinchilla", x=None, y=None, *, by=None, shared=None, chunk_s
     return _fit_groups(data, law, x, y, by, chunk_size, options, shared)
 
 
-def _group_rows(data, by) -> tuple[list[str], list, list[np.ndarray]]:
-    """(by columns, group keys in sorted order, positional rows of each group)."""
+def _group_layout(data, by) -> tuple[list[str], list, GroupLayout]:
+    """(by columns, group keys in sorted order, where each group's rows are)."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"by= groups the rows of a DataFrame; got {type(data).__name__}")
     cols = [by] if isinstance(by, str) else list(by)
@@ -83,17 +77,19 @@ def _group_rows(data, by) -> tuple[list[str], list, list[np.ndarray]]:
         if missing.any():
             row = int(np.flatnonzero(missing)[0])
             raise InputError(f"by column {c!r} has no value at row {row}: every row needs a group", column=c, row=row)
-    codes = data.groupby(cols if len(cols) > 1 else cols[0], sort=True).indices
+    groups = data.groupby(cols if len(cols) > 1 else cols[0], sort=True)
+    codes = groups.ngroup().to_numpy()
+    index = groups.size().index
     plain = lambda v: v.item() if isinstance(v, np.generic) else v  # noqa: E731  (JSON-able keys)
-    keys = [tuple(plain(v) for v in k) if isinstance(k, tuple) else plain(k) for k in codes]
-    return cols, keys, [np.asarray(v) for v in codes.values()]
+    keys = [tuple(plain(v) for v in k) if isinstance(k, tuple) else plain(k) for k in index.tolist()]
+    return cols, keys, GroupLayout.from_codes(codes, len(keys))
 
 
 _SETUP_OPTIONS = ("grid", "fixed", "bounds", "config", "dtype")
 
 
 def _fit_groups(data, law, x, y, by, chunk_size: int, options: dict, shared=None) -> FitSet:
-    cols, keys, rows = _group_rows(data, by)
+    cols, keys, layout = _group_layout(data, by)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     options = dict(options)
@@ -106,50 +102,71 @@ def _fit_groups(data, law, x, y, by, chunk_size: int, options: dict, shared=None
     if unknown:
         raise TypeError(f"fit() got an unexpected keyword argument {unknown[0]!r}")
     t0 = time.perf_counter()
-    group_of_row = np.empty(len(data), np.int64)
-    for g, pos in enumerate(rows):
-        group_of_row[pos] = g
-    try:  # the whole table checked once; each group's own checks below
+    try:  # the whole table checked once; each group's own checks in group_solve
         prepared = prepare(data, law, x, y, weights, check_columns=False)
     except InputError as err:
         if err.row is None:
             raise
-        raise InputError(f"group {_label(cols, keys[group_of_row[err.row]])}: {err}", column=err.column,
-                         row=err.row) from None
-    setups = []
-    for key, pos in zip(keys, rows):
-        with _in_group(cols, key, pos):
-            sub = subset(prepared, pos, law, check_columns)
-            setups.append(_fitting.build_problem(sub, law, obj, **options))
-    problems = [p for p, _ in setups]
-    values = grid_values_by_group(problems, [g for _, g in setups])
-    starts = []
-    for key, pos, (problem, grid), v in zip(keys, rows, setups, values):
-        with _in_group(cols, key, pos):
-            starts.append(_fitting.best_starts(v, grid, law, n_starts))
-    t_setup = time.perf_counter() - t0
-    jlaw = None
-    if shared is not None:  # refused before any solve
-        jlaw = _laws.share(law, len(keys), shared)
-    results, t_solve = _solve_groups(problems, [g[i] for (_, g), i in zip(setups, starts)], chunk_size)
-    t0 = time.perf_counter()
-    predictions = predictions_by_group(problems, [r.theta[0] for r in results])
-    fits = {}
-    for key, pos, (problem, grid), idx, res, yhat in zip(keys, rows, setups, starts, results, predictions):
-        fit = _fitting.finish(problem, res, grid, idx, None, predictions=yhat)
-        fit._source = _Rows(data, pos)
-        fits[key] = fit
-    diag = {"n_groups": len(keys), "setup_s": t_setup, "solve_s": t_solve, "finish_s": time.perf_counter() - t0,
+        g = int(np.searchsorted(layout.offsets, np.flatnonzero(layout.order == err.row)[0], side="right") - 1)
+        raise InputError(f"group {_label(cols, keys[g])}: {err}", column=err.column, row=err.row) from None
+    t_prepare = time.perf_counter() - t0
+    jlaw = None if shared is None else _laws.share(law, len(keys), shared)  # refused before any solve
+
+    def in_group(g):
+        return _in_group(cols, keys[g], layout.rows(g))
+
+    def setup_one(g, checks_only=False):
+        with in_group(g):
+            sub = subset(prepared, layout.rows(g), law, check_columns)
+            return None if checks_only else _fitting.build_problem(sub, law, obj, **options)
+
+    sep = fit_separately(prepared, layout, law, obj, n_starts=n_starts, chunk_size=chunk_size,
+                         check_columns=check_columns, setup_one=setup_one, in_group=in_group, **options)
+    diag = {"n_groups": len(keys), "setup_s": t_prepare + sep.setup_s, "solve_s": sep.solve_s,
             "chunk_size": int(chunk_size)}
+    separate = FitSet(cols, _LazyFits(keys, sep, prepared, layout, data), diag)
     if jlaw is None:
-        return FitSet(cols, fits, diag)
+        return separate
     t0 = time.perf_counter()
-    joint = _joint.fit_shared(jlaw, problems, [fits[k].theta for k in keys], [_Rows(data, pos) for pos in rows],
+    problems = [sep.problem(prepared, layout.rows(g), g) for g in range(len(keys))]
+    joint = _joint.fit_shared(jlaw, problems, list(sep.theta), [_Rows(data, layout.rows(g)) for g in range(len(keys))],
                               n_starts)
-    diag.update({"separate_solve_s": t_solve, "solve_s": time.perf_counter() - t0, **joint.diagnostics})
+    diag.update({"separate_solve_s": sep.solve_s, "solve_s": time.perf_counter() - t0, **joint.diagnostics})
     result = FitSet(cols, dict(zip(keys, joint.fits)), diag, shared=jlaw.shared)
     result._joint_starts = joint.starts
     return result
+
+
+class _LazyFits(Mapping):
+    """``{key: Fit}`` over a grouped fit's arrays (:class:`~scalinglaws.group_solve.SeparateFits`):
+    a group's :class:`Fit` is made when first asked for (about 0.3 ms), so a fit of 100,000
+    groups keeps arrays, not 100,000 objects."""
+
+    def __init__(self, keys, sep, prepared, layout, table):
+        self._keys = list(keys)
+        self._where = {k: g for g, k in enumerate(self._keys)}
+        self.separate, self._prepared, self._layout, self._table = sep, prepared, layout, table
+        self._made: dict = {}
+
+    def __getitem__(self, key) -> Fit:
+        g = self._where[key]
+        fit = self._made.get(g)
+        if fit is None:
+            sep, rows = self.separate, self._layout.rows(g)
+            k = int(sep.n_starts[g])
+            fit = Fit._from_solve(sep.problem(self._prepared, rows, g), sep.solve_result(g),
+                                  grid_size=int(sep.grid_size[g]), start_indices=range(k))
+            fit.diagnostics["retried"] = bool(sep.retried[g])
+            fit._ranked_starts = sep.ranked_starts[g, :k]
+            fit._source = _Rows(self._table, rows)
+            self._made[g] = fit
+        return fit
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 class _in_group:
@@ -197,80 +214,27 @@ def _label(cols, key) -> str:
     return ", ".join(f"{c}={v!r}" for c, v in zip(cols, values))
 
 
-def _solve_groups(problems, starts, chunk_size: int):
-    """Solve every group's problem from its starts in blocks of ``chunk_size`` groups, each one
-    solver call; returns each group's one-problem :class:`~scalinglaws.solvers.SolveResult`
-    (numpy, its own starts only) and the solve time."""
-    first = problems[0]
-    law, dtype = first.law, first.dtype
-    for p in problems:
-        if p.law is not law or p.dtype != dtype or not np.array_equal(p.fixed_mask, first.fixed_mask):
-            raise ValueError("every group must be set up with the same law, dtype and fixed parameters")
-    G = len(problems)
-    n = max(p.n_padded for p in problems)
-    S = max(len(s) for s in starts)
-    block = min(int(chunk_size), G)
-    out = []
-    t0 = time.perf_counter()
-    for lo in range(0, G, block):
-        real = list(range(lo, min(lo + block, G)))
-        res = _solve_block(problems, starts, real + [real[0]] * (block - len(real)), n, S)
-        for j, g in enumerate(real):
-            k = len(starts[g])
-            out.append(_solvers.SolveResult(*[a[j:j + 1, :k] if name.endswith("_starts") else a[j:j + 1]
-                                              for name, a in zip(_solvers.SolveResult._fields, res)]))
-    return out, time.perf_counter() - t0
-
-
-def _solve_block(problems, starts, idx: list[int], n: int, S: int) -> _solvers.SolveResult:
-    """One solver call for the groups ``idx`` (rows padded to ``n`` with weight 0, starts to
-    ``S``); numpy out. The last block repeats its first group to keep the shape (no recompile);
-    those rows are dropped."""
-    first = problems[idx[0]]
-    dtype = first.dtype
-    F = np.stack([pad_rows(problems[g].F, n) for g in idx])
-    y = np.stack([pad_rows(problems[g].y_fit, n) for g in idx])
-    W = np.stack([pad_rows(problems[g].weights, n, fill=0.0) for g in idx])
-    # A group with fewer starts than the widest repeats its last one (same end point, same rank).
-    theta0 = np.stack([problems[g].with_fixed(np.concatenate([starts[g], np.repeat(starts[g][-1:], S - len(starts[g]), 0)]))
-                       for g in idx])
-    lower = np.stack([problems[g].lower for g in idx])
-    upper = np.stack([problems[g].upper for g in idx])
-    res = _solvers.solve(first.law, first.objective, first.config, jnp.asarray(F, dtype), jnp.asarray(y, dtype),
-                         jnp.asarray(W, dtype), jnp.asarray(theta0, dtype), jnp.asarray(lower, dtype),
-                         jnp.asarray(upper, dtype), jnp.asarray(first.fixed_mask),
-                         data_index=jnp.arange(len(idx), dtype=jnp.int32), slots=_slots(len(idx) * S, n))
-    return jax.tree.map(np.asarray, jax.block_until_ready(res))
-
-
-POOL_FROM = 2048
-"""From this many (group, start) tasks a block runs through a slot pool (``bootstrap.default_slots``)
-instead of every task at once: lanes that finish early are refilled instead of idling until the
-slowest is done (1,000 sigmoid curves x 32 starts: 0.36 s with 512 slots, 1.27 s all at once)."""
-
-
-def _slots(n_tasks: int, n_rows: int) -> int | None:
-    if n_tasks <= POOL_FROM:
-        return None
-    return max(32, min(_bootstrap.default_slots(n_tasks), POINT_LANES // max(int(n_rows), 1)))
-
-
 class FitSet(Result):
     """One law fitted to each group of rows: a :class:`~scalinglaws.fitting.Fit` per group.
 
     ``fitset[key]`` is a group's Fit (``key`` a value of the ``by`` column, or a tuple of values
-    for several); iterating gives the keys; ``len`` the number of groups.
+    for several); iterating gives the keys; ``len`` the number of groups. A fit of separate
+    groups keeps their results as arrays and makes a group's Fit when it is first asked for;
+    ``params``, ``converged``, ``on_bound``, ``objectives``, ``predict``, ``compute_for`` and
+    ``compute_optimal`` read the arrays (every group in one evaluation), so 100,000 groups need
+    no 100,000 objects.
 
     Attributes:
         by: the grouping columns.
         law: the law (every group's).
-        fits: ``{key: Fit}`` in sorted key order.
+        fits: ``{key: Fit}`` in sorted key order (a read-only mapping, filled as it is read).
         shared: the parameters common to every group (empty when each group has its own); then
             every Fit is that group's share of one joint fit, and ``diagnostics`` holds the
             joint solve's (``joint_objective``, ``joint_converged``, ``joint_iterations``,
             ``joint_stop_reason``, ``joint_starts``, ...).
-        diagnostics: ``n_groups``, ``setup_s`` and ``solve_s`` (seconds: per-group set-up, and the
-            batched solve), ``chunk_size``.
+        diagnostics: ``n_groups``, ``setup_s`` (seconds: the table's checks, every group's
+            bounds, start grid and its scoring) and ``solve_s`` (the batched solves and retries),
+            ``chunk_size``.
     """
 
     _joint_starts: np.ndarray | None = None
@@ -278,10 +242,10 @@ class FitSet(Result):
     def __init__(self, by, fits: Mapping, diagnostics: dict, shared=()):
         self.by = list(by)
         self.shared = tuple(shared)
-        self.fits = dict(fits)
+        self.fits = fits if isinstance(fits, _LazyFits) else dict(fits)
         if not self.fits:
             raise ValueError("a FitSet needs at least one group")
-        self.law = next(iter(self.fits.values())).law
+        self.law = self._separate.law if self._separate is not None else next(iter(self.fits.values())).law
         self.diagnostics = dict(diagnostics)
 
     # ------------------------------------------------------------------ access
@@ -311,65 +275,102 @@ class FitSet(Result):
             return pd.MultiIndex.from_tuples(keys, names=self.by)
         return pd.Index(keys, name=self.by[0])
 
-    def _key_columns(self, key, n: int) -> dict:
-        values = key if isinstance(key, tuple) else (key,)
-        return {c: [v] * n for c, v in zip(self.by, values)}
+    @property
+    def _separate(self):
+        """The groups' separate fits as arrays (:class:`~scalinglaws.group_solve.SeparateFits`),
+        or None (a joint fit, or a loaded one: a Fit per group)."""
+        return self.fits.separate if isinstance(self.fits, _LazyFits) else None
+
+    def _per_group(self, name: str, attribute) -> np.ndarray:
+        sep = self._separate
+        if sep is not None:
+            return np.asarray(getattr(sep, name))
+        return np.array([attribute(f) for f in self.fits.values()])
 
     @property
     def converged(self) -> np.ndarray:
-        return np.array([f.converged for f in self.fits.values()])
+        return self._per_group("converged", lambda f: f.converged)
 
     @property
     def on_bound(self) -> np.ndarray:
-        return np.array([f.on_bound for f in self.fits.values()])
+        return self._per_group("on_bound", lambda f: f.on_bound)
+
+    @property
+    def objectives(self) -> np.ndarray:
+        """Each group's objective."""
+        return self._per_group("objective", lambda f: f.objective)
 
     @property
     def objective(self) -> float:
         """The summed objective over groups."""
-        return float(sum(f.objective for f in self.fits.values()))
+        return float(np.sum(self.objectives))
 
     @property
     def params(self) -> pd.DataFrame:
         """A row per group: every parameter (public units), the objective, convergence, whether a
         parameter ended on a bound, and the group's number of points. ``attrs["shared"]`` lists
         the shared parameters (their column holds one value)."""
-        rows = []
-        for f in self.fits.values():
-            rows.append({**f.params, "objective": f.objective, "converged": f.converged, "on_bound": f.on_bound,
-                         "n_points": f.diagnostics["n_points"]})
-        table = pd.DataFrame(rows, index=self._index())
+        sep = self._separate
+        if sep is not None:
+            values = self.law.public_values(sep.theta)
+            table = pd.DataFrame({name: values[:, j] for j, name in enumerate(self.law.public_names)},
+                                 index=self._index())
+            table["objective"] = sep.objective
+            table["converged"] = sep.converged.astype(bool)
+            table["on_bound"] = sep.on_bound.astype(bool)
+            table["n_points"] = sep.n_points.astype(np.int64)
+        else:
+            rows = []
+            for f in self.fits.values():
+                rows.append({**f.params, "objective": f.objective, "converged": f.converged, "on_bound": f.on_bound,
+                             "n_points": f.diagnostics["n_points"]})
+            table = pd.DataFrame(rows, index=self._index())
         table.attrs["shared"] = list(self.shared)
         return table
 
     # ------------------------------------------------------------------ predictions
-    def _long(self, method: str, *args, **kwargs) -> pd.DataFrame:
-        parts = []
-        for key, f in self.fits.items():
-            part = getattr(f, method)(*args, **kwargs)
-            parts.append(pd.concat([pd.DataFrame(self._key_columns(key, len(part))), part.reset_index(drop=True)], axis=1))
-        return pd.concat(parts, ignore_index=True)
+    def _thetas(self) -> np.ndarray:
+        """[G, p] every group's internal parameters."""
+        sep = self._separate
+        return sep.theta if sep is not None else np.stack([f.theta for f in self.fits.values()])
+
+    def _long_table(self, m: int, columns: dict) -> pd.DataFrame:
+        """The ``by`` columns (each key repeated ``m`` times), then ``columns``: arrays [G * m],
+        or [m] repeated for every group."""
+        keys = self.keys
+        values = keys if len(self.by) > 1 else [(k,) for k in keys]
+        out = {c: np.repeat(np.asarray([v[i] for v in values]), m) for i, c in enumerate(self.by)}
+        for c, a in columns.items():
+            a = np.asarray(a)
+            out[c] = np.tile(a, len(keys)) if a.size == m else a.ravel()
+        return pd.DataFrame(out)
 
     def predict(self, group=None, **inputs):
         """The law at each group's parameters. With ``group``, that group's prediction (an array,
         as :meth:`Fit.predict`); without, a long table: the ``by`` columns, the inputs (broadcast)
-        and the prediction, a row per group and input point."""
+        and the prediction, a row per group and input point (every group in one evaluation)."""
         if group is not None:
             return self[group].predict(**inputs)
-        parts = []
-        for key, f in self.fits.items():
-            values = f.predict(**inputs)
-            arrays = {c: np.broadcast_to(np.asarray(v, dtype=np.float64), np.shape(values)).ravel() for c, v in inputs.items()}
-            part = pd.DataFrame({**self._key_columns(key, values.size), **arrays, f.y_column: np.ravel(values)})
-            parts.append(part)
-        return pd.concat(parts, ignore_index=True)
+        first = self[self.keys[0]]
+        shape = np.shape(first.predict(**inputs))  # checks the inputs as Fit.predict does
+        values = _extrapolate.predict_draws(self.law, self._thetas(), first._inputs_from_columns(inputs))
+        m = int(np.prod(shape))
+        arrays = {c: np.broadcast_to(np.asarray(v, dtype=np.float64), shape).ravel() for c, v in inputs.items()}
+        return self._long_table(m, {**arrays, first.y_column: values.reshape(len(self), m)})
 
     def compute_for(self, target) -> pd.DataFrame:
-        """Per group, :meth:`Fit.compute_for`: a long table with the ``by`` columns first."""
-        return self._long("compute_for", target)
+        """Per group, :meth:`Fit.compute_for` (every group in one evaluation): a long table with
+        the ``by`` columns first."""
+        targets = np.atleast_1d(np.asarray(target, dtype=np.float64))
+        x = _extrapolate.inverse_draws(self.law, self._thetas(), targets)
+        return self._long_table(len(targets), {"target": targets, _extrapolate.inverse_input(self.law): x,
+                                               "reachable": np.isfinite(x)})
 
     def compute_optimal(self, C) -> pd.DataFrame:
         """Per group, :meth:`Fit.compute_optimal` (laws with an allocation): a long table."""
-        return self._long("compute_optimal", C)
+        C = np.atleast_1d(np.asarray(C, dtype=np.float64))
+        d = _extrapolate.allocation_draws(self.law, self._thetas(), C)
+        return self._long_table(len(C), {"C": C, **d})
 
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(self, n_bootstrap: int = 1000, seed: int = 0, resampling: str = "multinomial", cluster=None, *,
@@ -472,8 +473,8 @@ class FitSet(Result):
         bound named in the notes."""
         table = self.params
         d = self.diagnostics
-        bad = [k for k, f in self.fits.items() if not f.converged]
-        edge = [k for k, f in self.fits.items() if f.on_bound]
+        bad = [k for k, ok in zip(self.keys, self.converged) if not ok]
+        edge = [k for k, hit in zip(self.keys, self.on_bound) if hit]
         notes = [f"{len(self)} groups by {', '.join(self.by)}; {int(table['n_points'].sum())} points; summed "
                  f"objective {self.objective:.10g}"]
         if self.shared:

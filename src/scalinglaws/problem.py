@@ -18,15 +18,30 @@ import numpy as np
 from . import solvers as _solvers
 from .buckets import bucket_points, pad_rows
 
-__all__ = ["Problem", "internal_bounds", "law_fit_space", "grid_values_by_group", "predictions_by_group"]
+__all__ = ["Problem", "internal_bounds", "user_bounds", "combine_bounds", "law_fit_space", "grid_values_by_group", "predictions_by_group"]
 
 
 def internal_bounds(law, bounds, fixed, F=None, y_fit=None):
     """Law bounds (tightened by the data's scale when given) intersected with user bounds (public
     units) -> internal lower, upper; fixed mask and values."""
-    lower, upper = law.bounds(F, y_fit)
-    fixed_mask = np.zeros(law.n_params, dtype=bool)
-    fixed_internal = np.zeros(law.n_params)
+    user = user_bounds(law, bounds, fixed)
+    lo, hi = law.bounds(F, y_fit)
+    lower, upper, empty = combine_bounds(lo, hi, user)
+    names = list(law.params)
+    for name in bounds or {}:
+        if empty[names.index(name)]:
+            raise ValueError(f"bounds for {name!r} do not meet the law's own range")
+    return lower, upper, user[2], user[3]
+
+
+def user_bounds(law, bounds, fixed):
+    """The user's ``bounds`` and ``fixed`` values, validated, in internal units: ``(lower,
+    upper, fixed_mask, fixed_values)`` [p] (``-inf``/``inf`` where the user set no bound)."""
+    p = law.n_params
+    lower, upper = np.full(p, -np.inf), np.full(p, np.inf)
+    bounded = np.zeros(p, dtype=bool)
+    fixed_mask = np.zeros(p, dtype=bool)
+    fixed_internal = np.zeros(p)
     names = list(law.params)
     tied = {t.target: t for t in getattr(law, "ties", ())}
     for name in [*(bounds or {}), *(fixed or {})]:
@@ -47,10 +62,9 @@ def internal_bounds(law, bounds, fixed, F=None, y_fit=None):
                 raise ValueError(f"upper bound {hi} for {name!r} must be > 0: the parameter is positive (fitted as a log)")
             lo = math.log(lo) if lo is not None and lo > 0 else None
             hi = math.log(hi) if hi is not None and np.isfinite(hi) else None
-        lower[j] = max(lower[j], -np.inf if lo is None else lo)
-        upper[j] = min(upper[j], np.inf if hi is None else hi)
-        if lower[j] > upper[j]:
-            raise ValueError(f"bounds for {name!r} do not meet the law's own range")
+        lower[j] = -np.inf if lo is None else lo
+        upper[j] = np.inf if hi is None else hi
+        bounded[j] = True
     for name, value in (fixed or {}).items():
         if name not in names:
             raise KeyError(f"fixed names unknown parameter {name!r}; law {law.name!r} has {names}")
@@ -67,9 +81,19 @@ def internal_bounds(law, bounds, fixed, F=None, y_fit=None):
                              f"(the law's range), got {value}")
         fixed_mask[j] = True
         fixed_internal[j] = value
-        lower[j] = min(lower[j], value)
-        upper[j] = max(upper[j], value)
-    return lower, upper, fixed_mask, fixed_internal
+    return lower, upper, fixed_mask, fixed_internal, bounded
+
+
+def combine_bounds(lo, hi, user):
+    """Law bounds ``lo``, ``hi`` [..., p] (data floors included) and the user's
+    (:func:`user_bounds`) -> internal ``(lower, upper, empty)``: ``empty`` [..., p] marks a user
+    bound that misses the law's range. A fixed parameter's range is widened to hold its value."""
+    u_lo, u_hi, fixed_mask, fixed_values, bounded = user
+    lower, upper = np.maximum(lo, u_lo), np.minimum(hi, u_hi)
+    empty = bounded & (lower > upper)
+    lower = np.where(fixed_mask, np.minimum(lower, fixed_values), lower)
+    upper = np.where(fixed_mask, np.maximum(upper, fixed_values), upper)
+    return lower, upper, empty
 
 
 def law_fit_space(law, y: np.ndarray) -> np.ndarray:

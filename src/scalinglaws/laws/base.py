@@ -16,7 +16,7 @@ import numpy as np
 from .. import objectives as _objectives
 from ..buckets import bucket_points
 
-__all__ = ["Law", "product_grid", "LN10", "UNREACHABLE"]
+__all__ = ["Law", "product_grid", "LN10", "UNREACHABLE", "group_min", "group_max", "group_median", "one_group", "constant_grid"]
 
 LN10 = math.log(10.0)
 
@@ -69,6 +69,12 @@ class Law:
             ``C = 6 N D``.
         check_inputs: optional ``(inputs, columns, index) -> None`` plausibility check of a table's
             inputs (e.g. chinchilla's "N and D look swapped"), raising ``InputError``.
+        group_grid, group_data_bounds: optional batched forms of ``grid`` and ``data_bounds`` for
+            many data sets at once: ``(F [G, n, k], y_fit [G, n], used [G, n]) -> [G, K, p]``
+            (and ``-> (lower [G, p], upper [G, p])``), looking only at the rows where ``used``.
+            Grouped fits (:mod:`scalinglaws.group_solve`) set up every group in one call with
+            them instead of a Python call per group. The built-in laws define ``grid`` as
+            ``group_grid`` on one data set (:func:`one_group`), so both give the same points.
     """
 
     name: str
@@ -93,6 +99,8 @@ class Law:
     inverse_input: str | None = None
     allocation: Callable | None = None
     check_inputs: Callable | None = None
+    group_grid: Callable | None = None
+    group_data_bounds: Callable | None = None
 
     def __post_init__(self):
         p = len(self.params)
@@ -256,6 +264,31 @@ class Law:
         lo, hi = self.bounds(F, y_fit)
         return np.clip(g, lo, hi)
 
+    @property
+    def sets_up_in_batch(self) -> bool:
+        """Whether the law gives start grids and data bounds for many data sets in one call."""
+        return self.group_grid is not None and (self.data_bounds is None or self.group_data_bounds is not None)
+
+    def bounds_by_group(self, F, y_fit, used) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`bounds` of every data set at once: ``F`` [G, n, k], ``y_fit``, ``used`` [G, n]
+        -> internal (lower, upper) [G, p]."""
+        G = F.shape[0]
+        lo = np.broadcast_to(np.array(self.lower, dtype=np.float64), (G, self.n_params)).copy()
+        hi = np.broadcast_to(np.array(self.upper, dtype=np.float64), (G, self.n_params)).copy()
+        if self.data_bounds is not None:
+            dlo, dhi = self.group_data_bounds(F, y_fit, used)
+            lo, hi = np.maximum(lo, dlo), np.minimum(hi, dhi)
+        return lo, hi
+
+    def start_grids(self, F, y_fit, used) -> np.ndarray:
+        """:meth:`start_grid` of every data set at once: [G, K, p], clipped to each one's bounds."""
+        g = np.asarray(self.group_grid(F, y_fit, used), dtype=np.float64)
+        if g.ndim != 3 or g.shape[0] != F.shape[0] or g.shape[2] != self.n_params:
+            raise ValueError(f"law {self.name!r}: group start grids must be [{F.shape[0]}, K, {self.n_params}], "
+                             f"got {g.shape}")
+        lo, hi = self.bounds_by_group(F, y_fit, used)
+        return np.minimum(np.maximum(g, lo[:, None, :]), hi[:, None, :])  # np.clip, faster when broadcast
+
     def __repr__(self):
         return f"Law({self.name!r}: {self.formula or ', '.join(self.params)})"
 
@@ -263,6 +296,47 @@ class Law:
 @functools.partial(jax.jit, static_argnames=("law",))
 def _fit_space(law, theta, F):
     return law.fit_fn(theta, F)
+
+
+def group_min(a, used) -> np.ndarray:
+    """Minimum over the last axis of ``a`` [..., n] among the entries where ``used``."""
+    return np.min(np.where(used, a, np.inf), axis=-1)
+
+
+def group_max(a, used) -> np.ndarray:
+    """Maximum over the last axis among the entries where ``used``."""
+    return np.max(np.where(used, a, -np.inf), axis=-1)
+
+
+def group_median(a, used) -> np.ndarray:
+    """Median over the last axis among the entries where ``used``: ``np.median`` of each row's
+    used entries (the mean of the two middle ones for an even count)."""
+    s = np.sort(np.where(used, a, np.inf), axis=-1)
+    n = np.sum(used, axis=-1)
+    take = lambda i: np.take_along_axis(s, np.maximum(i, 0)[..., None], axis=-1)[..., 0]  # noqa: E731
+    return (take((n - 1) // 2) + take(n // 2)) / 2
+
+
+def one_group(batched: Callable) -> Callable:
+    """A ``group_grid`` or ``group_data_bounds`` as the single-data-set ``grid`` or ``data_bounds``
+    (every row used): one definition serves the point fit and the grouped fit alike."""
+
+    def single(F, y_fit):
+        F, y_fit = np.asarray(F), np.asarray(y_fit)
+        out = batched(F[None], y_fit[None], np.ones((1, len(y_fit)), dtype=bool))
+        return tuple(o[0] for o in out) if isinstance(out, tuple) else out[0]
+
+    return single
+
+
+def constant_grid(points: Callable[[], np.ndarray]) -> Callable:
+    """A ``group_grid`` that gives every data set the same start points ``points()`` [K, p]."""
+
+    def grids(F, y_fit, used):
+        g = np.asarray(points(), dtype=np.float64)
+        return np.broadcast_to(g, (F.shape[0],) + g.shape)
+
+    return grids
 
 
 def product_grid(spec: Mapping[str, Sequence[float]], names: Sequence[str]) -> np.ndarray:

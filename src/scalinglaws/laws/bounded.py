@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .base import LN10, UNREACHABLE, Law
+from .base import LN10, UNREACHABLE, Law, group_max, group_min, one_group
 
 __all__ = ["SIGMOID_REACH", "make_loglinear", "make_sigmoid", "make_error_from_loss"]
 
@@ -66,11 +66,18 @@ def _loglinear_curvature_parts(theta, F):
     return [jnp.ones_like(x), x, x * x], lambda s: jnp.stack([jnp.stack([s[0], s[1]]), jnp.stack([s[1], s[2]])])
 
 
-def _loglinear_grid(F, y):
-    # Closed-form OLS is the optimum of the unweighted problem; the solver polishes for weights.
-    X = np.stack([np.ones_like(F[:, 0]), F[:, 0] / LN10], axis=-1)
-    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-    return np.array([coef, [float(np.mean(y)), 0.0]])
+def _loglinear_grids(F, y, used):
+    """Per data set: the unweighted least-squares line (the optimum when every weight is 1; the
+    solver polishes it for weights) and the flat line at the mean. [G, 2, 2]."""
+    u = used.astype(np.float64)
+    n = np.sum(u, axis=-1)
+    x = F[..., 0] / LN10
+    xbar = np.sum(u * x, axis=-1) / n
+    ybar = np.sum(u * y, axis=-1) / n
+    dx = np.where(used, x - xbar[:, None], 0.0)
+    b = np.sum(dx * (y - ybar[:, None]), axis=-1) / np.sum(dx * dx, axis=-1)
+    a = ybar - b * xbar
+    return np.stack([np.stack([a, b], axis=-1), np.stack([ybar, np.zeros_like(ybar)], axis=-1)], axis=1)
 
 
 def make_loglinear() -> Law:
@@ -85,7 +92,8 @@ def make_loglinear() -> Law:
         jacobian=_loglinear_jac,
         curvature=lambda theta, F, c: jnp.zeros((2, 2), dtype=F.dtype),
         curvature_parts=_loglinear_curvature_parts,
-        grid=_loglinear_grid,
+        grid=one_group(_loglinear_grids),
+        group_grid=_loglinear_grids,
         inverse=_loglinear_inverse,
         formula="y = a + b * log10(x)",
         reference="log-linear RL compute curves, e.g. Khatri et al. 2025 (ScaleRL), arXiv:2510.13786",
@@ -111,19 +119,25 @@ def _sigmoid_jac(theta, F):
     return pred, J
 
 
-def _sigmoid_grid(F, y):
-    lx = F[:, 0]
-    lo, hi = float(np.min(lx)), float(np.max(lx))
-    span = max(hi - lo, 1e-6)
-    ymin, ymax = float(np.min(y)), float(np.max(y))
-    yr = max(ymax - ymin, 1e-12)
-    rows = []
-    for R0 in (ymin - 0.1 * yr, ymin, ymin + 0.2 * yr):
-        for A in (ymax, ymax + 0.25 * yr, ymax + yr):
-            for q in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5):
-                for Bs in (1.0, 2.0, 4.0, 8.0, 16.0):
-                    rows.append((R0, A, lo + q * span, Bs / span))
-    return np.array(rows)
+_SIGMOID_Q = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5)
+_SIGMOID_SLOPES = (1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+def _sigmoid_grids(F, y, used):
+    """Per data set: levels around the data's range, the midpoint across (and past) the range of
+    log x, slopes from 1 to 16 over that range. [G, 315, 4] in (R0, A, C_mid, B) order."""
+    lx = F[..., 0]
+    lo, hi = group_min(lx, used), group_max(lx, used)
+    span = np.maximum(hi - lo, 1e-6)
+    ymin, ymax = group_min(y, used), group_max(y, used)
+    yr = np.maximum(ymax - ymin, 1e-12)
+    R0 = np.stack([ymin - 0.1 * yr, ymin, ymin + 0.2 * yr], axis=-1)[:, :, None, None, None]
+    A = np.stack([ymax, ymax + 0.25 * yr, ymax + yr], axis=-1)[:, None, :, None, None]
+    mid = (lo[:, None] + np.array(_SIGMOID_Q)[None, :] * span[:, None])[:, None, None, :, None]
+    slope = (np.array(_SIGMOID_SLOPES)[None, :] / span[:, None])[:, None, None, None, :]
+    shape = (len(lo), 3, 3, len(_SIGMOID_Q), len(_SIGMOID_SLOPES))
+    cols = [np.broadcast_to(c, shape) for c in (R0, A, mid, slope)]
+    return np.stack(cols, axis=-1).reshape(len(lo), -1, 4)
 
 
 SIGMOID_REACH = 2.0
@@ -134,15 +148,16 @@ flank stays a straight line in log x (obsscaling HellaSwag: 2.6% of replicates c
 1,200-iteration cap). On the bound the fit converges and is flagged: the data do not identify it."""
 
 
-def _sigmoid_bounds(F, y):
-    lx = F[:, 0]
-    lo_x, hi_x = float(np.min(lx)), float(np.max(lx))
-    span = max(hi_x - lo_x, 1e-6)
-    ymin, ymax = float(np.min(y)), float(np.max(y))
-    yr = max(ymax - ymin, 1e-12 * max(abs(ymax), 1.0))
+def _sigmoid_bounds(F, y, used):
+    lx = F[..., 0]
+    lo_x, hi_x = group_min(lx, used), group_max(lx, used)
+    span = np.maximum(hi_x - lo_x, 1e-6)
+    ymin, ymax = group_min(y, used), group_max(y, used)
+    yr = np.maximum(ymax - ymin, 1e-12 * np.maximum(np.abs(ymax), 1.0))
     k = SIGMOID_REACH
-    lo = np.array([ymin - k * yr, ymin - k * yr, lo_x - k * span, -np.inf])
-    hi = np.array([ymax + k * yr, ymax + k * yr, hi_x + k * span, np.inf])
+    inf = np.full_like(ymin, np.inf)
+    lo = np.stack([ymin - k * yr, ymin - k * yr, lo_x - k * span, -inf], axis=-1)
+    hi = np.stack([ymax + k * yr, ymax + k * yr, hi_x + k * span, inf], axis=-1)
     return lo, hi
 
 
@@ -156,8 +171,10 @@ def make_sigmoid() -> Law:
         space="linear",
         fit_fn=_sigmoid_fn,
         jacobian=_sigmoid_jac,
-        grid=_sigmoid_grid,
-        data_bounds=_sigmoid_bounds,
+        grid=one_group(_sigmoid_grids),
+        group_grid=_sigmoid_grids,
+        data_bounds=one_group(_sigmoid_bounds),
+        group_data_bounds=_sigmoid_bounds,
         inverse=_sigmoid_inverse,
         lower=(-np.inf, -np.inf, -np.inf, 0.0),
         formula="y = R0 + (A - R0) / (1 + (C_mid / x)^B)",

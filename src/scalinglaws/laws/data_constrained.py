@@ -3,6 +3,7 @@ on repeated data, with its analytic Jacobian and curvature parts."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -10,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..inputs import check_at_most
-from .base import Law
+from .base import Law, constant_grid, one_group
 from .loss import EXPONENT_MAX
 from .lse import _assembler, _curvature_from_parts, _irreducible_floor, _log_sum_exp
 
@@ -143,7 +144,8 @@ def _data_constrained_curvature_parts(theta, F):
     return [K[ij] for ij in keys], _assembler(7, places)
 
 
-def _data_constrained_grid(F, y):
+@functools.lru_cache(maxsize=1)
+def _data_constrained_points() -> np.ndarray:
     rows = []
     for e, a, b, al, be, rd, rn in itertools.product(
         (0.0, 0.5, 1.0), (0.0, 5.0, 10.0, 15.0, 20.0, 25.0), (0.0, 5.0, 10.0, 15.0, 20.0, 25.0),
@@ -151,6 +153,10 @@ def _data_constrained_grid(F, y):
     ):
         rows.append((math.exp(e), a, b, al, be, math.log(rd), math.log(rn)))
     return np.array(rows)
+
+
+def _data_constrained_grid(F, y):
+    return _data_constrained_points().copy()
 
 
 def make_data_constrained() -> Law:
@@ -171,7 +177,9 @@ def make_data_constrained() -> Law:
         # infinity, so a fit that runs there ends on the bound and is flagged.
         lower=(0.0, -np.inf, -np.inf, 1e-3, 1e-3, math.log(1e-2), math.log(1e-2)),
         upper=(np.inf, np.inf, np.inf, EXPONENT_MAX, EXPONENT_MAX, math.log(1e4), math.log(1e4)),
-        data_bounds=_irreducible_floor(7),
+        group_grid=constant_grid(_data_constrained_points),
+        data_bounds=one_group(_irreducible_floor(7)),
+        group_data_bounds=_irreducible_floor(7),
         check_inputs=check_at_most("U", "D", "unique tokens cannot exceed tokens seen"),
         formula=(
             "L = E + A / N_eff^alpha + B / D_eff^beta, D_eff = U + U R_D* (1 - exp(-R_D / R_D*)), "

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..compute import FLOP_PER_PARAM_TOKEN, tokens_for
 from ..inputs import check_not_swapped
-from .base import UNREACHABLE, Law
+from .base import UNREACHABLE, Law, constant_grid, group_median, group_min, one_group
 from .lse import LINEAR, _irreducible_floor, _lse_functions
 
 __all__ = ["EXPONENT_MAX", "chinchilla_grid", "chinchilla_allocation", "make_power", "make_chinchilla"]
@@ -64,19 +64,24 @@ def _chinchilla_inverse(P, target):
     return np.where(ok, C, UNREACHABLE)
 
 
-def _power_grid(F, y):
-    lx = F[:, 0]
-    lx_mid = float(np.median(lx))
-    ymin = float(np.min(np.exp(y)))
-    ymed = float(np.median(np.exp(y)))
-    rows = []
-    for alpha in (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5):
-        for frac in (0.01, 0.3, 0.6, 0.8, 0.9, 0.97):
-            E = frac * ymin
-            for shift in (-1.0, 0.0, 1.0):
-                a = math.log(max(ymed - E, 1e-12 * ymed)) + alpha * lx_mid + shift
-                rows.append((E, a, alpha))
-    return np.array(rows)
+_POWER_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5)
+_POWER_FRACS = (0.01, 0.3, 0.6, 0.8, 0.9, 0.97)
+_POWER_SHIFTS = (-1.0, 0.0, 1.0)
+
+
+def _power_grids(F, y, used):
+    """Per data set: E a fraction of the smallest loss; A through the median point for each
+    exponent, shifted by e^-1, 1, e. [G, 162, 3] in (alpha, frac, shift) order."""
+    lx_mid = group_median(F[..., 0], used)[:, None, None, None]
+    loss = np.exp(y)
+    ymin = group_min(loss, used)[:, None, None, None]
+    ymed = group_median(loss, used)[:, None, None, None]
+    alpha = np.array(_POWER_ALPHAS)[None, :, None, None]
+    E = np.array(_POWER_FRACS)[None, None, :, None] * ymin
+    a = np.log(np.maximum(ymed - E, 1e-12 * ymed)) + alpha * lx_mid + np.array(_POWER_SHIFTS)[None, None, None, :]
+    shape = a.shape
+    cols = [np.broadcast_to(E, shape), a, np.broadcast_to(alpha, shape)]
+    return np.stack(cols, axis=-1).reshape(shape[0], -1, 3)
 
 
 def make_power() -> Law:
@@ -91,8 +96,10 @@ def make_power() -> Law:
         target="loss",
         space="log",
         **_lse_functions(terms, 3),
-        data_bounds=_irreducible_floor(3),
-        grid=_power_grid,
+        data_bounds=one_group(_irreducible_floor(3)),
+        group_data_bounds=_irreducible_floor(3),
+        grid=one_group(_power_grids),
+        group_grid=_power_grids,
         inverse=_power_inverse,
         formula="y = E + A * x^-alpha",
         reference="Kaplan et al. 2020, arXiv:2001.08361; Hoffmann et al. 2022, arXiv:2203.15556",
@@ -134,8 +141,10 @@ def make_chinchilla() -> Law:
         target="loss",
         space="log",
         **_lse_functions(terms, 5),
-        data_bounds=_irreducible_floor(5),
+        data_bounds=one_group(_irreducible_floor(5)),
+        group_data_bounds=_irreducible_floor(5),
         grid=lambda F, y: chinchilla_grid(),
+        group_grid=constant_grid(_chinchilla_grid),
         check_inputs=check_not_swapped("N", "D", "language-model runs see more tokens than parameters"),
         allocation=chinchilla_allocation,
         inverse=_chinchilla_inverse,

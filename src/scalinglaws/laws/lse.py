@@ -17,10 +17,11 @@ ordinary bound, met by projection. Amplitudes A, B stay logs: they span many dec
 from __future__ import annotations
 
 import functools
-import math
 
 import jax.numpy as jnp
 import numpy as np
+
+from .base import group_min
 
 
 LINEAR = "linear"
@@ -126,13 +127,15 @@ def _curvature_from_parts(parts, jacobian):
 
 
 def _irreducible_floor(p, index=0, ratio=1e-6):
-    """Data bounds: E >= ratio * min y (E linear; log y is the fit-space target of loss laws).
-    Below the floor E is indistinguishable from 0, and a fit that ends there is flagged on it."""
+    """Data bounds of many data sets (a ``group_data_bounds``): E >= ratio * min y (E linear; log
+    y is the fit-space target of loss laws). Below the floor E is indistinguishable from 0, and a
+    fit that ends there is flagged on it. ``one_group`` of it is the law's ``data_bounds``."""
 
-    def bounds(F, y_fit):
-        lo = np.full(p, -np.inf)
-        lo[index] = ratio * math.exp(float(np.min(y_fit)))
-        return lo, np.full(p, np.inf)
+    def bounds(F, y_fit, used):
+        G = y_fit.shape[0]
+        lo = np.full((G, p), -np.inf)
+        lo[:, index] = ratio * np.exp(group_min(y_fit, used))
+        return lo, np.full((G, p), np.inf)
 
     return bounds
 
