@@ -148,16 +148,13 @@ def best_starts(values: np.ndarray, start_grid: np.ndarray, law, n_starts: int) 
     return _solvers.top_k_starts(values, n_starts)
 
 
-def finish(problem: Problem, res: _solvers.SolveResult, start_grid: np.ndarray, idx: np.ndarray, data,
-           predictions=None) -> Fit:
+def finish(problem: Problem, res: _solvers.SolveResult, start_grid: np.ndarray, idx: np.ndarray, data) -> Fit:
     """The :class:`Fit` of one problem's solve (``res`` for that one problem), retried with more
-    iterations if its best start did not converge. ``predictions``: the fit-space prediction at
-    the data for ``res``'s optimum, when the caller has it (grouped fits compute every group's at
-    once)."""
+    iterations if its best start did not converge."""
     retried = False
     if not bool(res.converged[0]) and problem.config.retry_factor > 1:
-        res, retried, predictions = _retry_point_fit(problem, res), True, None
-    result = Fit._from_solve(problem, res, grid_size=len(start_grid), start_indices=idx, predictions=predictions)
+        res, retried = _retry_point_fit(problem, res), True
+    result = Fit._from_solve(problem, res, grid_size=len(start_grid), start_indices=idx)
     result.diagnostics["retried"] = retried
     result._ranked_starts = start_grid[idx]
     result._source = data if isinstance(data, pd.DataFrame) else None
@@ -217,8 +214,7 @@ class Fit(Result):
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def _from_solve(cls, problem: Problem, res: _solvers.SolveResult, grid_size: int, start_indices,
-                    predictions=None) -> Fit:
+    def _from_solve(cls, problem: Problem, res: _solvers.SolveResult, grid_size: int, start_indices) -> Fit:
         f_starts = np.asarray(res.objective_starts[0], dtype=np.float64)
         theta = np.asarray(res.theta[0], dtype=np.float64)
         best = float(res.objective[0])
@@ -239,7 +235,7 @@ class Fit(Result):
             "starts_stopped": _solvers.stop_reason_counts(res.stop_reason_starts[0]),
             "dtype": problem.dtype.name,
         }
-        return cls(problem, theta, best, bool(res.converged[0]), bool(res.on_bound[0]), diagnostics, predictions)
+        return cls(problem, theta, best, bool(res.converged[0]), bool(res.on_bound[0]), diagnostics)
 
     @classmethod
     def from_params(cls, law, params: Mapping[str, float], data=None, x=None, y=None, weights=None,

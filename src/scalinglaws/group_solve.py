@@ -34,12 +34,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import bootstrap as _bootstrap
+from . import group_bootstrap as _gb
 from . import laws as _laws
 from . import solvers as _solvers
 from .buckets import bucket_points
 from .fitting import best_starts
-from .group_bootstrap import POINT_LANES
 from .inputs import Prepared, subset
 from .problem import Problem, combine_bounds, law_fit_space, user_bounds
 
@@ -49,7 +48,7 @@ SCORE_LANES = 1 << 21
 """Grid values (groups x grid points x rows) scored per call: bounds the memory of scoring."""
 
 POOL_FROM = 2048
-"""From this many (group, start) tasks a block runs through a slot pool (``bootstrap.default_slots``)
+"""From this many (group, start) tasks a block runs through a slot pool (``group_bootstrap.pool_slots``)
 instead of every task at once: lanes that finish early are refilled instead of idling until the
 slowest is done (1,000 sigmoid curves x 32 starts: 0.30 s with 512 slots, 1.27 s all at once).
 Below it every start of every group runs at once, as a point fit runs its starts, so the racing
@@ -324,7 +323,7 @@ def _solve(law, objective, config, dtype, F, y, W, theta0, lower, upper, fixed_m
     res = _solvers.solve(law, objective, config, jnp.asarray(F, dtype), jnp.asarray(y, dtype), jnp.asarray(W, dtype),
                          jnp.asarray(theta0, dtype), jnp.asarray(lower, dtype), jnp.asarray(upper, dtype),
                          jnp.asarray(fixed_mask), None if stage0 is None else jnp.asarray(stage0, jnp.int32),
-                         data_index=jnp.arange(B, dtype=jnp.int32), slots=_slots(B * S, S, F.shape[1]))
+                         data_index=jnp.arange(B, dtype=jnp.int32), slots=_slots(B, S, F.shape[1]))
     return dict(zip(_solvers.SolveResult._fields, jax.tree.map(np.asarray, jax.block_until_ready(res))))
 
 
@@ -350,7 +349,7 @@ def _retry(law, objective, config, dtype, F, y, W, lower, upper, fixed_mask, res
     return out, retried
 
 
-def _slots(n_tasks: int, n_starts: int, n_rows: int) -> int | None:
-    if n_tasks <= (POOL_ONE_START_FROM if n_starts == 1 else POOL_FROM):
+def _slots(n_groups: int, n_starts: int, n_rows: int) -> int | None:
+    if n_groups * n_starts <= (POOL_ONE_START_FROM if n_starts == 1 else POOL_FROM):
         return None
-    return max(32, min(_bootstrap.default_slots(n_tasks), POINT_LANES // max(int(n_rows), 1)))
+    return _gb.pool_slots(n_groups, n_starts, n_rows)

@@ -29,7 +29,7 @@ from . import solvers as _solvers
 from .buckets import bucket_points, pad_rows
 from .fitting import Fit, _objective_label
 from .inputs import InputError
-from .problem import grid_values_by_group, predictions_by_group
+from .problem import objectives_by_group, predictions_by_group
 
 __all__ = ["fit_shared", "JointResult", "joint_arrays", "MAX_STARTS"]
 
@@ -124,13 +124,13 @@ def fit_shared(jlaw, problems, separate_thetas, tables, n_starts: int = MAX_STAR
         "joint_retried": retried,
     }
     # Every group's share of the objective and its predictions, one call each (not one per group).
-    values = grid_values_by_group(problems, thetas[:, None])
+    values = objectives_by_group(problems, thetas)
     predictions = predictions_by_group(problems, thetas)
     fits = []
     for g, (problem, table) in enumerate(zip(problems, tables)):
         own = copy.copy(problem)
         own.lower, own.upper = g_lower[g], g_upper[g]
-        value = float(values[g][0])
+        value = float(values[g])
         at_lo, at_hi = _solvers.bound_hits(thetas[g], own.lower, own.upper, own.fixed_mask, config.bound_tol)
         diag = {"objective_name": f"{_objective_label(problem.objective, problem.law)} (this group's share of the "
                                   "joint objective)",

@@ -18,7 +18,8 @@ import numpy as np
 from . import solvers as _solvers
 from .buckets import bucket_points, pad_rows
 
-__all__ = ["Problem", "internal_bounds", "user_bounds", "combine_bounds", "law_fit_space", "grid_values_by_group", "predictions_by_group"]
+__all__ = ["Problem", "internal_bounds", "user_bounds", "combine_bounds", "law_fit_space", "objectives_by_group",
+           "predictions_by_group"]
 
 
 def internal_bounds(law, bounds, fixed, F=None, y_fit=None):
@@ -187,21 +188,19 @@ def _by_bucket(problems) -> dict:
     return buckets
 
 
-def grid_values_by_group(problems, grids) -> list[np.ndarray]:
-    """Each problem's objective at its internal points ``grids[g]`` [K_g, p] (float64), one call
+def objectives_by_group(problems, thetas) -> np.ndarray:
+    """[G] each problem's (float64) objective at its internal point ``thetas[g]`` [p], one call
     per row bucket: what each ``Problem.grid_values`` gives, on the same padded rows."""
-    first = problems[0]
-    out: list = [None] * len(problems)
+    law, objective = problems[0].law, problems[0].objective
+    out = np.empty(len(problems))
     for n, idx in _by_bucket(problems).items():
-        K = max(len(grids[g]) for g in idx)
-        thetas = np.stack([np.concatenate([grids[g], np.repeat(grids[g][:1], K - len(grids[g]), 0)]) for g in idx])
         F = np.stack([pad_rows(problems[g].F, n) for g in idx])
         y = np.stack([pad_rows(problems[g].y_fit, n) for g in idx])
         w = np.stack([pad_rows(problems[g].weights, n, fill=0.0) for g in idx])
-        v = np.asarray(_solvers.grouped_objective_values(first.law, first.objective, jnp.asarray(F), jnp.asarray(y),
-                                                         jnp.asarray(w), jnp.asarray(thetas, jnp.float64)))
-        for j, g in enumerate(idx):
-            out[g] = v[j, : len(grids[g])]
+        th = np.stack([np.asarray(thetas[g], np.float64) for g in idx])[:, None, :]
+        v = _solvers.grouped_objective_values(law, objective, jnp.asarray(F), jnp.asarray(y), jnp.asarray(w),
+                                              jnp.asarray(th))
+        out[idx] = np.asarray(v)[:, 0]
     return out
 
 
