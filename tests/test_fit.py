@@ -111,10 +111,12 @@ def test_summary_is_a_table(chinchilla_fit):
 
     summary = chinchilla_fit.summary()
     s = str(summary)
-    assert re.search(r"^parameter\s+estimate\s+on_bound$", s, re.M), s
-    # one row per parameter, named and with its estimate (a name elsewhere in the text is not enough)
+    assert re.search(r"^parameter\s+estimate\s+std_error\s+on_bound$", s, re.M), s
+    # one row per parameter, named and with its estimate and standard error (a name elsewhere in
+    # the text is not enough)
+    se = chinchilla_fit.inference().std_errors
     for name, value in chinchilla_fit.params.items():
-        assert re.search(rf"^{name}\s+{re.escape(f'{value:.6g}')}$", s, re.M), (name, s)
+        assert re.search(rf"^{name}\s+{re.escape(f'{value:.6g}')}\s+{re.escape(f'{se[name]:.6g}')}$", s, re.M), (name, s)
     assert re.search(rf"^objective: .* = {re.escape(f'{chinchilla_fit.objective:.10g}')}$", s, re.M)
     assert re.search(r"^converged: yes", s, re.M)
     assert str(chinchilla_fit) == s and "converged: yes" in summary

@@ -40,7 +40,8 @@ def _points(law, F, rng, k=8):
 
 
 # The registry also holds laws other tests register; these are the ones the package ships.
-BUILTIN = ("power", "chinchilla", "loglinear", "sigmoid", "data_constrained", "error_from_loss")
+BUILTIN = ("power", "chinchilla", "kaplan", "bnsl", "bnsl2", "loglinear", "sigmoid", "data_constrained",
+           "error_from_loss")
 
 
 @pytest.mark.parametrize("name", BUILTIN)
@@ -94,6 +95,7 @@ def test_data_constrained_derivatives_on_both_sides_of_the_parameter_kink():
 UNREACHABLE_CASES = {
     "power": (dict(E=1.7, A=400.0, alpha=0.3), [1.7, 1.0, -1.0], 2.0),
     "chinchilla": (dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28), [1.69, 1.0], 2.0),
+    "kaplan": (dict(N_c=8.8e13, D_c=5.4e13, alpha_N=0.076, alpha_D=0.095), [0.0, -1.0], 2.0),  # no floor
     "loglinear": (dict(a=0.1, b=0.0), [0.5], None),  # a flat line reaches nothing but its level
     "sigmoid": (dict(R0=0.1, A=0.8, C_mid=1e21, B=1.0), [0.8, 0.95], 0.5),
     "error_from_loss": (dict(eps=0.9, k=30.0, gamma=2.0), [0.95, -40.0], 0.5),  # eps - k = -29.1

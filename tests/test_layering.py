@@ -23,14 +23,14 @@ LAYERS: list[tuple[str, ...]] = [
     ("laws",),                       # functional forms, their derivatives and start grids
     ("solvers",),                    # the batched, compiled solve
     ("problem",),                    # one fit problem as arrays
-    ("bootstrap", "extrapolate"),    # resampled solves; predictions and inverses over replicates
+    ("bootstrap", "extrapolate", "inference"),  # resampled solves; predictions over replicates; standard errors
     ("ensemble",),                   # the bootstrap result
     ("fitting",),                    # fit() and the Fit result
     ("chain", "joint"),              # results built from fits: chained laws; the joint fit of groups
     ("group_bootstrap", "ensemble_set"),  # the bootstrap of a grouped fit, and its result
     ("group_solve",),                # separate fits of many groups, as arrays, in blocks
     ("grouped",),                    # grouped fits (FitSet, and sl.fit itself)
-    ("isoflop", "validate"),         # IsoFLOP profiles; extrapolation checks
+    ("isoflop", "validate", "compare"),  # IsoFLOP profiles; extrapolation checks; law comparison
     ("plot",),                       # figures of every result
     ("capex",),                      # planning on top of fits and figures
     ("io",),                         # reading every saved result back
@@ -38,12 +38,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("__init__",),                   # the public facade
 ]
 SUBLAYERS: dict[str, list[tuple[str, ...]]] = {
-    "laws": [("base",), ("lse", "bounded", "custom"), ("loss",), ("data_constrained",), ("tied", "shared"), ("registry",), ("__init__",)],
+    "laws": [("base",), ("lse", "bounded", "custom"), ("loss",), ("broken",), ("data_constrained",), ("tied", "shared"), ("registry",), ("__init__",)],
     "capex": [("constants",), ("hardware",), ("costs", "revenue"), ("trends", "plan", "cash"), ("risk",),
               ("scenario",), ("__init__",)],
     "solvers": [("config", "arrow"), ("step",), ("stream",), ("batch",), ("__init__",)],
     "isoflop": [("parabolas", "budgets"), ("result",), ("profiles",), ("__init__",)],
-    "plot": [("style",), ("fits", "paths"), ("capability", "groups", "isoflop", "validation"), ("__init__",)],
+    "plot": [("style",), ("fits", "paths", "residuals"), ("capability", "groups", "isoflop", "validation", "comparison"),
+             ("__init__",)],
 }
 
 

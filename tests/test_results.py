@@ -38,6 +38,7 @@ def results(chinchilla_fit):
     power = sl.datasets.load("chinchilla-240")
     iso = sl.isoflop(sl.datasets.load("marin-dclm"), budget="budget", size="N", y="loss", n_bootstrap=50)
     val = sl.validate_extrapolation(power, "power", x="C", n_bootstrap=20)
+    comparison = sl.compare(power, ["power", "loglinear"], x="C", n_bootstrap=20)
     revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=3, n_paths=500, seed=0)
     cash = capex.simulate_cash(revenue, planned_growth=10.0, spend_fraction=0.5, lead_time=1, margin=0.8)
     return {
@@ -46,6 +47,7 @@ def results(chinchilla_fit):
         "Ensemble": ens,
         "IsoflopResult": iso,
         "ExtrapolationValidation": val,
+        "LawComparison": comparison,
         "Plan": capex.plan(ens, target=1.95),
         "CashResult": cash,
         "TrendFit": capex.fit_price_performance(),
@@ -54,7 +56,8 @@ def results(chinchilla_fit):
 
 
 SCENARIO = Path(__file__).resolve().parents[1] / "examples" / "capex_chinchilla.toml"
-KINDS = ["Fit", "Fit from parameters", "Ensemble", "IsoflopResult", "ExtrapolationValidation", "Plan", "CashResult",
+KINDS = ["Fit", "Fit from parameters", "Ensemble", "IsoflopResult", "ExtrapolationValidation", "LawComparison", "Plan",
+         "CashResult",
          "TrendFit", "ScenarioResult"]
 
 
@@ -123,7 +126,7 @@ def test_banded_results_record_their_level(results):
 
 def test_one_default_level_for_every_band():
     banded = [sl.Ensemble.interval, sl.Ensemble.predict, sl.Ensemble.compute_optimal, sl.Ensemble.compute_for,
-              sl.Ensemble.summary, sl.validate_extrapolation, sl.isoflop, sl.chain.chain, capex.plan,
+              sl.Ensemble.summary, sl.validate_extrapolation, sl.compare, sl.isoflop, sl.chain.chain, capex.plan,
               sl.plot.plot_fit, sl.plot.plot_allocation, sl.plot.plot_capability]
     for f in banded:
         assert inspect.signature(f).parameters["level"].default == DEFAULT_LEVEL, f.__qualname__

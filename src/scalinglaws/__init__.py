@@ -39,19 +39,23 @@ _enable_compilation_cache()
 
 from ._version import __version__  # noqa: E402
 
-from . import bootstrap, chain, datasets, ensemble, extrapolate, intervals, io, laws, objectives, solvers  # noqa: E402
+from . import bootstrap, chain, datasets, ensemble, extrapolate, inference, intervals, io, laws, objectives, solvers  # noqa: E402
 from .ensemble import Ensemble  # noqa: E402
 from .fitting import Fit, NoDataError  # noqa: E402
+from .inference import Inference  # noqa: E402
 from .grouped import EnsembleSet, FitSet, fit  # noqa: E402
 from .io import load  # noqa: E402
 from .isoflop import IsoflopResult, IsoflopWarning, isoflop  # noqa: E402  (sl.isoflop is the function)
 from .laws import Law  # noqa: E402
 from .validate import ExtrapolationValidation, validate_extrapolation  # noqa: E402
+from .compare import LawComparison, compare  # noqa: E402  (sl.compare is the function)
 from .inputs import InputError  # noqa: E402
 
-__all__ = ["fit", "Fit", "FitSet", "EnsembleSet", "NoDataError", "Ensemble", "load", "Law", "InputError", "__version__",
+__all__ = ["fit", "Fit", "FitSet", "EnsembleSet", "NoDataError", "Ensemble", "Inference", "load", "Law", "InputError",
+           "__version__",
            "isoflop", "IsoflopResult", "IsoflopWarning", "validate_extrapolation", "ExtrapolationValidation",
-           "bootstrap", "capex", "chain", "datasets", "extrapolate", "intervals", "io", "laws", "objectives", "plot",
+           "compare", "LawComparison",
+           "bootstrap", "capex", "chain", "datasets", "extrapolate", "inference", "intervals", "io", "laws", "objectives", "plot",
            "solvers"]
 
 

@@ -478,6 +478,41 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from .compare import compare
+
+    if args.bootstrap < 0:
+        raise CommandError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    _check_writable(args.plot, "--plot")
+    _check_writable(args.out, "--out")
+    df = _read_table(args)
+    x = None
+    if args.x:
+        x = args.x[0] if len(args.x) == 1 else list(args.x)
+    fit_kw = {"objective": args.objective} if args.objective else {}
+    result = compare(df, list(args.laws), x=x, y=args.y, by=args.by, folds=args.folds, min_train=args.min_train,
+                     n_bootstrap=args.bootstrap, level=args.level, seed=args.seed, **fit_kw)
+    if args.csv_out:
+        print(_table(result.ranking.reset_index(), True))
+    else:
+        print(result.summary())
+        print("\nper fold:")
+        cols = ["law", "fold", "cutoff", "n_fit", "n_heldout", "rmse", "bias", "max_abs_error", "converged",
+                "on_bound", "replicates_failed"]
+        print(_table(result.folds[cols]))
+    if args.points:
+        if not args.csv_out:
+            print("\nheld-out points:")
+        print(_table(result.points, args.csv_out))
+    if args.out:
+        result.save(args.out)
+    if args.plot:
+        from . import plot
+
+        _save_figure(plot.figure(result), args.plot)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # parser
 
@@ -490,7 +525,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("datasets", help="list the shipped data sets")
     p.set_defaults(func=_cmd_datasets)
-    for add in (_add_fit, _add_predict, _add_allocate, _add_compute_for, _add_isoflop, _add_capex, _add_validate):
+    for add in (_add_fit, _add_predict, _add_allocate, _add_compute_for, _add_isoflop, _add_capex, _add_validate,
+                _add_compare):
         add(sub)
     return parser
 
@@ -660,6 +696,30 @@ def _add_validate(sub) -> None:
     _add_csv(p, "csv_out", "print tables as CSV at full precision")
     p.add_argument("--plot", metavar="PNG", help="draw the check (fits, bands, held-out points) to an image file")
     p.set_defaults(func=_cmd_validate)
+
+
+def _add_compare(sub) -> None:
+    p = sub.add_parser("compare", help="which law extrapolates best: rolling-origin cross-validation in compute",
+                       description="Fit each law on the rows below several cut-offs of compute (or --by) and "
+                                   "score it on the next slice; rank the laws by held-out error with a band "
+                                   "(ties within one standard error go to the law with fewer parameters).")
+    _add_table(p)
+    p.add_argument("--laws", nargs="+", required=True, metavar="LAW", help="two or more laws, e.g. power bnsl")
+    p.add_argument("--x", nargs="+", help="input column(s) for every law (default: each law's own names)")
+    p.add_argument("--y", help="target column (default: the first law's target)")
+    p.add_argument("--by", metavar="COL", help="column to split on (default: the common input, else C)")
+    p.add_argument("--objective", choices=["huber", "lsq", "expectile"], help="default: each law's own")
+    p.add_argument("--folds", type=_positive_int, default=4, help="rolling-origin cut-offs (default 4)")
+    p.add_argument("--min-train", type=float, default=0.5, help="share of rows below the first cut-off (default 0.5)")
+    p.add_argument("--bootstrap", type=int, default=200, metavar="N",
+                   help="replicates per fold fit for bands, coverage and predictive densities (default 200; 0 for none)")
+    _add_level(p, "band level")
+    _add_seed(p)
+    p.add_argument("--points", action="store_true", help="also print every held-out point")
+    _add_csv(p, "csv_out", "print the ranking (and --points) as CSV at full precision")
+    p.add_argument("--out", metavar="FILE", help="save the comparison as JSON (`scalinglaws.load` reads it)")
+    p.add_argument("--plot", metavar="PNG", help="draw every law's extrapolation per fold to an image file")
+    p.set_defaults(func=_cmd_compare)
 
 
 def _message(err: BaseException) -> str:

@@ -16,13 +16,15 @@ import numpy as np
 import pandas as pd
 
 from . import bootstrap as _bootstrap
+from . import inference as _inference
 from . import laws as _laws
 from . import objectives as _objectives
 from . import serialize
 from . import solvers as _solvers
-from .inputs import InputError, check_fixed_floor, check_identifiable, prepare, renamed_arguments
+from .inputs import InputError, check_fixed_floor, check_level, check_identifiable, prepare, renamed_arguments
 from .ensemble import Ensemble
-from .problem import Problem, internal_bounds, law_fit_space
+from .intervals import DEFAULT_LEVEL
+from .problem import Problem, default_config, internal_bounds, law_fit_space
 from .results import Result, Summary
 
 __all__ = ["fit", "Fit", "NoDataError"]
@@ -45,7 +47,7 @@ def fit(
     weights=None,
     objective=None,
     delta: float | None = None,
-    n_starts: int = 32,
+    n_starts: int | None = None,
     grid=None,
     fixed: Mapping[str, float] | None = None,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
@@ -67,12 +69,14 @@ def fit(
         objective: ``"huber"`` (default for loss laws, on log residuals), ``"lsq"`` (default for
             bounded metrics), ``"expectile"`` or an objective instance; ``delta`` sets Huber's
             threshold (default 1e-3).
-        n_starts: how many of the best grid points (by objective) the solver starts from.
+        n_starts: how many of the best grid points (by objective) the solver starts from
+            (default the law's ``point_starts``: 32, 128 for the broken power laws).
         grid: start points in public units, overriding the law's grid: a mapping name -> values
             (product grid) or an array [G, p].
         fixed: parameters held at a public value, e.g. ``{"E": 1.69}``.
         bounds: public-unit ``(lower, upper)`` per parameter (``None`` for open).
-        config: :class:`~scalinglaws.solvers.SolverConfig`.
+        config: :class:`~scalinglaws.solvers.SolverConfig` (default the law's: every law races
+            its starts but the broken power laws, see ``Law.race_starts``).
         check_columns: run the law's plausibility checks on the inputs (swapped columns).
         dtype: ``"float64"`` (default) or ``"float32"`` for the solver's arithmetic (the reported
             objective is always evaluated in float64). float32 is no faster on a CPU
@@ -92,13 +96,13 @@ def fit(
     return finish(problem, res, start_grid, idx, data)
 
 
-def setup(data, law, x=None, y=None, *, weights=None, objective=None, delta=None, n_starts=32, grid=None,
+def setup(data, law, x=None, y=None, *, weights=None, objective=None, delta=None, n_starts=None, grid=None,
           fixed=None, bounds=None, config=None, check_columns=True, dtype="float64", tie=None):
     """Everything :func:`fit` does before the solve: the validated :class:`Problem`, its start
     grid (internal units) and the indices of the ``n_starts`` best grid points. Grouped fits
     (:mod:`scalinglaws.grouped`) run the same steps per group, with the table checked once and
     every group's grid scored in one call."""
-    law, obj = resolve_law(law, tie, objective, delta, n_starts)
+    law, obj, n_starts = resolve_law(law, tie, objective, delta, n_starts)
     prepared = prepare(data, law, x, y, weights, check_columns=check_columns)
     problem, start_grid = build_problem(prepared, law, obj, grid=grid, fixed=fixed, bounds=bounds, config=config,
                                         dtype=dtype)
@@ -106,16 +110,19 @@ def setup(data, law, x=None, y=None, *, weights=None, objective=None, delta=None
 
 
 def resolve_law(law, tie, objective, delta, n_starts):
-    """The (tied) law and the objective a fit uses; ``n_starts`` checked."""
+    """The (tied) law, the objective and the number of starts a fit uses (``n_starts`` checked;
+    None is the law's ``point_starts``)."""
     law = _laws.tie(_laws.get(law), tie)
     obj = law.default_objective if objective is None else _objectives.get(objective, delta)
     if objective is None and delta is not None:
         if not isinstance(obj, _objectives.Huber):
             raise ValueError(f"delta applies to the Huber objective; law {law.name!r} defaults to {obj.name}")
         obj = _objectives.Huber(float(delta))
+    if n_starts is None:
+        n_starts = law.point_starts
     if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
         raise ValueError(f"n_starts must be a positive integer, got {n_starts!r}")
-    return law, obj
+    return law, obj, int(n_starts)
 
 
 def build_problem(prepared, law, obj, *, grid=None, fixed=None, bounds=None, config=None, dtype="float64"):
@@ -126,7 +133,7 @@ def build_problem(prepared, law, obj, *, grid=None, fixed=None, bounds=None, con
     lower, upper, fixed_mask, fixed_values = internal_bounds(law, bounds, fixed, F_all[used], y_all[used])
     check_identifiable(prepared, law, int(np.sum(~fixed_mask)))
     check_fixed_floor(prepared, law, fixed or {})
-    problem = Problem(law, prepared, obj, lower, upper, fixed_mask, fixed_values, config or _solvers.SolverConfig(),
+    problem = Problem(law, prepared, obj, lower, upper, fixed_mask, fixed_values, default_config(law, config),
                       dtype)
     if grid is None:
         used = problem.weights > 0  # data-dependent grids look only at the rows that count
@@ -252,7 +259,7 @@ class Fit(Result):
             return _ParamsOnlyFit(law, theta, obj)
         prepared = prepare(data, law, x, y, weights)
         lower, upper, fm, fv = internal_bounds(law, None, None)
-        problem = Problem(law, prepared, obj, lower, upper, fm, fv, _solvers.SolverConfig())
+        problem = Problem(law, prepared, obj, lower, upper, fm, fv, default_config(law))
         value = float(problem.grid_values(theta[None])[0])
         diag = {"objective_name": _objective_label(obj, law), "source": "from_params"}
         return cls(problem, theta, value, converged=False, on_bound=False, diagnostics=diag)
@@ -462,20 +469,33 @@ class Fit(Result):
         return self.law.evaluate(self.theta, self.problem.F) - self.problem.y_fit
 
     def _goodness(self, yhat=None) -> dict:
-        """R^2 and RMSE in natural units; ``yhat`` the fit-space prediction at the data, when known."""
+        """R^2, RMSE (natural units and fit space) and MAPE; ``yhat`` the fit-space prediction at
+        the data, when known."""
         p = self.problem
-        w = p.weights
         yhat = self.law.evaluate(self.theta, p.F) if yhat is None else np.asarray(yhat, dtype=np.float64)
-        yhat = np.exp(yhat) if self.law.space == "log" else yhat
-        yv = p.prepared.y
-        wsum = w.sum()
-        ybar = np.sum(w * yv) / wsum
-        ss_res = float(np.sum(w * (yv - yhat) ** 2))
-        ss_tot = float(np.sum(w * (yv - ybar) ** 2))
-        return {
-            "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan"),
-            "rmse": math.sqrt(ss_res / wsum),
-        }
+        return {k: float(v) for k, v in _inference.goodness(self.law.space, p.prepared.y, yhat, p.y_fit,
+                                                            p.weights).items()}
+
+    def inference(self, kind: str = "sandwich", level: float = DEFAULT_LEVEL) -> _inference.Inference:
+        """Standard errors, correlations, Wald intervals, goodness of fit, information criteria
+        and the residual table of this fit (:class:`~scalinglaws.inference.Inference`).
+
+        Args:
+            kind: ``"sandwich"`` (default, any objective): Huber's (1967) robust covariance
+                ``H^-1 B H^-1`` with the HC1 factor; ``"classical"`` (least squares):
+                ``s^2 (J^T W J)^-1``, ``scipy.optimize.curve_fit``'s ``pcov``. See
+                :mod:`scalinglaws.inference`.
+            level: the coverage of the Wald intervals.
+
+        Parameters that are fixed, on a bound, or not identified (flat or non-convex curvature
+        along them) get no standard error and are flagged in ``status``.
+        """
+        check_level(level)
+        key = (kind, float(level))
+        cache = self.__dict__.setdefault("_inference_cache", {})
+        if key not in cache:
+            cache[key] = _inference.infer(self.problem, self.theta, kind, level)
+        return cache[key]
 
     # ------------------------------------------------------------------ presentation
     def summary(self) -> Summary:
@@ -503,7 +523,14 @@ class Fit(Result):
                 f"{d['starts_at_best']} reached the best objective"
             )
         lines.append(f"R^2 ({p.y_column}, natural units): {d['r2']:.4f}; RMSE {d['rmse']:.4g}")
-        return Summary(f"{self.law.name} fit: {self.law.formula}", _params_table(self.params, hits), notes=lines)
+        table = _params_table(self.params, hits)
+        inf = self.inference()
+        table.insert(1, "std_error", inf.table["std_error"].reindex(table.index))
+        lines.append(f"std_error: {inf.kind} (fit.inference() for intervals, correlations, residuals)")
+        if inf.not_identified:
+            lines.append(f"NOT IDENTIFIED by the data: {', '.join(inf.not_identified)} (flat or non-convex objective "
+                         "along them)")
+        return Summary(f"{self.law.name} fit: {self.law.formula}", table, notes=lines)
 
     def __repr__(self):
         ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
@@ -566,7 +593,7 @@ class Fit(Result):
         fm = np.array([n in fixed for n in law.params], dtype=bool)
         fv = np.where(fm, theta, 0.0)  # fixed parameters were held at their values in theta
         problem = Problem(law, prepared, obj, serialize.from_stored(d["bounds"]["lower"], logged),
-                          serialize.from_stored(d["bounds"]["upper"], logged), fm, fv, _solvers.SolverConfig())
+                          serialize.from_stored(d["bounds"]["upper"], logged), fm, fv, default_config(law))
         return cls(problem, theta, d["objective"]["value"], d["converged"], d["on_bound"], d["diagnostics"])
 
 
@@ -620,6 +647,10 @@ class _ParamsOnlyFit(Fit):
 
     def residuals(self):
         raise NoDataError("this fit was built from parameters alone and holds no data (check fit.has_data)")
+
+    def inference(self, kind: str = "sandwich", level: float = DEFAULT_LEVEL):
+        raise NoDataError("this fit was built from parameters alone: standard errors need its data "
+                          "(check fit.has_data)")
 
     def bounds_hit(self) -> dict:
         return {}

@@ -40,7 +40,7 @@ from . import solvers as _solvers
 from .buckets import bucket_points
 from .fitting import best_starts
 from .inputs import Prepared, subset
-from .problem import Problem, combine_bounds, law_fit_space, user_bounds
+from .problem import Problem, combine_bounds, default_config, law_fit_space, user_bounds
 
 __all__ = ["GroupLayout", "SeparateFits", "fit_separately", "SCORE_LANES", "POOL_FROM", "POOL_ONE_START_FROM"]
 
@@ -162,7 +162,7 @@ def fit_separately(prepared: Prepared, layout: GroupLayout, law, objective, *, n
             a vectorised check (it raises there).
         in_group: ``g -> context manager`` that re-raises an error naming group ``g``.
     """
-    config = config or _solvers.SolverConfig()
+    config = default_config(law, config)
     dtype = np.dtype(dtype)
     user = user_bounds(law, bounds, fixed)
     fixed_mask, fixed_values = user[2], user[3]

@@ -24,6 +24,8 @@ from . import bootstrap as _bootstrap
 from . import extrapolate as _extrapolate
 from . import fitting as _fitting
 from . import group_bootstrap as _gb
+from . import inference as _inference
+from . import objectives as _objectives
 from . import joint as _joint
 from . import laws as _laws
 from . import serialize
@@ -31,7 +33,10 @@ from .ensemble import Ensemble
 from .ensemble_set import EnsembleSet
 from .fitting import Fit
 from .group_solve import GroupLayout, fit_separately
-from .inputs import InputError, prepare, subset
+from .buckets import bucket_points
+from .inputs import InputError, check_level, prepare, subset
+from .intervals import DEFAULT_LEVEL
+from .problem import law_fit_space
 from .results import Result, Summary
 
 __all__ = ["fit", "FitSet", "EnsembleSet"]
@@ -93,8 +98,8 @@ def _fit_groups(data, law, x, y, by, chunk_size: int, options: dict, shared=None
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     options = dict(options)
-    n_starts = options.pop("n_starts", 32)
-    law, obj = _fitting.resolve_law(law, options.pop("tie", None), options.pop("objective", None),
+    n_starts = options.pop("n_starts", None)
+    law, obj, n_starts = _fitting.resolve_law(law, options.pop("tie", None), options.pop("objective", None),
                                     options.pop("delta", None), n_starts)
     weights = options.pop("weights", None)
     check_columns = options.pop("check_columns", True)
@@ -167,6 +172,24 @@ class _LazyFits(Mapping):
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    def inference_arrays(self, kind: str, level: float, block: int) -> dict:
+        """:func:`scalinglaws.inference.infer_groups` of every group, ``block`` groups per call
+        (each block's rows padded to the largest group's bucket)."""
+        sep, law, prepared, layout = self.separate, self.separate.law, self._prepared, self._layout
+        F_all, y_all = law.features(prepared.inputs), law_fit_space(law, prepared.y)
+        n = bucket_points(int(layout.counts.max()))
+        G = layout.n_groups
+        parts = []
+        for lo in range(0, G, block):
+            groups = np.arange(lo, min(lo + block, G))
+            pos, real = layout.padded(groups, n)
+            W = np.where(real, prepared.weights[pos], 0.0)
+            parts.append(_inference.infer_groups(law, sep.objective_fn, sep.theta[groups], F_all[pos], y_all[pos], W,
+                                                 sep.lower[groups], sep.upper[groups], sep.fixed_mask,
+                                                 sep.config.bound_tol, kind, level))
+        return {c: np.concatenate([part[c] for part in parts]) for c in ("estimate", "std_error", "lower", "upper",
+                                                                         "status")}
 
 
 class _in_group:
@@ -327,6 +350,37 @@ class FitSet(Result):
             table = pd.DataFrame(rows, index=self._index())
         table.attrs["shared"] = list(self.shared)
         return table
+
+    # ------------------------------------------------------------------ inference
+    def inference(self, kind: str = "sandwich", level: float = DEFAULT_LEVEL, block: int = 4096) -> pd.DataFrame:
+        """Every group's :meth:`Fit.inference` as a long table: the ``by`` columns, ``parameter``,
+        ``estimate``, ``std_error``, ``lower``, ``upper`` (Wald, at ``level``) and ``status``
+        (``"fixed"``, ``"on lower bound"``, ``"on upper bound"``, ``"not identified"`` or empty), a
+        row per group and parameter. Separate fits are evaluated ``block`` groups per call, with
+        no Fit made; a joint fit with shared parameters is refused (its groups' covariances are
+        not separate: bootstrap it)."""
+        check_level(level)
+        if self.shared:
+            raise ValueError(f"the groups share {list(self.shared)}: their standard errors come from one joint "
+                             "problem, which inference does not cover yet; use fitset.bootstrap(...) for intervals")
+        if kind not in _inference.KINDS:
+            raise ValueError(f"kind must be one of {_inference.KINDS}, got {kind!r}")
+        names = list(self.law.public_names)
+        sep = self._separate
+        if sep is None:
+            parts = [self[k].inference(kind, level).table for k in self.keys]
+            columns = {c: np.concatenate([t[c].to_numpy() for t in parts])
+                       for c in ("estimate", "std_error", "lower", "upper", "status")}
+        else:
+            if kind == "classical" and not isinstance(sep.objective_fn, _objectives.LeastSquares):
+                raise ValueError(f"kind='classical' is the least-squares covariance; these fits minimise "
+                                 f"{sep.objective_fn.name}: use kind='sandwich'")
+            arrays = self.fits.inference_arrays(kind, level, block)
+            columns = {c: arrays[c].ravel() for c in ("estimate", "std_error", "lower", "upper", "status")}
+        out = self._long_table(len(names), {"parameter": np.array(names, dtype=object), **columns})
+        out.attrs["level"] = float(level)
+        out.attrs["kind"] = kind
+        return out
 
     # ------------------------------------------------------------------ predictions
     def _thetas(self) -> np.ndarray:

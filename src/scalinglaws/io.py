@@ -14,8 +14,10 @@ from .ensemble import Ensemble
 from .fitting import Fit
 from .ensemble_set import EnsembleSet
 from .grouped import FitSet
+from .inference import Inference
 from .isoflop import IsoflopResult
 from .validate import ExtrapolationValidation
+from .compare import LawComparison
 
 __all__ = ["load", "KINDS"]
 
@@ -52,11 +54,13 @@ def _scenario(d: dict):
 
 KINDS = {
     "scalinglaws.Fit": Fit.from_dict,
+    "scalinglaws.Inference": Inference.from_dict,
     "scalinglaws.FitSet": FitSet.from_dict,
     "scalinglaws.EnsembleSet": lambda d: EnsembleSet.from_dict(d, FitSet.from_dict),
     "scalinglaws.Ensemble": _ensemble,
     "scalinglaws.IsoflopResult": IsoflopResult.from_dict,
     "scalinglaws.ExtrapolationValidation": ExtrapolationValidation.from_dict,
+    "scalinglaws.LawComparison": LawComparison.from_dict,
     "scalinglaws.capex.Plan": _plan,
     "scalinglaws.capex.CashResult": _cash,
     "scalinglaws.capex.TrendFit": _trend,

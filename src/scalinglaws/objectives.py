@@ -6,6 +6,8 @@ Every objective is a frozen dataclass exposing four pure, elementwise functions 
 - ``rho(r)``: the per-point loss; the objective is ``sum_i w_i rho(r_i)``;
 - ``psi(r) = rho'(r)``: its derivative, so the gradient is ``J^T (w * psi(r))``;
 - ``psi_prime(r) = rho''(r)``: the exact second derivative, used by the Newton phase of the solver;
+- ``expected_psi_prime(r, h)``: ``E[psi'(r + e)]`` with ``e ~ N(0, h^2)``, the kernel-smoothed
+  curvature that point-fit inference (:mod:`scalinglaws.inference`) uses where ``psi'`` is a step;
 - ``irls_weight(r)``: the curvature of the quadratic majoriser ``rho(s) <= rho(r) + psi(r)(s - r) +
   irls_weight(r)(s - r)^2 / 2``, so ``J^T diag(w * irls_weight) J`` is the iteratively reweighted
   Gauss-Newton matrix (Holland & Welsch 1977), which is a descent model wherever ``psi_prime`` is 0.
@@ -24,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jax.numpy as jnp
+from jax.scipy.stats import norm
 
 __all__ = ["Huber", "LeastSquares", "Expectile", "Objective", "get"]
 
@@ -60,6 +63,10 @@ class Huber:
     def psi_prime(self, r, s=1.0):
         return (jnp.abs(r) <= self.delta * s).astype(r.dtype)
 
+    def expected_psi_prime(self, r, h):
+        # P(|r + e| <= delta): the step smoothed by the kernel.
+        return norm.cdf((self.delta - r) / h) - norm.cdf((-self.delta - r) / h)
+
     def irls_weight(self, r, s=1.0):
         # psi(r) / r, which is 1 inside the quadratic zone and delta / |r| outside.
         d = self.delta * s
@@ -80,6 +87,9 @@ class LeastSquares:
         return 2.0 * r
 
     def psi_prime(self, r, s=1.0):
+        return jnp.full_like(r, 2.0)
+
+    def expected_psi_prime(self, r, h):
         return jnp.full_like(r, 2.0)
 
     def irls_weight(self, r, s=1.0):
@@ -117,6 +127,10 @@ class Expectile:
 
     def psi_prime(self, r, s=1.0):
         return 2.0 * self._k(r)
+
+    def expected_psi_prime(self, r, h):
+        # tau where r + e < 0, 1 - tau elsewhere (psi is continuous at 0: no point mass).
+        return 2.0 * (self.tau * norm.cdf(-r / h) + (1.0 - self.tau) * norm.cdf(r / h))
 
     def irls_weight(self, r, s=1.0):
         return 2.0 * self._k(r)

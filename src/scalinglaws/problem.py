@@ -18,8 +18,16 @@ import numpy as np
 from . import solvers as _solvers
 from .buckets import bucket_points, pad_rows
 
-__all__ = ["Problem", "internal_bounds", "user_bounds", "combine_bounds", "law_fit_space", "objectives_by_group",
+__all__ = ["Problem", "default_config", "internal_bounds", "user_bounds", "combine_bounds", "law_fit_space", "objectives_by_group",
            "predictions_by_group"]
+
+
+def default_config(law, config=None):
+    """``config``, or where none is given the solver settings ``law`` asks for
+    (:attr:`~scalinglaws.laws.Law.race_starts`)."""
+    if config is not None:
+        return config
+    return _solvers.SolverConfig() if law.race_starts else _solvers.SolverConfig(abandon_ratio=0.0)
 
 
 def internal_bounds(law, bounds, fixed, F=None, y_fit=None):
@@ -46,6 +54,9 @@ def user_bounds(law, bounds, fixed):
     names = list(law.params)
     tied = {t.target: t for t in getattr(law, "ties", ())}
     for name in [*(bounds or {}), *(fixed or {})]:
+        if name in law.mixed_params:
+            raise ValueError(f"{name!r} of law {law.name!r} is derived from the fitted parameters ({law.internal_names}): "
+                             "it cannot be bounded or fixed")
         if name in tied:
             raise KeyError(f"{name!r} is tied ({tied[name]}): bound or fix {tied[name].source!r} instead")
     for name, pair in (bounds or {}).items():

@@ -75,6 +75,11 @@ class Law:
             Grouped fits (:mod:`scalinglaws.group_solve`) set up every group in one call with
             them instead of a Python call per group. The built-in laws define ``grid`` as
             ``group_grid`` on one data set (:func:`one_group`), so both give the same points.
+        point_starts: how many of the best grid points a fit starts from when not told (32).
+        race_starts: whether the solver races a fit's starts by default
+            (:class:`~scalinglaws.solvers.SolverConfig` ``abandon_ratio``). A law whose wrong
+            local optima converge fast while the right start is still far behind (the broken
+            power law on smooth curves) turns it off.
     """
 
     name: str
@@ -101,6 +106,8 @@ class Law:
     check_inputs: Callable | None = None
     group_grid: Callable | None = None
     group_data_bounds: Callable | None = None
+    point_starts: int = 32
+    race_starts: bool = True
 
     def __post_init__(self):
         p = len(self.params)
@@ -130,6 +137,13 @@ class Law:
     @property
     def n_params(self) -> int:
         return len(self.params)
+
+    @property
+    def mixed_params(self) -> tuple[str, ...]:
+        """Public parameters that are not one fitted parameter but a combination of several
+        (:class:`~scalinglaws.laws.broken.BrokenLaw`'s slope changes): they cannot be bounded,
+        fixed, tied or shared."""
+        return ()
 
     @property
     def internal_names(self) -> tuple[str, ...]:
@@ -176,6 +190,18 @@ class Law:
     def public_values(self, theta) -> np.ndarray:
         """Internal ``[..., p]`` -> public values ``[..., len(public_names)]`` (numpy)."""
         return np.asarray(self.to_public(np.asarray(theta, dtype=np.float64)))
+
+    @property
+    def public_transforms(self) -> tuple[str, ...]:
+        """The transform of each of ``public_names`` (``"log"``: a positive parameter)."""
+        return self.transforms
+
+    def public_jacobian(self, theta) -> np.ndarray:
+        """``d public_values / d theta`` [..., len(public_names), p] (numpy): the public value of a
+        log-fitted parameter on the diagonal, 1 for the others."""
+        theta = np.asarray(theta, dtype=np.float64)
+        d = np.where(self._log_mask(), self.public_values(theta), 1.0)
+        return d[..., :, None] * np.eye(self.n_params)
 
     def public_source(self) -> np.ndarray:
         """For each of ``public_names``, the index in ``params`` it follows (itself, or its tie's

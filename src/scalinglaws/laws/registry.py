@@ -6,7 +6,8 @@ from __future__ import annotations
 from .base import Law
 from .bounded import make_error_from_loss, make_loglinear, make_sigmoid
 from .data_constrained import make_data_constrained
-from .loss import make_chinchilla, make_power
+from .broken import make_bnsl
+from .loss import make_chinchilla, make_kaplan, make_power
 from .tied import split_tied_name, tie
 
 __all__ = ["get", "register", "available"]
@@ -44,6 +45,6 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
-for _make in (make_power, make_chinchilla, make_loglinear, make_sigmoid, make_data_constrained,
-              make_error_from_loss):
+for _make in (make_power, make_chinchilla, make_kaplan, make_loglinear, make_sigmoid, make_data_constrained,
+              make_error_from_loss, make_bnsl, lambda: make_bnsl(2)):
     register(_make())

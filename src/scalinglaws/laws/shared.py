@@ -100,6 +100,9 @@ def share(law: Law, n_groups: int, shared) -> SharedLaw:
             raise KeyError(f"shared names {n!r}, which is tied ({tied[n]}): share {tied[n].source!r} instead")
         if n not in names:
             raise KeyError(f"shared names unknown parameter {n!r}; law {law.name!r} has {names}")
+        if n in law.mixed_params:
+            raise ValueError(f"{n!r} of law {law.name!r} is derived from the fitted parameters ({law.internal_names}) "
+                             "and cannot be shared")
     if len(set(shared)) != len(shared):
         raise ValueError(f"a parameter is named twice in shared: {list(shared)}")
     if not shared:

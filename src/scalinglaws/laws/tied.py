@@ -139,8 +139,15 @@ class TiedLaw(Law):
     def public_names(self) -> tuple[str, ...]:
         return self.base.params
 
+    @property
+    def public_transforms(self) -> tuple[str, ...]:
+        return self.base.transforms
+
     def public_values(self, theta) -> np.ndarray:
         return np.asarray(self.base.to_public(self.expand(np.asarray(theta, dtype=np.float64))))
+
+    def public_jacobian(self, theta) -> np.ndarray:
+        return self.base.public_jacobian(self.expand(np.asarray(theta, dtype=np.float64))) @ self.expand_matrix
 
     def public_source(self) -> np.ndarray:
         source = {t.target: t.source for t in self.ties}
@@ -170,6 +177,9 @@ def _tied(law: Law, ties: tuple[Tie, ...]) -> TiedLaw:
         for role, n in (("target", t.target), ("source", t.source)):
             if n not in names:
                 raise KeyError(f"tie {t}: {role} {n!r} is not a parameter of law {law.name!r} ({names})")
+            if n in law.mixed_params:
+                raise ValueError(f"tie {t}: {n!r} of law {law.name!r} is derived from the fitted parameters "
+                                 f"({law.internal_names}) and cannot be tied")
         if t.source == t.target:
             raise ValueError(f"tie {t}: a parameter cannot be tied to itself")
         if t.source in targets:
@@ -239,6 +249,8 @@ def _tied(law: Law, ties: tuple[Tie, ...]) -> TiedLaw:
         curvature_parts=curvature_parts,
         data_bounds=data_bounds,
         default_objective=law.default_objective,
+        point_starts=law.point_starts,
+        race_starts=law.race_starts,
         formula=f"{law.formula}; " + ", ".join(str(t).replace("=", " = ").replace("*", " * ") for t in ties),
         reference=law.reference,
         inverse=None,

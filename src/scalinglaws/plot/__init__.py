@@ -9,8 +9,12 @@ result                          figure
                                 with the ensemble's band
 ``FitSet``, ``EnsembleSet``     :func:`plot_groups`: one :func:`plot_fit` panel per group
                                 (with its band, for an ``EnsembleSet``)
+``Inference``                   :func:`plot_residuals`: residuals against each input and
+                                the fitted value, and a normal Q-Q plot
 ``IsoflopResult``               :func:`plot_isoflop`: profiles and frontier
 ``ExtrapolationValidation``     :func:`plot_validation`: fitted, held out, predicted
+``LawComparison``               :func:`plot_comparison`: every law's extrapolation per
+                                rolling-origin fold, and their held-out errors
 ``capex.CashResult``            its ``figure()``: a fan chart of the cash paths
 ``capex.ScenarioResult``        its ``figure(which)``: ``"revenue_cash"`` (the revenue
                                 fan beside a cash fan per policy) or ``"capability"``
@@ -38,18 +42,22 @@ from typing import Any
 from ..ensemble import Ensemble
 from ..fitting import Fit
 from ..grouped import EnsembleSet, FitSet
+from ..inference import Inference
 from ..isoflop import IsoflopResult
 from ..validate import ExtrapolationValidation
+from ..compare import LawComparison
 from .capability import plot_capability
+from .comparison import plot_comparison
 from .fits import fit_plot_kind, plot_allocation, plot_fit
 from .groups import plot_groups
 from .isoflop import plot_isoflop
 from .paths import fan_chart, plot_revenue_cash
+from .residuals import plot_residuals
 from .style import Figure, plt
 from .validation import plot_validation
 
-__all__ = ["figure", "plot_fit", "plot_groups", "plot_allocation", "plot_capability", "plot_isoflop", "plot_validation",
-           "fan_chart", "plot_revenue_cash", "fit_plot_kind", "plt"]
+__all__ = ["figure", "plot_fit", "plot_residuals", "plot_groups", "plot_allocation", "plot_capability", "plot_isoflop", "plot_validation",
+           "plot_comparison", "fan_chart", "plot_revenue_cash", "fit_plot_kind", "plt"]
 
 
 def figure(result: Any, **options) -> Figure:
@@ -58,10 +66,14 @@ def figure(result: Any, **options) -> Figure:
         return plot_fit(result, **options)
     if isinstance(result, (FitSet, EnsembleSet)):
         return plot_groups(result, **options)
+    if isinstance(result, Inference):
+        return plot_residuals(result, **options)
     if isinstance(result, IsoflopResult):
         return plot_isoflop(result, **options)
     if isinstance(result, ExtrapolationValidation):
         return plot_validation(result, **options)
+    if isinstance(result, LawComparison):
+        return plot_comparison(result, **options)
     draw = getattr(result, "figure", None)
     if callable(draw):
         return draw(**options)
