@@ -50,7 +50,7 @@ from . import extrapolate as _extrapolate
 from . import laws as _laws
 from . import serialize
 from .grouped import fit as _grouped_fit
-from .inputs import InputError, check_level, prepare
+from .inputs import InputError, check_int, check_level, prepare, split_column
 from .intervals import DEFAULT_LEVEL, percentile_interval
 from .results import Result, Summary
 
@@ -155,9 +155,8 @@ def compare(
     """
     candidates = _law_list(laws)
     level = check_level(level)
-    for name, value, low in (("folds", folds, 1), ("n_resamples", n_resamples, 1), ("n_bootstrap", n_bootstrap, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    folds, n_resamples = check_int(folds, "folds", 1), check_int(n_resamples, "n_resamples", 1)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", 0)
     if not 0.0 < float(min_train) < 1.0:
         raise ValueError(f"min_train must be in (0, 1), got {min_train!r}")
     if not isinstance(data, pd.DataFrame):
@@ -176,13 +175,7 @@ def compare(
         else:
             raise InputError(f"the laws take different inputs ({x_columns}): name the column to split on with by= "
                              f"(compute, e.g. C = 6 N D)")
-    if by not in table.columns:
-        raise InputError(f"split column {by!r} is not in the table (columns {list(table.columns)})", column=by)
-    split = pd.to_numeric(table[by], errors="coerce").to_numpy(dtype=np.float64)
-    if not np.all(np.isfinite(split)):
-        row = int(np.flatnonzero(~np.isfinite(split))[0])
-        raise InputError(f"split column {by!r} must be numeric and finite; row {row} holds {table[by].iloc[row]!r}",
-                         column=by, row=row)
+    split = split_column(table, by)
     yv = table[y_col].to_numpy(dtype=np.float64)
     space = _comparison_space(candidates, yv)
     cuts = rolling_folds(split, int(folds), float(min_train))

@@ -24,7 +24,7 @@ import pandas as pd
 __all__ = [
     "InputError", "Prepared", "prepare", "subset", "check_enough_points", "resolve_columns", "check_identifiable",
     "check_fixed_floor",
-    "check_not_swapped", "check_at_most", "as_table", "row_label", "numeric_column",
+    "check_not_swapped", "check_at_most", "as_table", "row_label", "numeric_column", "split_column",
     "check_finite_column", "check_positive_column", "weights_column",
     "check_level", "check_int", "numeric_argument", "check_range", "positive_argument",
     "nonnegative_argument", "positive_values", "renamed_arguments",
@@ -122,6 +122,19 @@ def numeric_column(table: pd.DataFrame, col: str) -> np.ndarray:
             row=pos,
         )
     return values
+
+
+def split_column(table: pd.DataFrame, by: str) -> np.ndarray:
+    """The values of the column a table is split on (compute, for an extrapolation check): present,
+    numeric and finite, or an error naming the column and the first bad row."""
+    if by not in table.columns:
+        raise InputError(f"split column {by!r} is not in the table (columns {list(table.columns)})", column=by)
+    split = pd.to_numeric(table[by], errors="coerce").to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(split)):
+        pos = int(np.flatnonzero(~np.isfinite(split))[0])
+        raise InputError(f"split column {by!r} must be numeric and finite; row {pos} holds {table[by].iloc[pos]!r}",
+                         column=by, row=pos)
+    return split
 
 
 def check_finite_column(values: np.ndarray, col: str, index: pd.Index) -> None:

@@ -40,7 +40,7 @@ import pandas as pd
 from . import extrapolate as _extrapolate
 from . import laws as _laws
 from . import serialize
-from .inputs import InputError, check_level, prepare, renamed_arguments
+from .inputs import InputError, check_level, prepare, renamed_arguments, split_column
 from .intervals import DEFAULT_LEVEL
 from .results import Result, Summary
 
@@ -382,14 +382,7 @@ def _resolve(data, law, x, y, by, fit_kw):
         else:
             raise InputError(f"law {law.name!r} has inputs {list(x_cols)}: name the column to split on with by= "
                              f"(compute, e.g. C = 6 N D)")
-    if by not in table.columns:
-        raise InputError(f"split column {by!r} is not in the table (columns {list(table.columns)})", column=by)
-    split = pd.to_numeric(table[by], errors="coerce").to_numpy(dtype=np.float64)
-    if not np.all(np.isfinite(split)):
-        pos = int(np.flatnonzero(~np.isfinite(split))[0])
-        raise InputError(f"split column {by!r} must be numeric and finite; row {pos} holds {table[by].iloc[pos]!r}",
-                         column=by, row=pos)
-    return table, x, (x_cols, y_col, by, split), fit_kw
+    return table, x, (x_cols, y_col, by, split_column(table, by)), fit_kw
 
 
 class _FoldSpec(NamedTuple):

@@ -160,8 +160,8 @@ class Law:
         # exp of the log-fitted entries only: an identity parameter's huge bound is not a log
         return xp.where(mask, xp.exp(xp.where(mask, theta, 0.0)), theta)
 
-    def from_public(self, values) -> np.ndarray:
-        """Public parameters (a mapping by name, or a sequence in ``params`` order) -> internal."""
+    def _public_vector(self, values) -> np.ndarray:
+        """Public parameters, a mapping by name or a sequence in ``params`` order -> [..., p]."""
         if isinstance(values, Mapping):
             missing = [n for n in self.params if n not in values]
             if missing:
@@ -170,6 +170,11 @@ class Law:
         v = np.asarray(values, dtype=np.float64)
         if v.shape[-1] != self.n_params:
             raise ValueError(f"law {self.name!r} has {self.n_params} parameters, got {v.shape[-1]} values")
+        return v
+
+    def from_public(self, values) -> np.ndarray:
+        """Public parameters (a mapping by name, or a sequence in ``params`` order) -> internal."""
+        v = self._public_vector(values)
         mask = self._log_mask()
         lo = np.array(self.lower, dtype=np.float64)
         below = (~mask) & np.isfinite(lo) & np.any(np.atleast_2d(v) < lo, axis=0)

@@ -39,7 +39,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import jax.numpy as jnp
@@ -243,15 +242,7 @@ class BrokenLaw(Law):
         return xp.stack(cols, axis=-1)
 
     def from_public(self, values) -> np.ndarray:
-        if isinstance(values, Mapping):
-            missing = [n for n in self.params if n not in values]
-            if missing:
-                raise KeyError(f"law {self.name!r} needs parameters {list(self.params)}; missing {missing}")
-            values = [values[n] for n in self.params]
-        v = np.asarray(values, dtype=np.float64)
-        if v.shape[-1] != self.n_params:
-            raise ValueError(f"law {self.name!r} has {self.n_params} parameters, got {v.shape[-1]} values")
-        mixed = v @ np.linalg.inv(self._mixing()).T
+        mixed = self._public_vector(values) @ np.linalg.inv(self._mixing()).T
         for i in range(1, self.n_breaks + 1):
             slope = mixed[..., 3 * i]
             if np.any(slope < 0):
