@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("group_solve",),                # separate fits of many groups, as arrays, in blocks
     ("grouped",),                    # grouped fits (FitSet, and sl.fit itself)
     ("isoflop", "validate", "compare"),  # IsoFLOP profiles; extrapolation checks; law comparison
+    ("forecast",),                   # one forecast across laws, weighted by the comparison
     ("plot",),                       # figures of every result
     ("capex",),                      # planning on top of fits and figures
     ("io",),                         # reading every saved result back
@@ -43,7 +44,8 @@ SUBLAYERS: dict[str, list[tuple[str, ...]]] = {
               ("scenario",), ("__init__",)],
     "solvers": [("config", "arrow"), ("step",), ("stream",), ("batch",), ("__init__",)],
     "isoflop": [("parabolas", "budgets"), ("result",), ("profiles",), ("__init__",)],
-    "plot": [("style",), ("fits", "paths", "residuals"), ("capability", "groups", "isoflop", "validation", "comparison"),
+    "plot": [("style",), ("fits", "paths", "residuals"), ("capability", "groups", "isoflop", "validation", "comparison",
+                                                     "forecast"),
              ("__init__",)],
 }
 

@@ -48,6 +48,7 @@ def results(chinchilla_fit):
         "IsoflopResult": iso,
         "ExtrapolationValidation": val,
         "LawComparison": comparison,
+        "Forecast": sl.forecast(None, comparison.laws, comparison=comparison, C=[1e24]),
         "Plan": capex.plan(ens, target=1.95),
         "CashResult": cash,
         "TrendFit": capex.fit_price_performance(),
@@ -56,7 +57,8 @@ def results(chinchilla_fit):
 
 
 SCENARIO = Path(__file__).resolve().parents[1] / "examples" / "capex_chinchilla.toml"
-KINDS = ["Fit", "Fit from parameters", "Ensemble", "IsoflopResult", "ExtrapolationValidation", "LawComparison", "Plan",
+KINDS = ["Fit", "Fit from parameters", "Ensemble", "IsoflopResult", "ExtrapolationValidation", "LawComparison", "Forecast",
+         "Plan",
          "CashResult",
          "TrendFit", "ScenarioResult"]
 
@@ -126,7 +128,7 @@ def test_banded_results_record_their_level(results):
 
 def test_one_default_level_for_every_band():
     banded = [sl.Ensemble.interval, sl.Ensemble.predict, sl.Ensemble.compute_optimal, sl.Ensemble.compute_for,
-              sl.Ensemble.summary, sl.validate_extrapolation, sl.compare, sl.isoflop, sl.chain.chain, capex.plan,
+              sl.Ensemble.summary, sl.validate_extrapolation, sl.compare, sl.forecast, sl.isoflop, sl.chain.chain, capex.plan,
               sl.plot.plot_fit, sl.plot.plot_allocation, sl.plot.plot_capability]
     for f in banded:
         assert inspect.signature(f).parameters["level"].default == DEFAULT_LEVEL, f.__qualname__

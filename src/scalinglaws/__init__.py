@@ -49,12 +49,13 @@ from .isoflop import IsoflopResult, IsoflopWarning, isoflop  # noqa: E402  (sl.i
 from .laws import Law  # noqa: E402
 from .validate import ExtrapolationValidation, validate_extrapolation  # noqa: E402
 from .compare import LawComparison, compare  # noqa: E402  (sl.compare is the function)
+from .forecast import Forecast, forecast  # noqa: E402  (sl.forecast is the function)
 from .inputs import InputError  # noqa: E402
 
 __all__ = ["fit", "Fit", "FitSet", "EnsembleSet", "NoDataError", "Ensemble", "Inference", "load", "Law", "InputError",
            "__version__",
            "isoflop", "IsoflopResult", "IsoflopWarning", "validate_extrapolation", "ExtrapolationValidation",
-           "compare", "LawComparison",
+           "compare", "LawComparison", "forecast", "Forecast",
            "bootstrap", "capex", "chain", "datasets", "extrapolate", "inference", "intervals", "io", "laws", "objectives", "plot",
            "solvers"]
 

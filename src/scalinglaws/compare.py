@@ -238,7 +238,9 @@ def _score(law, fit, ens, table, rows, x_cols, y_col, by, space, level):
             draws = _extrapolate.predict_draws(law, ens.theta[ens.valid], fit._inputs_from_columns(inputs))
             lower, upper = percentile_interval(draws, level)
             z = _to_space(space, draws)
-            mean, var = np.mean(z, axis=0), np.var(z, axis=0)
+            z = np.where(np.isfinite(z), z, np.nan)  # a replicate that blows up at a far point is left out there
+            with np.errstate(all="ignore"):
+                mean, var = np.nanmean(z, axis=0), np.nanvar(z, axis=0)
             pred_sd = np.sqrt(var + sigma**2)
             zy = _to_space(space, yv)
             lpd = -0.5 * np.log(2 * np.pi * pred_sd**2) - 0.5 * ((zy - mean) / pred_sd) ** 2

@@ -18,6 +18,7 @@ from .inference import Inference
 from .isoflop import IsoflopResult
 from .validate import ExtrapolationValidation
 from .compare import LawComparison
+from .forecast import Forecast
 
 __all__ = ["load", "KINDS"]
 
@@ -61,6 +62,7 @@ KINDS = {
     "scalinglaws.IsoflopResult": IsoflopResult.from_dict,
     "scalinglaws.ExtrapolationValidation": ExtrapolationValidation.from_dict,
     "scalinglaws.LawComparison": LawComparison.from_dict,
+    "scalinglaws.Forecast": Forecast.from_dict,
     "scalinglaws.capex.Plan": _plan,
     "scalinglaws.capex.CashResult": _cash,
     "scalinglaws.capex.TrendFit": _trend,

@@ -15,6 +15,7 @@ result                          figure
 ``ExtrapolationValidation``     :func:`plot_validation`: fitted, held out, predicted
 ``LawComparison``               :func:`plot_comparison`: every law's extrapolation per
                                 rolling-origin fold, and their held-out errors
+``Forecast``                    :func:`plot_forecast`: the cone across laws
 ``capex.CashResult``            its ``figure()``: a fan chart of the cash paths
 ``capex.ScenarioResult``        its ``figure(which)``: ``"revenue_cash"`` (the revenue
                                 fan beside a cash fan per policy) or ``"capability"``
@@ -46,8 +47,10 @@ from ..inference import Inference
 from ..isoflop import IsoflopResult
 from ..validate import ExtrapolationValidation
 from ..compare import LawComparison
+from ..forecast import Forecast
 from .capability import plot_capability
 from .comparison import plot_comparison
+from .forecast import plot_forecast
 from .fits import fit_plot_kind, plot_allocation, plot_fit
 from .groups import plot_groups
 from .isoflop import plot_isoflop
@@ -57,7 +60,7 @@ from .style import Figure, plt
 from .validation import plot_validation
 
 __all__ = ["figure", "plot_fit", "plot_residuals", "plot_groups", "plot_allocation", "plot_capability", "plot_isoflop", "plot_validation",
-           "plot_comparison", "fan_chart", "plot_revenue_cash", "fit_plot_kind", "plt"]
+           "plot_comparison", "plot_forecast", "fan_chart", "plot_revenue_cash", "fit_plot_kind", "plt"]
 
 
 def figure(result: Any, **options) -> Figure:
@@ -74,6 +77,8 @@ def figure(result: Any, **options) -> Figure:
         return plot_validation(result, **options)
     if isinstance(result, LawComparison):
         return plot_comparison(result, **options)
+    if isinstance(result, Forecast):
+        return plot_forecast(result, **options)
     draw = getattr(result, "figure", None)
     if callable(draw):
         return draw(**options)
