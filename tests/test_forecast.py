@@ -132,3 +132,19 @@ def test_the_pooled_band_covers_where_laws_agree_on_the_data_and_part_beyond_it(
                 covered[law] += row[f"{law}_lower"] <= truth[gen] <= row[f"{law}_upper"]
     assert covered["pooled"] >= 36, covered  # at least the nominal 90%
     assert covered["power"] <= 24 and covered["loglinear"] <= 24, covered
+
+
+def test_the_forecast_command_prints_the_cone_and_the_compute(tmp_path, run_cli):
+    path = tmp_path / "curve.csv"
+    _curve("power", POWER, 2, noise=0.005, hi=21.0).to_csv(path, index=False)
+    out, png = tmp_path / "fc.json", tmp_path / "fc.png"
+    code, stdout, _ = run_cli(["forecast", path, "--laws", "power", "loglinear", "--x", "C", "--at", "C=1e22,1e23",
+                               "--target", "2.3", "--bootstrap", "50", "--out", out, "--plot", png])
+    assert code == 0 and "forecast across laws" in stdout and "compute to reach each target" in stdout
+    assert isinstance(sl.load(out), sl.Forecast) and png.stat().st_size > 0
+    code, stdout, _ = run_cli(["forecast", path, "--laws", "power", "loglinear", "--x", "C", "--at", "C=1e22",
+                               "--bootstrap", "50", "--weights", "stacking", "--csv"])
+    table = pd.read_csv(__import__("io").StringIO(stdout))
+    assert code == 0 and list(table["C"]) == [1e22] and {"estimate", "lower", "upper"} <= set(table)
+    code, _, stderr = run_cli(["forecast", path, "--laws", "power", "loglinear", "--x", "C", "--at", "C"])
+    assert code == 2 and "NAME=VALUE" in stderr

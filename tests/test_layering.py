@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("group_solve",),                # separate fits of many groups, as arrays, in blocks
     ("grouped",),                    # grouped fits (FitSet, and sl.fit itself)
     ("isoflop", "validate", "compare"),  # IsoFLOP profiles; extrapolation checks; law comparison
-    ("forecast",),                   # one forecast across laws, weighted by the comparison
+    ("forecast", "breaks"),          # one forecast across laws; does a curve bend off its power law
     ("plot",),                       # figures of every result
     ("capex",),                      # planning on top of fits and figures
     ("io",),                         # reading every saved result back
@@ -45,7 +45,7 @@ SUBLAYERS: dict[str, list[tuple[str, ...]]] = {
     "solvers": [("config", "arrow"), ("step",), ("stream",), ("batch",), ("__init__",)],
     "isoflop": [("parabolas", "budgets"), ("result",), ("profiles",), ("__init__",)],
     "plot": [("style",), ("fits", "paths", "residuals"), ("capability", "groups", "isoflop", "validation", "comparison",
-                                                     "forecast"),
+                                                     "forecast", "breaks"),
              ("__init__",)],
 }
 

@@ -50,12 +50,13 @@ from .laws import Law  # noqa: E402
 from .validate import ExtrapolationValidation, validate_extrapolation  # noqa: E402
 from .compare import LawComparison, compare  # noqa: E402  (sl.compare is the function)
 from .forecast import Forecast, forecast  # noqa: E402  (sl.forecast is the function)
+from .breaks import BreakTest, break_test  # noqa: E402
 from .inputs import InputError  # noqa: E402
 
 __all__ = ["fit", "Fit", "FitSet", "EnsembleSet", "NoDataError", "Ensemble", "Inference", "load", "Law", "InputError",
            "__version__",
            "isoflop", "IsoflopResult", "IsoflopWarning", "validate_extrapolation", "ExtrapolationValidation",
-           "compare", "LawComparison", "forecast", "Forecast",
+           "compare", "LawComparison", "forecast", "Forecast", "break_test", "BreakTest",
            "bootstrap", "capex", "chain", "datasets", "extrapolate", "inference", "intervals", "io", "laws", "objectives", "plot",
            "solvers"]
 

@@ -513,6 +513,57 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+def _at_tokens(item: str) -> list[str]:
+    """``C=1e24,1e25`` -> ``["--C", "1e24", "1e25"]`` for :func:`_parse_inputs`."""
+    name, eq, values = item.partition("=")
+    if not eq or not name or not values:
+        raise CommandError(f"--at {item}: give NAME=VALUE[,VALUE...], e.g. C=1e24,1e25")
+    return [f"--{name}", *values.split(",")]
+
+
+def _cmd_forecast(args) -> int:
+    import numpy as np
+
+    from .forecast import forecast
+
+    if args.bootstrap < 1:
+        raise CommandError(f"--bootstrap must be >= 1 (the forecast pools replicates), got {args.bootstrap}")
+    _check_writable(args.plot, "--plot")
+    _check_writable(args.out, "--out")
+    given = _parse_inputs([tok for item in args.at or [] for tok in _at_tokens(item)])
+    if not given and args.target is None:
+        raise CommandError("give where to forecast (--at C=1e24,1e25, or each input of the laws) and/or --target VALUE ...")
+    for name, values in given.items():
+        if any(v <= 0 for v in values):
+            raise CommandError(f"--{name}: values must be > 0, got {values}")
+    df = _read_table(args)
+    x = None
+    if args.x:
+        x = args.x[0] if len(args.x) == 1 else list(args.x)
+    fit_kw = {"objective": args.objective} if args.objective else {}
+    weights = args.weights
+    result = forecast(df, list(args.laws), x=x, y=args.y, by=args.by, level=args.level, weights=weights,
+                      n_bootstrap=args.bootstrap, seed=args.seed, fit_kw=fit_kw,
+                      **{k: np.asarray(v) for k, v in given.items()})
+    if args.csv_out:
+        if given:
+            print(_table(result.table, True))
+        if args.target is not None:
+            print(_table(result.compute_for(args.target), True))
+    else:
+        print(result.summary())
+        if args.target is not None:
+            print("\ncompute to reach each target under law uncertainty:")
+            print(_table(result.compute_for(args.target)))
+    if args.out:
+        result.save(args.out)
+    if args.plot:
+        from . import plot
+
+        _save_figure(plot.figure(result), args.plot)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # parser
 
@@ -526,7 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("datasets", help="list the shipped data sets")
     p.set_defaults(func=_cmd_datasets)
     for add in (_add_fit, _add_predict, _add_allocate, _add_compute_for, _add_isoflop, _add_capex, _add_validate,
-                _add_compare):
+                _add_compare, _add_forecast):
         add(sub)
     return parser
 
@@ -720,6 +771,34 @@ def _add_compare(sub) -> None:
     p.add_argument("--out", metavar="FILE", help="save the comparison as JSON (`scalinglaws.load` reads it)")
     p.add_argument("--plot", metavar="PNG", help="draw every law's extrapolation per fold to an image file")
     p.set_defaults(func=_cmd_compare)
+
+
+def _add_forecast(sub) -> None:
+    p = sub.add_parser(
+        "forecast", help="one forecast across laws: every law's bootstrap replicates pooled by weight, with the cone",
+        description="Compare the laws by rolling-origin cross-validation, bootstrap each, and pool their "
+                    "replicates by weight (equal by default; --weights stacking uses the held-out predictive "
+                    "densities) into one forecast: the band at the given inputs (--at C=1e24,1e25, or each "
+                    "input of the laws) and, with --target, the compute to reach each target and the share of "
+                    "draws that ever reach it.")
+    _add_table(p)
+    p.add_argument("--laws", nargs="+", required=True, metavar="LAW", help="two or more laws, e.g. power bnsl")
+    p.add_argument("--x", nargs="+", help="input column(s) for every law (default: each law's own names)")
+    p.add_argument("--y", help="target column (default: the first law's target)")
+    p.add_argument("--by", metavar="COL", help="column the comparison splits on (default: the common input, else C)")
+    p.add_argument("--objective", choices=["huber", "lsq", "expectile"], help="default: each law's own")
+    p.add_argument("--weights", choices=["equal", "stacking", "pseudo-bma", "best"], default="equal",
+                   help="how the laws share the forecast (default equal; see docs/which-law.md)")
+    p.add_argument("--at", nargs="+", metavar="NAME=V[,V...]",
+                   help="where to forecast: C=1e24,1e25 (or N=... D=... for laws of model and data size)")
+    p.add_argument("--target", nargs="+", type=_finite, help="targets (e.g. losses): compute needed, with a band")
+    p.add_argument("--bootstrap", type=int, default=200, metavar="N", help="replicates per law and fold (default 200)")
+    _add_level(p, "band level")
+    _add_seed(p)
+    _add_csv(p, "csv_out", "print the forecast (and --target) tables as CSV at full precision")
+    p.add_argument("--out", metavar="FILE", help="save the forecast as JSON (`scalinglaws.load` reads it)")
+    p.add_argument("--plot", metavar="PNG", help="draw the cone (the pooled bands over compute) to an image file")
+    p.set_defaults(func=_cmd_forecast)
 
 
 def _message(err: BaseException) -> str:

@@ -321,10 +321,12 @@ class Forecast(Result):
         return pd.DataFrame(rows).set_index("law")
 
     def summary(self) -> Summary:
+        folds = f"{self.comparison.folds['fold'].nunique()} rolling-origin folds in {self.comparison.by}"
+        source = (f"weights from the held-out rows of {folds}" if self.weighting in ("stacking", "pseudo-bma")
+                  else f"the comparison ({folds})")
         notes = [f"{len(self.laws)} laws pooled by {self.weighting} weights into {self.n_draws} draws; "
                  f"{100 * self.level:g}% bands",
-                 f"weights from {len(self.comparison.folds['fold'].unique())} rolling-origin folds in "
-                 f"{self.comparison.by} (best by held-out error: {self.comparison.best})"]
+                 f"{source}: best by held-out error {self.comparison.best}"]
         for n, k in self.failed.items():
             if k:
                 notes.append(f"WARNING {n}: {k} replicate(s) failed to converge and are not pooled")

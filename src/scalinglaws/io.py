@@ -19,6 +19,7 @@ from .isoflop import IsoflopResult
 from .validate import ExtrapolationValidation
 from .compare import LawComparison
 from .forecast import Forecast
+from .breaks import BreakTest
 
 __all__ = ["load", "KINDS"]
 
@@ -63,6 +64,7 @@ KINDS = {
     "scalinglaws.ExtrapolationValidation": ExtrapolationValidation.from_dict,
     "scalinglaws.LawComparison": LawComparison.from_dict,
     "scalinglaws.Forecast": Forecast.from_dict,
+    "scalinglaws.BreakTest": BreakTest.from_dict,
     "scalinglaws.capex.Plan": _plan,
     "scalinglaws.capex.CashResult": _cash,
     "scalinglaws.capex.TrendFit": _trend,

@@ -16,6 +16,7 @@ result                          figure
 ``LawComparison``               :func:`plot_comparison`: every law's extrapolation per
                                 rolling-origin fold, and their held-out errors
 ``Forecast``                    :func:`plot_forecast`: the cone across laws
+``BreakTest``                   :func:`plot_break`: the curve, both fits, the break's band
 ``capex.CashResult``            its ``figure()``: a fan chart of the cash paths
 ``capex.ScenarioResult``        its ``figure(which)``: ``"revenue_cash"`` (the revenue
                                 fan beside a cash fan per policy) or ``"capability"``
@@ -48,9 +49,11 @@ from ..isoflop import IsoflopResult
 from ..validate import ExtrapolationValidation
 from ..compare import LawComparison
 from ..forecast import Forecast
+from ..breaks import BreakTest
 from .capability import plot_capability
 from .comparison import plot_comparison
 from .forecast import plot_forecast
+from .breaks import plot_break
 from .fits import fit_plot_kind, plot_allocation, plot_fit
 from .groups import plot_groups
 from .isoflop import plot_isoflop
@@ -60,7 +63,7 @@ from .style import Figure, plt
 from .validation import plot_validation
 
 __all__ = ["figure", "plot_fit", "plot_residuals", "plot_groups", "plot_allocation", "plot_capability", "plot_isoflop", "plot_validation",
-           "plot_comparison", "plot_forecast", "fan_chart", "plot_revenue_cash", "fit_plot_kind", "plt"]
+           "plot_comparison", "plot_forecast", "plot_break", "fan_chart", "plot_revenue_cash", "fit_plot_kind", "plt"]
 
 
 def figure(result: Any, **options) -> Figure:
@@ -79,6 +82,8 @@ def figure(result: Any, **options) -> Figure:
         return plot_comparison(result, **options)
     if isinstance(result, Forecast):
         return plot_forecast(result, **options)
+    if isinstance(result, BreakTest):
+        return plot_break(result, **options)
     draw = getattr(result, "figure", None)
     if callable(draw):
         return draw(**options)
