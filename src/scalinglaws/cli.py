@@ -749,17 +749,22 @@ def _add_validate(sub) -> None:
     p.set_defaults(func=_cmd_validate)
 
 
+def _add_laws(p) -> None:
+    """The options of the commands that weigh several laws against each other (compare, forecast)."""
+    p.add_argument("--laws", nargs="+", required=True, metavar="LAW", help="two or more laws, e.g. power bnsl")
+    p.add_argument("--x", nargs="+", help="input column(s) for every law (default: each law's own names)")
+    p.add_argument("--y", help="target column (default: the first law's target)")
+    p.add_argument("--by", metavar="COL", help="column the comparison splits on (default: the common input, else C)")
+    p.add_argument("--objective", choices=["huber", "lsq", "expectile"], help="default: each law's own")
+
+
 def _add_compare(sub) -> None:
     p = sub.add_parser("compare", help="which law extrapolates best: rolling-origin cross-validation in compute",
                        description="Fit each law on the rows below several cut-offs of compute (or --by) and "
                                    "score it on the next slice; rank the laws by held-out error with a band "
                                    "(ties within one standard error go to the law with fewer parameters).")
     _add_table(p)
-    p.add_argument("--laws", nargs="+", required=True, metavar="LAW", help="two or more laws, e.g. power bnsl")
-    p.add_argument("--x", nargs="+", help="input column(s) for every law (default: each law's own names)")
-    p.add_argument("--y", help="target column (default: the first law's target)")
-    p.add_argument("--by", metavar="COL", help="column to split on (default: the common input, else C)")
-    p.add_argument("--objective", choices=["huber", "lsq", "expectile"], help="default: each law's own")
+    _add_laws(p)
     p.add_argument("--folds", type=_positive_int, default=4, help="rolling-origin cut-offs (default 4)")
     p.add_argument("--min-train", type=float, default=0.5, help="share of rows below the first cut-off (default 0.5)")
     p.add_argument("--bootstrap", type=int, default=200, metavar="N",
@@ -782,11 +787,7 @@ def _add_forecast(sub) -> None:
                     "input of the laws) and, with --target, the compute to reach each target and the share of "
                     "draws that ever reach it.")
     _add_table(p)
-    p.add_argument("--laws", nargs="+", required=True, metavar="LAW", help="two or more laws, e.g. power bnsl")
-    p.add_argument("--x", nargs="+", help="input column(s) for every law (default: each law's own names)")
-    p.add_argument("--y", help="target column (default: the first law's target)")
-    p.add_argument("--by", metavar="COL", help="column the comparison splits on (default: the common input, else C)")
-    p.add_argument("--objective", choices=["huber", "lsq", "expectile"], help="default: each law's own")
+    _add_laws(p)
     p.add_argument("--weights", choices=["equal", "stacking", "pseudo-bma", "best"], default="equal",
                    help="how the laws share the forecast (default equal; see docs/which-law.md)")
     p.add_argument("--at", nargs="+", metavar="NAME=V[,V...]",
