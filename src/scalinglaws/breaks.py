@@ -81,7 +81,7 @@ def break_test(data, x: str = "C", y: str | None = None, *, n_bootstrap: int = 2
         raise ValueError("the break test needs bnsl's bootstrap replicates: run the comparison with n_bootstrap > 0")
     ens = comparison.ensembles["bnsl"]["all"]
     fit = comparison.fits["bnsl"]
-    P = pd.DataFrame(fit.law.public_values(ens.theta[ens.valid]), columns=list(fit.law.public_names))
+    P = ens.params.loc[ens.valid, list(fit.law.public_names)].reset_index(drop=True)
     lo, hi = fit.input_ranges()[fit.law.inputs[0]]
     change = np.abs(P["c1"]) / np.where(P["c0"] > 0, P["c0"], np.nan)
     inside = (P["d1"] >= lo) & (P["d1"] <= hi) & (change >= min_change)

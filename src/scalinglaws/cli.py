@@ -96,6 +96,13 @@ def _table(df, csv: bool = False) -> str:
     return df.to_string(index=False, float_format=_fmt, line_width=width)
 
 
+def _x_argument(args):
+    """``--x``: one column name, a list of them, or None (the law's own input names)."""
+    if not args.x:
+        return None
+    return args.x[0] if len(args.x) == 1 else list(args.x)
+
+
 def _check_writable(path: str | None, what: str) -> None:
     if path and not Path(path).expanduser().resolve().parent.is_dir():
         raise CommandError(f"{what} {path}: directory {Path(path).parent} does not exist")
@@ -183,9 +190,7 @@ def _cmd_fit(args) -> int:
 
         plot.fit_plot_kind(_laws.get(args.law))
     df = _read_table(args)
-    x = None
-    if args.x:
-        x = args.x[0] if len(args.x) == 1 else list(args.x)
+    x = _x_argument(args)
     fixed = dict(_parse_assignment(s) for s in args.fix or [])
     try:
         law = _laws.tie(_laws.get(args.law), ",".join(args.tie or []))
@@ -444,9 +449,7 @@ def _cmd_validate(args) -> int:
         raise CommandError(f"--bootstrap must be >= 0, got {args.bootstrap}")
     _check_writable(args.plot, "--plot")
     df = _read_table(args)
-    x = None
-    if args.x:
-        x = args.x[0] if len(args.x) == 1 else list(args.x)
+    x = _x_argument(args)
     fit_kw = {}
     if args.fix:
         fit_kw["fixed"] = dict(_parse_assignment(s) for s in args.fix)
@@ -486,9 +489,7 @@ def _cmd_compare(args) -> int:
     _check_writable(args.plot, "--plot")
     _check_writable(args.out, "--out")
     df = _read_table(args)
-    x = None
-    if args.x:
-        x = args.x[0] if len(args.x) == 1 else list(args.x)
+    x = _x_argument(args)
     fit_kw = {"objective": args.objective} if args.objective else {}
     result = compare(df, list(args.laws), x=x, y=args.y, by=args.by, folds=args.folds, min_train=args.min_train,
                      n_bootstrap=args.bootstrap, level=args.level, seed=args.seed, **fit_kw)
@@ -537,9 +538,7 @@ def _cmd_forecast(args) -> int:
         if any(v <= 0 for v in values):
             raise CommandError(f"--{name}: values must be > 0, got {values}")
     df = _read_table(args)
-    x = None
-    if args.x:
-        x = args.x[0] if len(args.x) == 1 else list(args.x)
+    x = _x_argument(args)
     fit_kw = {"objective": args.objective} if args.objective else {}
     weights = args.weights
     result = forecast(df, list(args.laws), x=x, y=args.y, by=args.by, level=args.level, weights=weights,

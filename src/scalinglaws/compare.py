@@ -229,9 +229,9 @@ def _score(law, fit, ens, table, rows, x_cols, y_col, by, space, level):
     err = _errors(space, pred, yv)
     lower = upper = lpd = pred_sd = np.full(len(rows), np.nan)
     failed = on_bound = np.nan
-    sigma = float(np.sqrt(np.mean(_errors(space, np.asarray(fit.predict(**{c: fit.data[c].to_numpy(np.float64)
-                                                                                for c in x_cols})).reshape(-1),
-                                                   fit.data[y_col].to_numpy(np.float64)) ** 2)))
+    fitted = fit.data  # the fold fit's own residual spread: the noise of a new point
+    fitted_pred = np.asarray(fit.predict(**{c: fitted[c].to_numpy(np.float64) for c in x_cols})).reshape(-1)
+    sigma = float(np.sqrt(np.mean(_errors(space, fitted_pred, fitted[y_col].to_numpy(np.float64)) ** 2)))
     if ens is not None:
         failed, on_bound = int(np.sum(~ens.valid)), int(np.sum(ens.on_bound & ens.valid))
         if ens.valid.any():

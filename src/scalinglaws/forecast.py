@@ -190,11 +190,10 @@ def forecast(
     total = int(sum(len(t) for t in thetas.values()))
     counts = _pool_counts(w, total)
     rng = np.random.default_rng(seed)
-    pooled = {n: thetas[n][_pick(rng, len(thetas[n]), int(k))] for n, k in zip(names, counts) if k > 0}
+    picks = {n: _pick(rng, len(thetas[n]), int(k)) for n, k in zip(names, counts) if k > 0}
     failed = {n: int(np.sum(~comparison.ensembles[n]["all"].valid)) for n in names}
-    result = Forecast(comparison, fits, dict(zip(names, w)), dict(zip(names, counts.tolist())), pooled,
-                      {n: thetas[n] for n in names}, failed, weights if isinstance(weights, str) else "given",
-                      level, seed)
+    result = Forecast(comparison, fits, dict(zip(names, w)), picks, thetas, failed,
+                      weights if isinstance(weights, str) else "given", level, seed)
     result.inputs = {k: np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in inputs.items()}
     return result
 
@@ -206,16 +205,17 @@ class Forecast(Result):
         comparison: the :class:`~scalinglaws.compare.LawComparison` the weights come from.
         fits: each law's fit on every row.
         weights: ``{law: weight}``; counts: ``{law: pooled draws}`` (``shares`` as fractions).
-        pooled: ``{law: [count, p] internal parameters}``, the pooled ensemble;
-            replicates: each law's valid replicates.
+        replicates: each law's valid replicates [R, p] (internal parameters); picks: ``{law:
+            indices into them}``, the pooled ensemble (``pooled``: those replicates).
         failed: each law's replicates that failed to converge (left out of the pool, counted here).
         table: the forecast at the inputs given to :func:`forecast` (empty without).
     """
 
-    def __init__(self, comparison, fits, weights, counts, pooled, replicates, failed, weighting, level, seed):
-        self.comparison, self.fits = comparison, dict(fits)
-        self.weights, self.counts = dict(weights), dict(counts)
-        self.pooled, self.replicates, self.failed = dict(pooled), dict(replicates), dict(failed)
+    def __init__(self, comparison, fits, weights, picks, replicates, failed, weighting, level, seed):
+        self.comparison, self.fits, self.weights = comparison, dict(fits), dict(weights)
+        self.picks = {n: np.asarray(i, dtype=np.int64) for n, i in picks.items()}
+        self.replicates, self.failed = dict(replicates), dict(failed)
+        self.counts = {n: len(self.picks.get(n, ())) for n in comparison.laws}
         self.weighting, self.level, self.seed = weighting, float(level), int(seed)
         self.laws = tuple(comparison.laws)
         self.inputs: dict = {}
@@ -224,6 +224,11 @@ class Forecast(Result):
     def shares(self) -> dict:
         total = sum(self.counts.values())
         return {n: c / total for n, c in self.counts.items()}
+
+    @property
+    def pooled(self) -> dict:
+        """``{law: [count, p]}`` the replicates in the pooled ensemble (laws with a share only)."""
+        return {n: self.replicates[n][i] for n, i in self.picks.items()}
 
     @property
     def n_draws(self) -> int:
@@ -245,9 +250,13 @@ class Forecast(Result):
         flat, _ = _extrapolate.broadcast_inputs(law, inputs)
         return _extrapolate.predict_draws(law, thetas, flat)
 
+    def _pool(self, per_law: Mapping) -> np.ndarray:
+        """Values over each law's replicates ``{law: [R, ...]}`` -> the pooled draws [n_draws, ...]."""
+        return np.concatenate([per_law[n][i] for n, i in self.picks.items()], axis=0)
+
     def draws(self, **columns) -> np.ndarray:
         """[n_draws, m] the pooled ensemble's predictions at the inputs (points broadcast)."""
-        return np.concatenate([self._law_values(n, t, columns) for n, t in self.pooled.items()], axis=0)
+        return self._pool({n: self._law_values(n, self.replicates[n], columns) for n in self.picks})
 
     def predict(self, level: float | None = None, **columns) -> pd.DataFrame:
         """The forecast at the inputs: a row per point with the inputs, ``estimate`` (the pooled
@@ -256,16 +265,15 @@ class Forecast(Result):
         level = self.level if level is None else check_level(level)
         if not columns:
             raise ValueError(f"predict needs inputs, e.g. {self.fits[self.laws[0]].x_columns[0]}=1e24")
-        pooled = self.draws(**columns)
-        flat = {k: np.ravel(np.broadcast_arrays(*[np.asarray(v, np.float64) for v in columns.values()])[i])
-                for i, k in enumerate(columns)}
-        out = pd.DataFrame(flat)
+        per_law = {n: self._law_values(n, self.replicates[n], columns) for n in self.laws}
+        pooled = self._pool(per_law)
+        arrays = np.broadcast_arrays(*[np.asarray(v, np.float64) for v in columns.values()])
+        out = pd.DataFrame({k: np.ravel(a) for k, a in zip(columns, arrays)})
         out["estimate"] = np.median(pooled, axis=0)
         out["lower"], out["upper"] = percentile_interval(pooled, level)
         for n in self.laws:
-            own = self._law_values(n, self.replicates[n], columns)
             out[n] = self._law_values(n, self.fits[n].theta[None, :], columns)[0]
-            out[f"{n}_lower"], out[f"{n}_upper"] = percentile_interval(own, level)
+            out[f"{n}_lower"], out[f"{n}_upper"] = percentile_interval(per_law[n], level)
         out.attrs["level"] = level
         out.attrs["weights"] = dict(self.weights)
         return out
@@ -284,8 +292,8 @@ class Forecast(Result):
         """Per pooled draw, the compute (or x) that reaches ``target``; ``inf`` where unreachable.
         What :func:`scalinglaws.capex.plan` prices."""
         self._inverse_input()
-        return np.concatenate([_extrapolate.inverse_draws(self.fits[n].law, t, float(target))[:, 0]
-                               for n, t in self.pooled.items()])
+        return self._pool({n: _extrapolate.inverse_draws(self.fits[n].law, self.replicates[n], float(target))[:, 0]
+                           for n in self.picks})
 
     def compute_for(self, target, level: float | None = None) -> pd.DataFrame:
         """Compute (or x) to reach each target under law uncertainty: a row per target with the
@@ -294,8 +302,8 @@ class Forecast(Result):
         level = self.level if level is None else check_level(level)
         name = self._inverse_input()
         targets = np.atleast_1d(np.asarray(target, dtype=np.float64))
-        per_law = {n: _extrapolate.inverse_draws(self.fits[n].law, t, targets) for n, t in self.pooled.items()}
-        pooled = np.concatenate(list(per_law.values()), axis=0)
+        per_law = {n: _extrapolate.inverse_draws(self.fits[n].law, self.replicates[n], targets) for n in self.laws}
+        pooled = self._pool(per_law)
         reach = np.isfinite(pooled)
         lo, hi = percentile_interval(np.where(reach, pooled, np.nan), level)
         with warnings.catch_warnings():
@@ -307,8 +315,7 @@ class Forecast(Result):
                             f"{name}_upper": np.where(none, UNREACHABLE, hi), "reachable_share": reach.mean(axis=0)})
         for n in self.laws:
             out[f"{name}_{n}"] = _extrapolate.inverse_draws(self.fits[n].law, self.fits[n].theta[None, :], targets)[0]
-            own = _extrapolate.inverse_draws(self.fits[n].law, self.replicates[n], targets)
-            out[f"reachable_{n}"] = np.isfinite(own).mean(axis=0)
+            out[f"reachable_{n}"] = np.isfinite(per_law[n]).mean(axis=0)
         out.attrs["level"] = level
         return out
 
@@ -347,19 +354,18 @@ class Forecast(Result):
 
     def to_dict(self) -> dict:
         return {**serialize.header("scalinglaws.Forecast"), "weighting": self.weighting, "level": self.level,
-                "seed": self.seed, "weights": self.weights, "counts": self.counts, "failed": self.failed,
+                "seed": self.seed, "weights": self.weights, "failed": self.failed,
                 "inputs": {k: v.tolist() for k, v in self.inputs.items()},
-                "pooled": {n: serialize.array_record(t) for n, t in self.pooled.items()},
+                "picks": {n: i.tolist() for n, i in self.picks.items()},
                 "replicates": {n: serialize.array_record(t) for n, t in self.replicates.items()},
                 "comparison": self.comparison.to_dict()}
 
     @classmethod
     def from_dict(cls, d: dict) -> Forecast:
-        """The forecast a :meth:`to_dict` record describes (its comparison's tables and fits, the
-        pooled draws and each law's replicates)."""
+        """The forecast a :meth:`to_dict` record describes (its comparison's tables and fits, each
+        law's replicates and which of them are pooled)."""
         comparison = LawComparison.from_dict(d["comparison"])
-        out = cls(comparison, comparison.fits, d["weights"], d["counts"],
-                  {n: serialize.array_from_record(r) for n, r in d["pooled"].items()},
+        out = cls(comparison, comparison.fits, d["weights"], d["picks"],
                   {n: serialize.array_from_record(r) for n, r in d["replicates"].items()}, d["failed"],
                   d["weighting"], d["level"], d["seed"])
         out.inputs = {k: np.asarray(v, dtype=np.float64) for k, v in d["inputs"].items()}
