@@ -91,6 +91,13 @@ def solver_step(B: int = 1024) -> dict:
     }
 
 
+def op_mix_roof_s_per_point(roof: dict, step: dict) -> float:
+    """Seconds a step would take per point if its flops ran at the fused-elementwise rate and its
+    exp/log at the measured exp rate: the attainable time for this op mix."""
+    return (step["flops_per_point"] / (roof["fused_elementwise_gflops"] * 1e9)
+            + step["transcendentals_per_point"] / roof["exp_per_s"])
+
+
 def whole_bootstrap(step: dict, n_rep: int = 4000) -> dict:
     """Flops of a real ensemble: solver iterations actually taken x the step's flops per point."""
     df = sl.datasets.load("chinchilla-240")
@@ -114,10 +121,7 @@ def run() -> dict:
           f"per point; {step['ns_per_point']:.1f} ns per point; {step['achieved_gflops']:.2f} GFLOP/s", flush=True)
     boot = whole_bootstrap(step)
     print(f"4,000-replicate bootstrap: {boot['achieved_gflops']:.2f} GFLOP/s", flush=True)
-    # Time the step would take if its flops ran at the fused-elementwise rate and its exp/log at
-    # the measured exp rate: the attainable time for this op mix.
-    ideal = (step["flops_per_point"] / (roof["fused_elementwise_gflops"] * 1e9)
-             + step["transcendentals_per_point"] / roof["exp_per_s"])
+    ideal = op_mix_roof_s_per_point(roof, step)
     ratios = {
         "step_vs_matmul": roof["matmul_gflops"] / step["achieved_gflops"],
         "step_vs_fused_elementwise": roof["fused_elementwise_gflops"] / step["achieved_gflops"],

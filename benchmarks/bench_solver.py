@@ -8,8 +8,9 @@ Every row times the same work both ways in one process (compile excluded, report
   182 datablations rows with ``data_constrained``);
 - the streamed slot pool (a finished start stops costing work), against a plain vmap over every
   (replicate, start) pair that runs until the slowest is done;
-- the slot pool's size (a sixteenth of the tasks, 32 to 512), against 1,024 slots;
+- the slot pool's size (a sixteenth of the replicates, 8 to 512), against pools of 8 to 512;
 - racing the extra starts against the warm start, against running them to convergence;
+- screening the cold starts against a quickly converged warm start, against running them all;
 - float32 arithmetic, against float64 (time, and the largest change in the 95% bounds);
 - padding rows to size buckets, against compiling for every new data size;
 - the persistent compilation cache, against compiling in every process.
@@ -121,15 +122,18 @@ def streaming_vs_vmap(fit, n_rep=2000) -> dict:
     return {"replicates": n_rep, "starts": 4, "stream_s": t_stream, "plain_vmap_s": t_vmap, "speedup": t_vmap / t_stream}
 
 
-def slot_pool(fit, sizes=(100, 200, 400, 1000, 4000, 10000), repeats=3) -> dict:
-    """The default slot pool (a sixteenth of the tasks, 32 to 512 slots) against the 1,024-slot
-    pool it replaced (as many slots as tasks up to 256 replicates), alternating in one process."""
+POOLS = (8, 16, 32, 64, 128, 256, 512)
+
+
+def slot_pool(fit, sizes=(50, 200, 1000, 4000), repeats=3) -> dict:
+    """The default slot pool (a sixteenth of the replicates, 8 to 512 slots) against every pool
+    of ``POOLS``, alternating in one process: the default's time and the fastest pool's."""
     prob = fit.problem
     starts = np.concatenate([fit.theta[None], fit._ranked_starts[:3]])
     stage0 = np.array([solvers.WARM, 0, 0, 0], dtype=np.int32)
     rows = {}
     for n in sizes:
-        pools = {"default": None, "1024": 1024}
+        pools = {"default": None, **{str(B): B for B in POOLS}}
         runs = {k: (lambda B=B: bootstrap.run_ensemble(prob, starts, stage0, n, 0, progress=False, slots=B))
                 for k, B in pools.items()}
         for run in runs.values():
@@ -141,23 +145,45 @@ def slot_pool(fit, sizes=(100, 200, 400, 1000, 4000, 10000), repeats=3) -> dict:
                 run()
                 times[k].append(time.perf_counter() - start)
         med = {k: float(np.median(v)) for k, v in times.items()}
-        rows[str(n)] = {"default_slots": bootstrap.pool_slots(n, 4),
-                        "default_s": med["default"], "slots_1024_s": med["1024"],
-                        "speedup": med["1024"] / med["default"]}
+        best = min((k for k in med if k != "default"), key=med.get)
+        rows[str(n)] = {"default_slots": bootstrap.pool_slots(n, 4, n_rows=prob.n_padded), "default_s": med["default"],
+                        "fastest_slots": int(best), "fastest_s": med[best], "default_over_fastest": med["default"] / med[best],
+                        "by_slots_s": {k: v for k, v in med.items() if k != "default"}}
     return rows
 
 
+def _bound_change(a, b) -> float:
+    return float(np.max(np.abs(a[["lower", "upper"]].values - b[["lower", "upper"]].values)
+                        / np.abs(b[["lower", "upper"]].values)))
+
+
 def racing(fit, n_rep=4000) -> dict:
-    raced = lambda: fit.bootstrap(n_rep, seed=0, progress=False)
-    full = lambda: fit.bootstrap(n_rep, seed=0, progress=False,
-                                 config=dataclasses.replace(fit.problem.config, abandon_ratio=0.0))
+    """Racing alone: both sides without screening (``screen_ratio=0``)."""
+    cfg = dataclasses.replace(fit.problem.config, screen_ratio=0.0)
+    raced = lambda: fit.bootstrap(n_rep, seed=0, progress=False, config=cfg)
+    full = lambda: fit.bootstrap(n_rep, seed=0, progress=False, config=dataclasses.replace(cfg, abandon_ratio=0.0))
     raced(), full()
     t_r = _common.timed(raced, repeats=2)["median_s"]
     t_f = _common.timed(full, repeats=2)["median_s"]
-    a, b = raced().interval(0.95), full().interval(0.95)
     return {"replicates": n_rep, "raced_s": t_r, "unraced_s": t_f, "speedup": t_f / t_r,
-            "max_bound_change": float(np.max(np.abs(a[["lower", "upper"]].values - b[["lower", "upper"]].values)
-                                             / np.abs(b[["lower", "upper"]].values)))}
+            "max_bound_change": _bound_change(raced().interval(0.95), full().interval(0.95))}
+
+
+def screening(fit, n_rep=4000) -> dict:
+    """Screening the cold starts (the defaults) against running them all, raced, on the same replicates."""
+    screened = lambda: fit.bootstrap(n_rep, seed=0, progress=False)
+    every = lambda: fit.bootstrap(n_rep, seed=0, progress=False,
+                                  config=dataclasses.replace(fit.problem.config, screen_ratio=0.0))
+    screened(), every()
+    t_s = _common.timed(screened, repeats=3)["median_s"]
+    t_e = _common.timed(every, repeats=3)["median_s"]
+    a, b = screened(), every()
+    return {"replicates": n_rep, "screened_s": t_s, "every_start_s": t_e, "speedup": t_e / t_s,
+            "iterations_per_replicate": float(a._a.start_iterations.sum(axis=1).mean()),
+            "iterations_per_replicate_every_start": float(b._a.start_iterations.sum(axis=1).mean()),
+            "cold_starts_screened": int(sum(a.diagnostics["start_screened"])),
+            "max_objective_change": float(np.max(np.abs(a.objective - b.objective) / np.abs(b.objective))),
+            "max_bound_change": _bound_change(a.interval(0.95), b.interval(0.95))}
 
 
 def float32_vs_float64(df, n_rep=4000) -> dict:
@@ -227,8 +253,9 @@ def run(quick: bool = False, only: set | None = None) -> dict:
         ("analytic_jacobian_data_constrained",
          lambda: analytic_vs_autodiff(sl.fit(sl.datasets.load("datablations"), "data_constrained"))),
         ("streaming", lambda: streaming_vs_vmap(fit, 500 if quick else 2000)),
-        ("slot_pool", lambda: slot_pool(fit, (100, 200, 1000) if quick else (100, 200, 400, 1000, 4000, 10000))),
+        ("slot_pool", lambda: slot_pool(fit, (50, 200, 1000) if quick else (50, 200, 1000, 4000))),
         ("racing", lambda: racing(fit, n_rep)),
+        ("screening", lambda: screening(fit, n_rep)),
         ("float32", lambda: float32_vs_float64(df, n_rep)),
         ("size_buckets", lambda: buckets(df)),
         ("persistent_cache", persistent_cache),

@@ -153,13 +153,16 @@ def table(results: dict, info: dict) -> str:
                            ("analytic_jacobian", "analytic Jacobian and curvature vs jax.jacfwd/hessian"),
                            ("streaming", "slot-pool streaming vs vmap over all (replicate, start) pairs"),
                            ("racing", "racing extra starts vs running them to the end"),
+                           ("screening", "screening cold starts vs running them all (raced)"),
                            ("float32", "float32 vs float64 bootstrap")):
             row = sol.get(key, {})
+            if not row:
+                continue
             sp = row.get("speedup", row.get("bootstrap_speedup"))
             extra = ""
             if key == "float32":
                 extra = f"bounds change {row['max_rel_bound_change']:.1e} relative"
-            if key == "racing":
+            if key in ("racing", "screening"):
                 extra = f"bounds change {row['max_bound_change']:.1e} relative"
             lines.append(f"| design choice: {label} | | | {sp:.2f}x | {extra} |")
     lines += grouped_rows(results.get("grouped"))

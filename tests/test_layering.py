@@ -17,7 +17,8 @@ PACKAGE = Path(scalinglaws.__file__).parent
 
 # Bottom to top. Within a package (laws, capex, plot) the sub-list orders its modules the same way.
 LAYERS: list[tuple[str, ...]] = [
-    ("_version", "compute"),         # no imports: the version string (`--version` stays fast), C = 6 N D
+    ("_version", "compute", "_jax_setup"),  # no imports: the version string (`--version` stays fast), C = 6 N D,
+                                     # how JAX is set up when it is imported
     ("inputs", "objectives", "buckets", "serialize", "intervals", "datasets"),  # numpy, pandas, scipy
     ("results",),                    # the result protocol: summaries, tables, save
     ("laws",),                       # functional forms, their derivatives and start grids

@@ -108,3 +108,40 @@ def test_point_fit_and_bootstrap_share_one_driver(chinchilla):
 def test_bootstrap_rejects_a_config_that_is_not_one(chinchilla):
     with pytest.raises(TypeError, match="config must be a SolverConfig"):
         chinchilla.bootstrap(10, config={"max_iter": 5})
+
+
+def test_bootstrap_screens_cold_starts_far_above_a_quickly_converged_warm_start(chinchilla):
+    cfg = chinchilla.problem.config
+    ens = chinchilla.bootstrap(200, seed=0, progress=False)
+    every = chinchilla.bootstrap(200, seed=0, progress=False, config=dataclasses.replace(cfg, screen_ratio=0.0))
+    a = ens._a
+    screened = a.start_stop_reason == StopReason.SCREENED
+    assert screened[:, 0].sum() == 0  # the warm start is never screened
+    assert screened[:, 1:].mean() > 0.5  # chinchilla-240: most cold starts (87% over 1,000 replicates)
+    assert ens.diagnostics["start_screened"] == screened.sum(axis=0).tolist()
+    # A screened start was never run, ends where it began, and began far above its replicate's
+    # warm optimum, which converged within screen_iterations.
+    assert np.all(a.start_iterations[screened] == 0)
+    warm = np.broadcast_to(a.start_objective[:, :1], a.start_objective.shape)
+    assert np.all(a.start_objective[screened] > cfg.screen_ratio * warm[screened])
+    rows = screened.any(axis=1)
+    assert np.all(a.start_iterations[rows, 0] <= cfg.screen_iterations)
+    assert np.all(np.isin(a.start_stop_reason[rows, 0], [1, 2, 3, 4]))
+    # Nothing is lost on this set: every replicate reaches the optimum running every start does.
+    assert (every._a.start_stop_reason == StopReason.SCREENED).sum() == 0
+    np.testing.assert_allclose(ens._a.objective, every._a.objective, rtol=1e-9)
+    assert sum(a.start_iterations.sum(axis=1)) < 0.6 * sum(every._a.start_iterations.sum(axis=1))
+
+
+def test_screening_runs_cold_starts_that_begin_close_or_follow_a_slow_warm_start(chinchilla):
+    cfg = chinchilla.problem.config
+    # A warm start that needed more than screen_iterations says the replicate moved: run them all.
+    slow = chinchilla.bootstrap(100, seed=0, progress=False, config=dataclasses.replace(cfg, screen_iterations=0))
+    assert (slow._a.start_stop_reason == StopReason.SCREENED).sum() == 0
+    # A cold start that begins within screen_ratio of the warm optimum is run.
+    loose = chinchilla.bootstrap(100, seed=0, progress=False, config=dataclasses.replace(cfg, screen_ratio=1e6))
+    assert (loose._a.start_stop_reason == StopReason.SCREENED).sum() == 0
+    with pytest.raises(ValueError, match="screen_ratio"):
+        SolverConfig(screen_ratio=0.5)
+    # Retries run every start.
+    assert cfg.for_retry().screen_ratio == 0 and cfg.for_retry().max_iter == cfg.max_iter * cfg.retry_factor

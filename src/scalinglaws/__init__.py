@@ -1,71 +1,83 @@
 """scalinglaws: fast, honest scaling-law fits in JAX.
 
-Importing the package enables float64 in JAX (``jax_enable_x64``): the Huber-on-log-residual
-objectives used for loss laws sit near 1e-3 and their optima differ in the sixth digit, which
-float32 cannot resolve.
+Importing the package imports nothing heavy: each name loads its module on first use, so that
+``scalinglaws --help`` answers without JAX. JAX itself is set up the moment it is imported
+(float64 and the persistent compilation cache; see ``scalinglaws._jax_setup``).
 """
 
-import os
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING
 
-import jax
+from . import _jax_setup
+from ._version import __version__
 
-jax.config.update("jax_enable_x64", True)
+_jax_setup.configure_on_import()
 
+_EXPORTS = {
+    "fit": "grouped", "FitSet": "grouped", "EnsembleSet": "grouped",
+    "Fit": "fitting", "NoDataError": "fitting",
+    "Ensemble": "ensemble", "Inference": "inference", "load": "io", "Law": "laws", "InputError": "inputs",
+    "isoflop": "isoflop", "IsoflopResult": "isoflop", "IsoflopWarning": "isoflop",
+    "validate_extrapolation": "validate", "ExtrapolationValidation": "validate",
+    "compare": "compare", "LawComparison": "compare",
+    "forecast": "forecast", "Forecast": "forecast",
+    "break_test": "breaks", "BreakTest": "breaks",
+}
+"""Public name -> the module that defines it."""
 
-def _enable_compilation_cache() -> None:
-    """Persist compiled programs across processes (JAX's compilation cache).
+_SUBMODULES = ("bootstrap", "capex", "chain", "datasets", "ensemble", "extrapolate", "inference", "intervals", "io",
+               "laws", "objectives", "plot", "solvers")
 
-    A fit or an ensemble compiles for ~2 s on a CPU; with the cache a second process loads the
-    program instead. The cache lives in ``$SCALINGLAWS_CACHE_DIR`` or
-    ``$XDG_CACHE_HOME/scalinglaws/jax`` (``~/.cache/...``). It is left alone if you already set
-    ``jax_compilation_cache_dir``, and ``SCALINGLAWS_COMPILATION_CACHE=0`` turns it off.
-    """
-    if os.environ.get("SCALINGLAWS_COMPILATION_CACHE", "1").lower() in ("0", "false", "no", "off"):
-        return
-    if jax.config.jax_compilation_cache_dir:
-        return
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = os.environ.get("SCALINGLAWS_CACHE_DIR") or os.path.join(root, "scalinglaws", "jax")
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError:
-        return  # a read-only home: run without the cache
-    jax.config.update("jax_compilation_cache_dir", path)
-    # The solver programs compile in 0.3-3 s, the small helpers in 0.02-0.05 s: cache them all.
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.01)
-
-
-_enable_compilation_cache()
-
-from ._version import __version__  # noqa: E402
-
-from . import bootstrap, chain, datasets, ensemble, extrapolate, inference, intervals, io, laws, objectives, solvers  # noqa: E402
-from .ensemble import Ensemble  # noqa: E402
-from .fitting import Fit, NoDataError  # noqa: E402
-from .inference import Inference  # noqa: E402
-from .grouped import EnsembleSet, FitSet, fit  # noqa: E402
-from .io import load  # noqa: E402
-from .isoflop import IsoflopResult, IsoflopWarning, isoflop  # noqa: E402  (sl.isoflop is the function)
-from .laws import Law  # noqa: E402
-from .validate import ExtrapolationValidation, validate_extrapolation  # noqa: E402
-from .compare import LawComparison, compare  # noqa: E402  (sl.compare is the function)
-from .forecast import Forecast, forecast  # noqa: E402  (sl.forecast is the function)
-from .breaks import BreakTest, break_test  # noqa: E402
-from .inputs import InputError  # noqa: E402
+_SHADOWED = frozenset(name for name, module in _EXPORTS.items() if name == module)
+"""``sl.compare``, ``sl.forecast`` and ``sl.isoflop`` are functions, named like their modules."""
 
 __all__ = ["fit", "Fit", "FitSet", "EnsembleSet", "NoDataError", "Ensemble", "Inference", "load", "Law", "InputError",
            "__version__",
            "isoflop", "IsoflopResult", "IsoflopWarning", "validate_extrapolation", "ExtrapolationValidation",
            "compare", "LawComparison", "forecast", "Forecast", "break_test", "BreakTest",
-           "bootstrap", "capex", "chain", "datasets", "extrapolate", "inference", "intervals", "io", "laws", "objectives", "plot",
-           "solvers"]
+           *_SUBMODULES]
 
 
 def __getattr__(name):
-    # capex (scipy.stats) and plot (matplotlib) load on first use: `scalinglaws --help` and plain
-    # fitting should not pay for them.
-    if name in ("capex", "plot"):
-        import importlib
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name, value):
+        # Importing a submodule binds it to the package's attribute of its name; where the package
+        # exports a function of that name, the function keeps the name.
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from . import bootstrap, capex, chain, datasets, ensemble, extrapolate, inference, intervals, io, laws  # noqa: F401
+    from . import objectives, plot, solvers  # noqa: F401
+    from .breaks import BreakTest, break_test  # noqa: F401
+    from .compare import LawComparison, compare  # noqa: F401
+    from .ensemble import Ensemble  # noqa: F401
+    from .fitting import Fit, NoDataError  # noqa: F401
+    from .forecast import Forecast, forecast  # noqa: F401
+    from .grouped import EnsembleSet, FitSet, fit  # noqa: F401
+    from .inference import Inference  # noqa: F401
+    from .inputs import InputError  # noqa: F401
+    from .io import load  # noqa: F401
+    from .isoflop import IsoflopResult, IsoflopWarning, isoflop  # noqa: F401
+    from .laws import Law  # noqa: F401
+    from .validate import ExtrapolationValidation, validate_extrapolation  # noqa: F401

@@ -186,7 +186,7 @@ def _stream_functions(law, objective, config, n_units, resampling, n_starts, n_l
     return _device_api(mesh)(local_run, 3)
 
 
-def bucket_size(n: int, smallest: int = 128) -> int:
+def bucket_size(n: int, smallest: int = 32) -> int:
     """Replicates per device block, rounded up to a power of two so that ensembles of other
     sizes reuse the compiled program (the padding is never solved)."""
     return max(smallest, 1 << (max(int(n), 1) - 1).bit_length())
@@ -198,27 +198,39 @@ def _use_progress(progress) -> bool:
     return bool(progress)
 
 
-def default_slots(n_tasks: int | None = None) -> int:
-    """Solver slots per device for ``n_tasks`` (replicate, start) tasks.
+LOOP_LANES = 4096
+"""A CPU slot pool holds at least this many (slot x padded row) lanes: every loop iteration has
+a fixed cost of about as many row-iterations, which a pool of few slots on few rows would pay
+once per handful of them (marin-comma, 8 padded rows, 1,000 replicates: 64 slots 385 ms, 512
+slots 264 ms)."""
+
+
+def default_slots(n_problems: int | None = None, n_rows: int = 1) -> int:
+    """Solver slots per device for ``n_problems`` problems (replicates) on ``n_rows`` padded rows.
 
     On a GPU, 16,384 lanes (enough to fill one). On a CPU every slot costs its share of every
     iteration, including the iterations at the end where the queue is empty and the slowest
-    tasks finish while the other slots idle: a pool as wide as the task list (what 1,024 slots
-    were for up to 256 replicates x 4 starts) spends that tail at full width. So the pool is a
-    sixteenth of the tasks, between 32 and 512 slots (measured against 1,024 in
-    ``benchmarks/bench_solver.py``, row ``slot_pool``; docs/performance.md gives the numbers).
+    tasks finish while the other slots idle, and every loop iteration has a fixed cost: the
+    best pool grows with the work. With the cold starts screened (``SolverConfig.screen_ratio``)
+    the work is about one warm start per replicate, so the pool is a sixteenth of the
+    replicates, and at least :data:`LOOP_LANES` lanes, between 8 and 512 slots. Measured on
+    chinchilla-240 (4 starts, 256 padded rows): the fastest pool was 8 slots at 50 replicates,
+    16 at 200, 64 at 1,000 (16-128 alike), 256 at 4,000 (``benchmarks/bench_solver.py``, row
+    ``slot_pool``).
     """
     if jax.default_backend() in ("gpu", "cuda", "rocm", "tpu"):
         return 16384
-    if n_tasks is None:
+    if n_problems is None:
         return 512
-    return int(min(512, max(32, n_tasks // 16)))
+    return int(min(512, max(8, n_problems // 16, LOOP_LANES // max(int(n_rows), 1))))
 
 
-def pool_slots(n_replicates: int, n_starts: int, slots: int | None = None) -> int:
-    """Solver slots one device runs ``n_replicates`` x ``n_starts`` tasks with: ``slots`` (default
-    :func:`default_slots`), at most one per task of the block padded to its bucket size."""
-    return min(int(slots or default_slots(n_replicates * n_starts)), bucket_size(n_replicates) * n_starts)
+def pool_slots(n_replicates: int, n_starts: int, slots: int | None = None, n_rows: int = 1) -> int:
+    """Solver slots one device runs ``n_replicates`` x ``n_starts`` tasks on ``n_rows`` padded
+    rows with: ``slots`` (default :func:`default_slots` of the block padded to its bucket size, so
+    that the sizes of one bucket share one compiled program), at most one per task of that block."""
+    R = bucket_size(n_replicates)
+    return min(int(slots or default_slots(R, n_rows)), R * n_starts)
 
 
 FIELDS = {"theta": "theta", "objective": "objective", "converged": "converged", "on_bound": "on_bound",
@@ -260,7 +272,7 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
     if n < 1:
         raise ValueError(f"n must be a positive number of replicates, got {n}")
     S, p = theta_starts.shape
-    blocks = _Blocks.plan(n, chunk_size, devices, S, slots)
+    blocks = _Blocks.plan(n, chunk_size, devices, S, slots, problem.n_padded)
     group_index, n_units = _group_index(cluster, problem.weights)
     # Padding rows belong to unit 0 but carry base weight 0, so they never count.
     group_index = problem.pad_rows(group_index, fill=0)
@@ -306,13 +318,13 @@ class _Blocks:
     mesh: Any
 
     @classmethod
-    def plan(cls, n: int, chunk_size: int, devices, n_starts: int, slots: int | None) -> _Blocks:
+    def plan(cls, n: int, chunk_size: int, devices, n_starts: int, slots: int | None, n_rows: int = 1) -> _Blocks:
         devices = list(jax.devices() if devices is None else devices)
         D = len(devices)
         per_device = math.ceil(min(int(chunk_size), n) / D)
         R = bucket_size(per_device)
         mesh = Mesh(np.array(devices), ("replicates",)) if D > 1 else None
-        return cls(devices, R, R * D, pool_slots(per_device, n_starts, slots), mesh)
+        return cls(devices, R, R * D, pool_slots(per_device, n_starts, slots, n_rows), mesh)
 
     def solve(self, run, data, key, gi, first: int, take: int):
         """Solve the block of replicates ``first .. first + take - 1``; returns a function giving
@@ -394,16 +406,23 @@ def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int,
     recovered = 0
     for lo in range(0, len(failed), RETRY_BLOCK):
         idx = failed[lo: lo + RETRY_BLOCK]
-        W = replicate_weight_matrix(problem, seed, resampling, cluster, first_replicate + idx)
-        noise = np.stack([np.random.default_rng([int(seed), int(first_replicate + i)]).standard_normal(len(scale))
-                          for i in idx])
-        perturbed = np.clip(starts[0] + perturb * scale * noise, lower, upper)
         k = len(idx)
-        theta0 = np.concatenate([arrays.theta[idx][:, None], np.broadcast_to(starts, (k,) + starts.shape),
+        # Padded to a power of two (repeating the first, never solved) so that retries reuse a
+        # compiled program.
+        padded = np.concatenate([idx, np.repeat(idx[:1], bucket_size(k, 8) - k)])
+        W = replicate_weight_matrix(problem, seed, resampling, cluster, first_replicate + padded)
+        noise = np.stack([np.random.default_rng([int(seed), int(first_replicate + i)]).standard_normal(len(scale))
+                          for i in padded])
+        perturbed = np.clip(starts[0] + perturb * scale * noise, lower, upper)
+        m = len(padded)
+        theta0 = np.concatenate([arrays.theta[padded][:, None], np.broadcast_to(starts, (m,) + starts.shape),
                                  perturbed[:, None]], axis=1)
-        stage0 = np.concatenate([np.full((k, 2), _solvers.WARM), np.zeros((k, len(starts) - 1)),
-                                 np.full((k, 1), _solvers.WARM)], axis=1).astype(np.int32)
-        res = prob.solve(W, theta0, stage0)
+        stage0 = np.concatenate([np.full((m, 2), _solvers.WARM), np.zeros((m, len(starts) - 1)),
+                                 np.full((m, 1), _solvers.WARM)], axis=1).astype(np.int32)
+        # Through a slot pool: the padding is never dispatched, and a retry's starts take very
+        # different numbers of iterations (up to retry_factor x max_iter).
+        slots = pool_slots(m, theta0.shape[1], n_rows=problem.n_padded)
+        res = jax.tree.map(lambda a: np.asarray(a)[:k], prob.solve(W, theta0, stage0, n_valid=k, slots=slots))
         conv, f = np.asarray(res.converged), np.asarray(res.objective)
         better = conv | (f < arrays.objective[idx])
         take = idx[better]

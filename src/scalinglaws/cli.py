@@ -16,7 +16,8 @@ an ensemble when ``--bootstrap`` was given: then every number comes with a ``--l
 Bad input (missing columns, NaN or non-numeric values, unreadable files) prints one line
 ``error: ...`` to stderr and exits with status 2.
 
-Heavy modules (JAX, the solvers, matplotlib) are imported inside the command functions.
+Heavy modules (JAX, the solvers, matplotlib) are imported inside the command functions, so that
+``--help`` and ``--version`` answer without them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import math
 import sys
 from pathlib import Path
 
+from ._version import __version__
 from .intervals import DEFAULT_LEVEL
 
 __all__ = ["main", "build_parser", "CommandError"]
@@ -572,6 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="scalinglaws",
         description="Fit scaling laws, bootstrap their uncertainty, extrapolate and plan compute.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("datasets", help="list the shipped data sets")
     p.set_defaults(func=_cmd_datasets)

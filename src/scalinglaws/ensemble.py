@@ -126,6 +126,9 @@ class Ensemble(Result):
             "on_bound_by_parameter": self._bound_counts(),
             "start_wins": wins.tolist(),
             "start_abandoned": a.start_abandoned.sum(axis=0).tolist(),
+            # Cold starts never run: far above their replicate's quickly converged warm start.
+            "start_screened": ([0] * S if a.start_stop_reason is None else
+                               (a.start_stop_reason == _solvers.StopReason.SCREENED).sum(axis=0).tolist()),
             # Why each replicate's best start stopped, after any retry (solvers.StopReason labels).
             "stop_reasons": {} if a.stop_reason is None else _solvers.stop_reason_counts(a.stop_reason),
             "start_stop_reasons": [] if a.start_stop_reason is None else
@@ -306,7 +309,7 @@ class Ensemble(Result):
             + "".join(f"; {k} on its {', '.join(f'{side} bound in {c}' for side, c in v.items())}"
                       for k, v in d["on_bound_by_parameter"].items()),
             f"starts: {', '.join(d['starts'])}; strictly better than the warm start {d['start_wins']}; "
-            f"abandoned {d['start_abandoned']}",
+            f"screened {d['start_screened']}; abandoned {d['start_abandoned']}",
             "stopped: " + (", ".join(f"{k} {v}" for k, v in d["stop_reasons"].items()) or "not recorded"),
             f"solve time {d['time_s']:.3g} s"
             + (" (including compilation)" if np.isnan(d["compile_s"]) else f" (+ compile {d['compile_s']:.3g} s)")

@@ -22,7 +22,6 @@ iterations from their end point and the optimum, as single fits' replicates are.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from functools import partial
 
@@ -128,7 +127,7 @@ replicates) took 26.4 s with 512 slots and 19.1 s with 128."""
 
 def pool_slots(n_problems: int, n_starts: int, n_rows: int) -> int:
     """Solver slots for ``n_problems`` x ``n_starts`` tasks on ``n_rows`` padded rows."""
-    return max(32, min(_bootstrap.pool_slots(n_problems, n_starts), POINT_LANES // max(int(n_rows), 1)))
+    return max(32, min(_bootstrap.pool_slots(n_problems, n_starts, n_rows=n_rows), POINT_LANES // max(int(n_rows), 1)))
 
 
 def _empty(G: int, n: int, p: int, S: int) -> dict:
@@ -252,8 +251,9 @@ def _retry_separate(problems, out, W_groups, theta0, dev, m) -> list:
     n_failed = len(failed)
     if n_failed == 0 or config.retry_factor <= 1:
         return retried
-    retry = dataclasses.replace(config, max_iter=int(config.max_iter * config.retry_factor))
-    # Padded to a power of two (repeating the first) so that retries reuse a compiled program.
+    retry = config.for_retry()
+    # Padded to a power of two (repeating the first, never solved) so that retries reuse a
+    # compiled program.
     failed = np.concatenate([failed, np.repeat(failed[:1], _bootstrap.bucket_size(len(failed), 8) - len(failed), 0)])
     g_idx, r_idx = failed[:, 0], failed[:, 1]
     W = np.stack([_pad(W_groups[g][r], m) * (np.arange(m) < len(problems[g].y_fit)) for g, r in failed])
@@ -264,7 +264,8 @@ def _retry_separate(problems, out, W_groups, theta0, dev, m) -> list:
     dtype = first.dtype
     res = jax.tree.map(np.asarray, _solvers.solve(
         first.law, first.objective, retry, dev["F"], dev["y"], jnp.asarray(W, dtype), jnp.asarray(starts, dtype),
-        dev["lower"], dev["upper"], dev["fixed"], jnp.asarray(stage0), data_index=jnp.asarray(g_idx, jnp.int32)))
+        dev["lower"], dev["upper"], dev["fixed"], jnp.asarray(stage0), data_index=jnp.asarray(g_idx, jnp.int32),
+        n_valid=jnp.asarray(n_failed, jnp.int32)))
     better = res.converged | (res.objective < out["objective"][g_idx, r_idx])
     for k, (g, r) in enumerate(failed[:n_failed]):
         retried[g][r] = True
@@ -352,7 +353,7 @@ def _retry_joint(jlaw, first, out, W_all, starts, dev, n_pad) -> np.ndarray:
     config = first.config
     if len(failed) == 0 or config.retry_factor <= 1:
         return retried
-    retry = dataclasses.replace(config, max_iter=int(config.max_iter * config.retry_factor))
+    retry = config.for_retry()
     n_failed = len(failed)
     failed = np.concatenate([failed, np.repeat(failed[:1], _bootstrap.bucket_size(n_failed, 8) - n_failed)])
     S = len(starts)
@@ -362,7 +363,7 @@ def _retry_joint(jlaw, first, out, W_all, starts, dev, n_pad) -> np.ndarray:
     dtype = first.dtype
     res = jax.tree.map(np.asarray, _solvers.solve(
         jlaw, first.objective, retry, dev["F"], dev["y"], jnp.asarray(W, dtype), jnp.asarray(theta0, dtype),
-        dev["lower"], dev["upper"], dev["fixed"], jnp.asarray(stage0)))
+        dev["lower"], dev["upper"], dev["fixed"], jnp.asarray(stage0), n_valid=jnp.asarray(n_failed, jnp.int32)))
     failed, res = failed[:n_failed], jax.tree.map(lambda a: a[:n_failed], res)
     better = res.converged | (res.objective < out["objective"][failed])
     retried[failed] = True

@@ -25,7 +25,6 @@ the same shape (the last repeats its first group), so one compiled program serve
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -335,7 +334,7 @@ def _retry(law, objective, config, dtype, F, y, W, lower, upper, fixed_mask, res
     bad = np.flatnonzero(~res["converged"][:n_real])
     if len(bad) == 0 or config.retry_factor <= 1:
         return res, retried
-    again = dataclasses.replace(config, max_iter=int(config.max_iter * config.retry_factor))
+    again = config.for_retry()
     idx = np.concatenate([bad, np.repeat(bad[:1], bucket_points(len(bad), smallest=1) - len(bad))])
     theta0 = res["theta_starts"][idx]
     stage0 = np.full(theta0.shape[:2], _solvers.WARM, np.int32)

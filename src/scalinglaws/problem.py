@@ -9,7 +9,6 @@ A :class:`Problem` is what the point fit (:mod:`~scalinglaws.fitting`), the boot
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 
 import jax.numpy as jnp
@@ -27,7 +26,7 @@ def default_config(law, config=None):
     (:attr:`~scalinglaws.laws.Law.race_starts`)."""
     if config is not None:
         return config
-    return _solvers.SolverConfig() if law.race_starts else _solvers.SolverConfig(abandon_ratio=0.0)
+    return _solvers.SolverConfig() if law.race_starts else _solvers.SolverConfig(abandon_ratio=0.0, screen_ratio=0.0)
 
 
 def internal_bounds(law, bounds, fixed, F=None, y_fit=None):
@@ -152,9 +151,9 @@ class Problem:
 
     def for_retry(self) -> Problem:
         """The same problem with ``config.retry_factor`` times the iterations: what a point fit
-        or bootstrap replicate that failed to converge is solved again with."""
-        cfg = self.config
-        return self.with_config(dataclasses.replace(cfg, max_iter=int(cfg.max_iter * cfg.retry_factor)))
+        or bootstrap replicate that failed to converge is solved again with
+        (:meth:`~scalinglaws.solvers.SolverConfig.for_retry`)."""
+        return self.with_config(self.config.for_retry())
 
     def device_arrays(self, dtype=None):
         """(F, y, lower, upper) padded, as JAX arrays of the solver dtype."""
@@ -174,14 +173,18 @@ class Problem:
                                       jnp.asarray(grid, np.float64))
         )
 
-    def solve(self, W: np.ndarray, theta0: np.ndarray, stage0: np.ndarray | None = None) -> _solvers.SolveResult:
-        """``W`` [P, n] weights, ``theta0`` [P, S, p] internal starts, ``stage0`` [P, S]."""
+    def solve(self, W: np.ndarray, theta0: np.ndarray, stage0: np.ndarray | None = None,
+              n_valid: int | None = None, slots: int | None = None) -> _solvers.SolveResult:
+        """``W`` [P, n] weights, ``theta0`` [P, S, p] internal starts, ``stage0`` [P, S]; only the
+        first ``n_valid`` problems are solved (default all), through ``slots`` solver slots
+        (default every task at once)."""
         F, y, lower, upper = self.device_arrays()
         return _solvers.solve(
             self.law, self.objective, self.config, F, y,
             jnp.asarray(self.pad_rows(W, axis=1, fill=0.0), self.dtype),
             jnp.asarray(self.with_fixed(theta0), self.dtype), lower, upper,
             jnp.asarray(self.fixed_mask), None if stage0 is None else jnp.asarray(stage0, jnp.int32),
+            slots=slots, n_valid=None if n_valid is None else jnp.asarray(n_valid, jnp.int32),
         )
 
     def ranked_starts(self) -> np.ndarray:

@@ -17,7 +17,7 @@ __all__ = ["solve", "top_k_starts"]
 
 @partial(jax.jit, static_argnames=("law", "objective", "config", "slots"))
 def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, fixed, stage0=None,
-          slots: int | None = None, data_index=None) -> SolveResult:
+          slots: int | None = None, data_index=None, n_valid=None) -> SolveResult:
     """Minimise every (problem, start) pair and keep the best start per problem (:func:`stream`).
 
     Args:
@@ -34,7 +34,10 @@ def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, f
         slots: solver slots (default: every task at once).
         data_index: [P] int: problems on different data sets (grouped fits), ``F`` [G, n, k],
             ``y`` [G, n], ``lower``/``upper`` [G, p]; see :func:`stream`.
+        n_valid: only the first ``n_valid`` problems are solved (a batch padded to a bucket
+            size: the rest report ``inf``); default all.
     """
+    screen = stage0 is not None  # no warm start, nothing to screen against
     if stage0 is None:
         stage0 = jnp.zeros(theta0.shape[:2], jnp.int32)
     if data_index is None:
@@ -42,7 +45,7 @@ def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, f
     else:
         theta0 = jnp.clip(theta0, lower[data_index][:, None], upper[data_index][:, None])
     return stream(law, objective, config, F, y, W, theta0, stage0, lower, upper, fixed, slots=slots,
-                  data_index=data_index)
+                  data_index=data_index, screen=screen, n_valid=n_valid)
 
 
 def top_k_starts(values: np.ndarray, k: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The one solve driver (:func:`stream`): a fixed pool of solver slots working through a queue
-of (problem, start) tasks, warm starts first, the other starts raced against their problem's
-best converged objective."""
+of (problem, start) tasks, warm starts first, the other starts screened against their problem's
+quickly converged warm start and raced against its best converged objective."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .config import SolverConfig, SolveResult, StopReason, is_converged
+from .config import WARM, SolverConfig, SolveResult, StopReason, is_converged
 from .step import (
     _held, _init_state, _iterate, _n_stages, _objective, _scaled_max, _State, fresh_state, on_bound,
 )
@@ -26,7 +26,10 @@ class _Stream(NamedTuple):
 
     Per slot: solver state, task id (-1 when free) and weights. Per task (``[T]``, task ``t`` =
     start ``t // P`` of problem ``t % P``): the filed results. Per problem (``[P]``): the lowest
-    objective any of its starts has converged to, which its other starts race against.
+    objective any of its starts has converged to, which its other starts race against; the
+    objective its warm first start converged to within ``screen_iterations`` (``inf`` while
+    there is none), which its cold starts are screened against; and whether that warm start has
+    finished.
     """
 
     state: _State
@@ -34,22 +37,30 @@ class _Stream(NamedTuple):
     W: jax.Array
     next_task: jax.Array
     theta: jax.Array
+    f: jax.Array
     reason: jax.Array
     iterations: jax.Array
     grad_norm: jax.Array
     on_bound: jax.Array
     best_f: jax.Array
+    quick_f: jax.Array
+    warm_done: jax.Array
 
 
 def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower, upper, fixed, n_valid=None,
-           slots: int | None = None, data_index=None) -> SolveResult:
+           slots: int | None = None, data_index=None, screen: bool = True) -> SolveResult:
     """The one solve driver (traceable; :func:`solve` jits it): every (problem, start) task run
     to its stop through a pool of ``slots`` solver slots, then the best start of each problem.
 
     Tasks are handed out start-major: every problem's first start, then every problem's second,
     and so on; so when the first start is a warm one (a bootstrap replicate started from the
-    full-data optimum), its optimum is known by the time the grid starts run and race against
-    it (``config.abandon_after``, ``abandon_ratio``). Each iteration refills free slots from the
+    full-data optimum), its optimum is known by the time the cold (grid) starts come up. A cold
+    start is then screened (filed as it is, never run) when its objective at the start exceeds
+    ``config.screen_ratio`` times the optimum its warm start converged to within
+    ``config.screen_iterations`` iterations; the queue waits for a warm start that is still
+    within that many iterations rather than run its problem's cold starts blind. The cold
+    starts that run race against their problem's best converged objective
+    (``config.abandon_after``, ``abandon_ratio``). Each iteration refills free slots from the
     queue (a refilled slot's first iteration is its initial evaluation), takes one solver step
     on every slot, stops slots at ``config.max_iter`` or raced off, and files the results of the
     slots that finished. A finished start stops costing work at once, which a plain vmap over
@@ -66,6 +77,8 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
             reads data set ``data_index[r]`` of ``F`` [G, n, k], ``y`` [G, n], ``lower`` and
             ``upper`` [G, p] (rows padded to one length with weight 0). None: every problem
             reads the one data set ``F`` [n, k].
+        screen: whether cold starts may be screened (static; False where no start is warm,
+            which spares the screen's one evaluation per cold start).
     """
     P, S, p = theta0.shape
     T = P * S
@@ -86,7 +99,21 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
     state0 = state0._replace(done=jnp.ones(B, bool))
     zeros = lambda shape, dt=dtype: jnp.zeros(shape, dt)
     c0 = _Stream(state0, jnp.full(B, -1, i32), zeros((B, W.shape[1])), jnp.asarray(0, i32), zeros((T, p)),
-                 zeros(T, i32), zeros(T, i32), zeros(T), zeros(T, bool), jnp.full(P, jnp.inf, dtype))
+                 jnp.full(T, jnp.inf, dtype), zeros(T, i32), zeros(T, i32), zeros(T), zeros(T, bool),
+                 jnp.full(P, jnp.inf, dtype), jnp.full(P, jnp.inf, dtype), zeros(P, bool))
+
+    def real_objectives(w, r, ts):
+        Fr, yr = data(r)[:2]
+        return jax.vmap(lambda t: _objective(law, objective, t, Fr, yr, w))(ts)
+
+    screening = screen and config.screen_ratio > 0 and S > 1
+    # Screening applies to problems whose first start is warm; their cold starts' objectives at
+    # the start are evaluated once (less than one iteration each).
+    warm_first = stage0[:, 0] >= WARM
+    f_cold = jax.vmap(real_objectives)(W, jnp.arange(P), theta0[:, 1:]) if screening else None
+    # The queue is read through a window of L positions a step.
+    L = min(T, 4 * B)
+
     def one_step(w, r, st):
         Fr, yr, lo, hi = data(r)
         return _iterate(law, objective, config, Fr, yr, w, lo, hi, fixed, st)
@@ -98,18 +125,43 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
 
     def body(c: _Stream) -> _Stream:
         # 1. Refill free slots from the queue (no evaluation: that is the next step's refresh).
+        # The window is consumed in order up to the task that fills the last free slot: screened
+        # tasks are filed as they stand, the others handed to the free slots. A cold task whose
+        # warm start may still turn out quick stops the window there.
         free = c.task < 0
-        position = (c.next_task + jnp.cumsum(free) - 1).astype(i32)
-        take = free & (position < n_tasks)
-        pos = jnp.where(take, position, 0)
-        s_new, r_new = pos // n_valid, pos % n_valid
+        window = c.next_task + jnp.arange(L, dtype=i32)
+        queued = window < n_tasks
+        s_w, r_w = jnp.where(queued, window // n_valid, 0), jnp.where(queued, window % n_valid, 0)
+        if screening:
+            cold = queued & warm_first[r_w] & (s_w > 0)
+            f0_w = f_cold[r_w, jnp.maximum(s_w - 1, 0)]
+            screened = cold & (f0_w > config.screen_ratio * c.quick_f[r_w])
+            running = (c.task >= 0) & (c.task < P)  # slots on a first start
+            warm_age = jnp.zeros(P, i32).at[jnp.where(running, c.task, P)].set(c.state.k, mode="drop")
+            undecided = cold & ~c.warm_done[r_w] & (warm_age[r_w] <= config.screen_iterations)
+            queued = queued & (jnp.cumsum(undecided) == 0)
+        else:
+            f0_w, screened = jnp.full(L, jnp.inf, dtype), jnp.zeros(L, bool)
+        runnable = queued & ~screened
+        consumed = queued & (jnp.cumsum(runnable) - runnable < jnp.sum(free))
+        handed = runnable & consumed
+        order = jnp.nonzero(handed, size=B, fill_value=0)[0]  # window index of the k-th handed task
+        slot_rank = (jnp.cumsum(free) - 1).astype(i32)
+        take = free & (slot_rank < jnp.sum(handed))
+        k = order[jnp.where(take, slot_rank, 0)]
+        s_new, r_new = s_w[k], r_w[k]
         restarted = fresh(c.state, theta0[r_new, s_new], stage0[r_new, s_new])
         pick = lambda a, b: jnp.where(take.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
         state = jax.tree.map(pick, restarted, c.state)
         w = pick(W[r_new], c.W)
         task = jnp.where(take, s_new * P + r_new, c.task).astype(i32)
-        next_task = jnp.minimum(c.next_task + jnp.sum(free), n_tasks).astype(i32)
+        next_task = (c.next_task + jnp.sum(consumed)).astype(i32)
         problem = jnp.where(task >= 0, task % P, 0)
+        # A screened task ends where it started, with its objective there.
+        skip = jnp.where(screened & consumed, s_w * P + r_w, T)
+        filed_theta = c.theta.at[skip].set(theta0[r_w, s_w], mode="drop")
+        filed_f = c.f.at[skip].set(f0_w, mode="drop")
+        filed_reason = c.reason.at[skip].set(StopReason.SCREENED, mode="drop")
 
         # 2. One step on every slot; race, then the iteration cap.
         state = step(w, problem, state)
@@ -130,20 +182,22 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         g = state.terms.g
         gn = jax.vmap(_scaled_max)(jnp.where(held(state.theta, g, lo, hi, fixed), 0.0, g), state.theta)
         best_f = c.best_f.at[jnp.where(finished & converged, problem, P)].min(state.terms.f, mode="drop")
-        return _Stream(state, jnp.where(finished, -1, task).astype(i32), w, next_task, put(c.theta, state.theta),
-                       put(c.reason, state.reason), put(c.iterations, state.k), put(c.grad_norm, gn),
-                       put(c.on_bound, ob), best_f)
+        first = finished & (task < P)
+        quick = first & converged & (state.k <= config.screen_iterations)
+        quick_f = c.quick_f.at[jnp.where(quick, problem, P)].min(state.terms.f, mode="drop")
+        warm_done = c.warm_done.at[jnp.where(first, problem, P)].set(True, mode="drop")
+        return _Stream(state, jnp.where(finished, -1, task).astype(i32), w, next_task, put(filed_theta, state.theta),
+                       put(filed_f, state.terms.f), put(filed_reason, state.reason), put(c.iterations, state.k),
+                       put(c.grad_norm, gn), put(c.on_bound, ob), best_f, quick_f, warm_done)
 
     c = jax.lax.while_loop(lambda c: (c.next_task < n_tasks) | jnp.any(c.task >= 0), body, c0)
     by_problem = lambda a: jnp.swapaxes(a.reshape((S, P) + a.shape[1:]), 0, 1)  # start-major -> [P, S]
     theta_s = by_problem(c.theta)
-    # The real objective at every end point: a start stopped in an intermediate smoothing stage
-    # holds a smoothed value, which must neither be reported nor ranked.
-    def objectives(w, r, ts):
-        Fr, yr = data(r)[:2]
-        return jax.vmap(lambda t: _objective(law, objective, t, Fr, yr, w))(ts)
-
-    f_s = jax.vmap(objectives)(W, jnp.arange(P), theta_s)
+    f_s = by_problem(c.f)
+    if last > 0:
+        # A start stopped in an intermediate smoothing stage holds a smoothed value, which must
+        # neither be reported nor ranked: every end point gets the real objective.
+        f_s = jax.vmap(real_objectives)(W, jnp.arange(P), theta_s)
     f_s = jnp.where((jnp.arange(P) < n_valid)[:, None], f_s, jnp.inf)
     reason_s = by_problem(c.reason)
     converged_s = is_converged(reason_s)
