@@ -29,6 +29,13 @@ def chinchilla_grid() -> np.ndarray:
     return np.array([(a, b, ee, al, be) for al, be, ee, a, b in itertools.product(alpha, alpha, e, ab, ab)], float)
 
 
+def chinchilla_public(thetas: np.ndarray) -> np.ndarray:
+    """[R, 5] (a, b, e, alpha, beta) -> (E, A, B, alpha, beta), the law's public parameters."""
+    thetas = np.asarray(thetas)
+    return np.column_stack([np.exp(thetas[:, 2]), np.exp(thetas[:, 0]), np.exp(thetas[:, 1]), thetas[:, 3],
+                            thetas[:, 4]])
+
+
 class ChinchillaObjective:
     """Summed Huber(1e-3) of log-loss residuals; parameters (a, b, e, alpha, beta)."""
 

@@ -32,7 +32,7 @@ import scalinglaws as sl
 from scalinglaws import bootstrap as _bootstrap
 
 from . import _common
-from .baselines import ChinchillaObjective, scipy_bootstrap
+from .baselines import ChinchillaObjective, chinchilla_public, scipy_bootstrap
 
 LEVEL = 0.95
 
@@ -115,7 +115,7 @@ def run(quick: bool = False, million: bool = False, seed: int = 0) -> dict:
         start = time.perf_counter()
         thetas, fs = scipy_bootstrap(obj, W, x0, gradient)
         elapsed = time.perf_counter() - start
-        pub = np.column_stack([np.exp(thetas[:, 2]), np.exp(thetas[:, 0]), np.exp(thetas[:, 1]), thetas[:, 3], thetas[:, 4]])
+        pub = chinchilla_public(thetas)
         b = _bounds(pub, names)
         diff = {k: max(abs(b[k][0] - ours_bounds[k][0]), abs(b[k][1] - ours_bounds[k][1])) for k in ("alpha", "beta", "E")}
         baselines[gradient] = {

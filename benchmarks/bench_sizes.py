@@ -41,16 +41,11 @@ import scalinglaws as sl
 from scalinglaws import bootstrap as _bootstrap
 
 from . import _common, bench_limit
-from .baselines import DELTA, ChinchillaObjective
+from .baselines import DELTA, ChinchillaObjective, chinchilla_public
 from .bench_peers import least_squares_bootstrap
 
 SIZES = (50, 200, 1000, 4000, 100_000)
 LEVEL = 0.95
-
-
-def _public(thetas: np.ndarray) -> np.ndarray:
-    """(a, b, e, alpha, beta) -> (E, A, B, alpha, beta)."""
-    return np.column_stack([np.exp(thetas[:, 2]), np.exp(thetas[:, 0]), np.exp(thetas[:, 1]), thetas[:, 3], thetas[:, 4]])
 
 
 def _bound_gap(ours: np.ndarray, theirs: np.ndarray, names) -> dict:
@@ -119,11 +114,11 @@ def run(quick: bool = False, loop_cap: int = 20_000, sizes=None) -> dict:
         W = _bootstrap.replicate_weight_matrix(fit.problem, 0, "multinomial", None, np.arange(m))
         ours = np.asarray(fit.law.to_public(ens.theta[:m]))
         start = time.perf_counter()
-        ls = _public(least_squares_bootstrap(df, W, x0))
+        ls = chinchilla_public(least_squares_bootstrap(df, W, x0))
         t_ls = (time.perf_counter() - start) * n / m
         m_lb = min(m, loop_cap // 5)
         start = time.perf_counter()
-        lb = _public(lbfgsb_loop(obj, W[:m_lb], x0))
+        lb = chinchilla_public(lbfgsb_loop(obj, W[:m_lb], x0))
         t_lb = (time.perf_counter() - start) * n / m_lb
         if lm is None:
             opt = {"skipped": "optimistix is not installed (pip install -e '.[bench]')"}
@@ -135,7 +130,7 @@ def run(quick: bool = False, loop_cap: int = 20_000, sizes=None) -> dict:
             th_lm, ok_lm = (np.asarray(v) for v in lm(Wj))
             opt = {"time_s": t_lm * n / m_lm, "compile_s": max(first_lm - t_lm, 0.0), "measured_replicates": m_lm,
                    "speedup": t_lm * n / m_lm / t, "not_successful": int(np.sum(~ok_lm)),
-                   "bound_gap_95": _bound_gap(ours[:m_lm][ok_lm], _public(th_lm[ok_lm]), names)}
+                   "bound_gap_95": _bound_gap(ours[:m_lm][ok_lm], chinchilla_public(th_lm[ok_lm]), names)}
         row = {
             "replicates": n, "first_call_s": first, "time_s": t, "compile_s": max(first - t, 0.0),
             "ms_per_replicate": 1e3 * t / n, "iterations": iterations, "iterations_per_replicate": iterations / n,

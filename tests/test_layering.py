@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("solvers",),                    # the batched, compiled solve
     ("problem",),                    # one fit problem as arrays
     ("bootstrap", "extrapolate", "inference"),  # resampled solves; predictions over replicates; standard errors
+    ("shards",),                     # one ensemble solved in parts, joined back
     ("ensemble",),                   # the bootstrap result
     ("fitting",),                    # fit() and the Fit result
     ("chain", "joint"),              # results built from fits: chained laws; the joint fit of groups

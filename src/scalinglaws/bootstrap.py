@@ -28,7 +28,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from . import solvers as _solvers
 
 __all__ = ["replicate_weights", "replicate_weight_matrix", "run_ensemble", "retry_failed", "unidentified_replicates",
-           "EnsembleArrays",
+           "EnsembleArrays", "BlockPlan",
            "FAILED_POLICIES"]
 
 FAILED_POLICIES = ("warn", "raise", "drop")
@@ -244,7 +244,7 @@ FIELDS = {"theta": "theta", "objective": "objective", "converged": "converged", 
 def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, seed: int,
                  resampling: str = "multinomial", cluster: np.ndarray | None = None, chunk_size: int = 8192,
                  devices=None, progress=None, slots: int | None = None,
-                 first_replicate: int = 0) -> EnsembleArrays:
+                 first_replicate: int = 0, plan: BlockPlan | None = None) -> EnsembleArrays:
     """Solve ``n`` bootstrap replicates of ``problem`` from the given starts.
 
     Replicates are processed in blocks of ``chunk_size`` (memory is bounded by a block, not by
@@ -264,15 +264,18 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
         progress: show a tqdm bar (default: when stderr is a terminal).
         slots: solver slots per device (default :func:`default_slots`).
         first_replicate: index of the first replicate: replicates ``first_replicate ..
-            first_replicate + n - 1`` of the seed's stream are solved (for splitting one ensemble
-            across hosts; see docs/sharding.md).
+            first_replicate + n - 1`` of the seed's stream are solved (a shard of a larger
+            ensemble, :mod:`scalinglaws.shards`).
+        plan: the blocks to solve in (default :meth:`BlockPlan.make` for ``n``); a shard is solved
+            in the blocks of its whole ensemble, so that its replicates come out as in one run
+            (``chunk_size``, ``devices`` and ``slots`` are then the plan's).
     """
     if resampling not in RESAMPLINGS:
         raise ValueError(f"resampling must be one of {RESAMPLINGS}, got {resampling!r}")
     if n < 1:
         raise ValueError(f"n must be a positive number of replicates, got {n}")
     S, p = theta_starts.shape
-    blocks = _Blocks.plan(n, chunk_size, devices, S, slots, problem.n_padded)
+    blocks = plan or BlockPlan.make(n, chunk_size, devices, S, slots, problem.n_padded)
     group_index, n_units = _group_index(cluster, problem.weights)
     # Padding rows belong to unit 0 but carry base weight 0, so they never count.
     group_index = problem.pad_rows(group_index, fill=0)
@@ -307,9 +310,13 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
 
 
 @dataclass(frozen=True)
-class _Blocks:
+class BlockPlan:
     """How an ensemble is cut into blocks: ``R`` replicates per device, ``size = R x devices``
-    per block, ``slots`` solver slots per device, and the device ``mesh`` (None on one device)."""
+    per block, ``slots`` solver slots per device, and the device ``mesh`` (None on one device).
+
+    A block is the unit of work: one compiled program solves it, and where a replicate's
+    (replicate, start) tasks run in it depends on the block's layout alone, so the same block
+    gives the same numbers wherever it is solved."""
 
     devices: list
     R: int
@@ -318,7 +325,7 @@ class _Blocks:
     mesh: Any
 
     @classmethod
-    def plan(cls, n: int, chunk_size: int, devices, n_starts: int, slots: int | None, n_rows: int = 1) -> _Blocks:
+    def make(cls, n: int, chunk_size: int, devices, n_starts: int, slots: int | None, n_rows: int = 1) -> BlockPlan:
         devices = list(jax.devices() if devices is None else devices)
         D = len(devices)
         per_device = math.ceil(min(int(chunk_size), n) / D)
@@ -383,8 +390,16 @@ def replicate_weight_matrix(problem, seed: int, resampling: str, cluster, indice
 RETRY_BLOCK = 4096
 
 
+def retry_batch(failed: np.ndarray) -> np.ndarray:
+    """The failed items (rows of ``failed``) padded to a power of two, at least 8, by repeating
+    the first: solved with ``n_valid=len(failed)`` the padding is never dispatched, and retries
+    of other counts in the same bucket reuse one compiled program."""
+    failed = np.asarray(failed)
+    return np.concatenate([failed, np.repeat(failed[:1], bucket_size(len(failed), 8) - len(failed), axis=0)])
+
+
 def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int, resampling: str, cluster,
-                 first_replicate: int = 0, perturb: float = 0.05) -> int:
+                 first_replicate: int = 0, perturb: float = 0.05, block: int | None = None) -> int:
     """Solve the replicates that failed to converge again, in place; returns how many recovered.
 
     A replicate fails when every start hit the iteration cap or stalled. Each is retried with
@@ -393,6 +408,10 @@ def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int,
     ``perturb`` of each parameter's scale (drawn from the seed and the replicate's index, so the same seed gives the same answer). A
     retry that converges replaces the failed result; one that does not keeps the lower objective
     and stays failed. ``arrays.retried`` marks every replicate retried.
+
+    With ``block`` (the run's block size), the failures of each block of replicates
+    (``first_replicate + i`` over ``block``) are retried apart, in batches of at most
+    :data:`RETRY_BLOCK`: a shard made of whole blocks then retries exactly as one run does.
     """
     R = len(arrays.objective)
     if arrays.retried is None:
@@ -404,12 +423,13 @@ def retry_failed(problem, arrays: EnsembleArrays, starts: np.ndarray, seed: int,
     lower, upper = problem.lower, problem.upper
     scale = np.maximum(np.abs(starts[0]), 1.0)
     recovered = 0
-    for lo in range(0, len(failed), RETRY_BLOCK):
-        idx = failed[lo: lo + RETRY_BLOCK]
+    # Each batch lies within one block: a batch's racing depends on which replicates share it.
+    owner = (first_replicate + failed) // (block or (first_replicate + R))
+    cuts = np.flatnonzero(np.diff(owner)) + 1
+    batches = [b[lo: lo + RETRY_BLOCK] for b in np.split(failed, cuts) for lo in range(0, len(b), RETRY_BLOCK)]
+    for idx in batches:
         k = len(idx)
-        # Padded to a power of two (repeating the first, never solved) so that retries reuse a
-        # compiled program.
-        padded = np.concatenate([idx, np.repeat(idx[:1], bucket_size(k, 8) - k)])
+        padded = retry_batch(idx)
         W = replicate_weight_matrix(problem, seed, resampling, cluster, first_replicate + padded)
         noise = np.stack([np.random.default_rng([int(seed), int(first_replicate + i)]).standard_normal(len(scale))
                           for i in padded])

@@ -19,6 +19,7 @@ import pandas as pd
 from . import bootstrap as _bootstrap
 from . import extrapolate as _extrapolate
 from . import serialize
+from . import shards as _shards
 from . import solvers as _solvers
 from .inputs import check_level
 from .intervals import DEFAULT_LEVEL, bca_interval, percentile_interval
@@ -39,6 +40,8 @@ class Ensemble(Result):
         theta: [R, p] internal parameters per replicate (logs for amplitudes).
         objective, converged, on_bound, iterations, grad_norm: [R] per replicate.
         params: DataFrame, one row per replicate, public parameters plus flags.
+        replicates, shard: which replicates of the seed's stream the rows are (a shard of a
+            larger ensemble holds some of them; :meth:`concatenate` joins shards).
     """
 
     def __init__(self, fit, arrays: _bootstrap.EnsembleArrays, resampling: str, seed: int, cluster, starts_info: dict,
@@ -63,6 +66,61 @@ class Ensemble(Result):
     @property
     def n_replicates(self) -> int:
         return int(self.theta.shape[0])
+
+    @property
+    def shard(self) -> dict | None:
+        """For part of an ensemble (``bootstrap(shard=...)``, or shards joined short of the
+        whole): ``{"index", "count", "first", "stop", "n_bootstrap"}``, its replicates being
+        ``first .. stop - 1`` of ``n_bootstrap``; None for a whole ensemble."""
+        return self.starts_info.get("shard")
+
+    @property
+    def replicates(self) -> np.ndarray:
+        """[R] the index of each row in the seed's replicate stream (``0 .. R - 1`` for a whole
+        ensemble): replicate ``i``'s weights are drawn from ``fold_in(PRNGKey(seed), i)``."""
+        first = 0 if self.shard is None else self.shard["first"]
+        return np.arange(first, first + self.n_replicates)
+
+    @classmethod
+    def concatenate(cls, shards) -> Ensemble:
+        """Shards of one ensemble (``bootstrap(shard=(i, k))`` in separate jobs, saved and loaded
+        back or not) joined in replicate order: with every shard, exactly the ensemble one run
+        would have returned (times are the shards' summed). They must share the point fit, the
+        seed, the resampling and the starts, and neither overlap nor leave a gap; shards short of
+        the whole give a shard again (:attr:`shard`)."""
+        shards = list(shards)
+        if not shards or not all(isinstance(e, Ensemble) for e in shards):
+            raise TypeError("Ensemble.concatenate takes a list of Ensembles (the shards of one ensemble)")
+        first = shards[0]
+        for j, e in enumerate(shards[1:], 1):
+            for what, mine, theirs in (
+                ("law", e.law.name, first.law.name), ("seed", e.seed, first.seed),
+                ("resampling", e.resampling, first.resampling), ("cluster", e.cluster, first.cluster),
+                ("starts", e.starts_info.get("labels"), first.starts_info.get("labels")),
+                ("total replicates", _total(e), _total(first)),
+            ):
+                if mine != theirs:
+                    raise ValueError(f"shards[{j}] is not a shard of the same ensemble as shards[0]: its {what} is "
+                                     f"{mine!r}, not {theirs!r}")
+            if e.fit.theta.shape != first.fit.theta.shape or not np.allclose(e.fit.theta, first.fit.theta,
+                                                                             rtol=1e-12, atol=0):
+                raise ValueError(f"shards[{j}] was bootstrapped around another point fit than shards[0] "
+                                 "(its parameters differ): shards of one ensemble share the fit")
+        ordered = sorted(shards, key=lambda e: int(e.replicates[0]))
+        for a, b in zip(ordered, ordered[1:]):
+            end, start = int(a.replicates[-1]) + 1, int(b.replicates[0])
+            if start < end:
+                raise ValueError(f"shards overlap: replicates {start}..{end - 1} are in two of them")
+            if start > end:
+                raise ValueError(f"shards leave a gap: replicates {end}..{start - 1} are in none of them")
+        lo, hi, total = int(ordered[0].replicates[0]), int(ordered[-1].replicates[-1]) + 1, _total(first)
+        info = {k: v for k, v in first.starts_info.items() if k != "shard"}
+        for k in ("retried", "recovered"):
+            info[k] = int(sum(e.starts_info.get(k, 0) for e in ordered))
+        if (lo, hi) != (0, total):
+            info["shard"] = {"index": None, "count": None, "first": lo, "stop": hi, "n_bootstrap": total}
+        arrays = _shards.join([e._a for e in ordered])
+        return cls(first.fit, arrays, first.resampling, first.seed, first.cluster, info, first._cluster_labels)
 
     @property
     def valid(self) -> np.ndarray:
@@ -135,6 +193,9 @@ class Ensemble(Result):
             [_solvers.stop_reason_counts(a.start_stop_reason[:, j]) for j in range(S)],
             "time_s": a.time_s,
             "compile_s": a.compile_s,
+            # Part of an ensemble (see shard), and the jax.distributed processes that solved it.
+            "shard": self.shard,
+            "processes": int(self.starts_info.get("processes", 1)),
         }
 
     def bound_hits(self) -> tuple[np.ndarray, np.ndarray]:
@@ -321,13 +382,17 @@ class Ensemble(Result):
         if pinned:
             footer.append(f"{', '.join(pinned)}: an end of the interval sits on the parameter's bound, so the data do "
                           "not bound it there; the true range may extend past it")
-        title = (f"{self.law.name} bootstrap: {self.n_replicates} {self.resampling} replicates"
+        part = self.shard
+        of = "" if part is None else f" ({part['first']}..{part['stop'] - 1} of {part['n_bootstrap']}: a shard)"
+        title = (f"{self.law.name} bootstrap: {self.n_replicates} {self.resampling} replicates{of}"
                  + (f" resampling clusters of {self.cluster!r}" if self.cluster else "") + f", seed {self.seed}")
         table = iv[["estimate", "lower", "upper", "se", "at_bound"]]
         return Summary(title, table, notes=lines, footer=footer, level=level, formats={"se": ".4g"})
 
     def __repr__(self):
-        return f"<Ensemble {self.law.name}: {self.n_replicates} {self.resampling} replicates, seed {self.seed}>"
+        part = self.shard
+        of = "" if part is None else f" ({part['first']}..{part['stop'] - 1} of {part['n_bootstrap']})"
+        return f"<Ensemble {self.law.name}: {self.n_replicates} {self.resampling} replicates{of}, seed {self.seed}>"
 
     @property
     def method(self) -> str:
@@ -399,3 +464,8 @@ class Ensemble(Result):
         labels = d.get("cluster_labels", d.get("group_labels"))
         return cls(fit, arrays, d.get("resampling", d.get("method")), d["seed"], d.get("cluster", d.get("groups")),
                    d.get("starts_info", {}), None if labels is None else np.asarray(labels))
+
+
+def _total(e: Ensemble) -> int:
+    """The size of the whole ensemble ``e`` is part of (its own size when it is whole)."""
+    return e.n_replicates if e.shard is None else int(e.shard["n_bootstrap"])

@@ -20,6 +20,7 @@ from . import inference as _inference
 from . import laws as _laws
 from . import objectives as _objectives
 from . import serialize
+from . import shards as _shards
 from . import solvers as _solvers
 from .inputs import InputError, check_fixed_floor, check_level, check_identifiable, prepare, renamed_arguments
 from .ensemble import Ensemble
@@ -179,6 +180,42 @@ def _retry_point_fit(problem: Problem, res: _solvers.SolveResult) -> _solvers.So
         return res2
     return res
 
+
+
+def _shard_of(shard, devices) -> tuple[int, int, list | None]:
+    """``(index, count, devices)`` of a bootstrap's ``shard`` argument: ``(0, 1)`` for the whole
+    ensemble; with ``"processes"``, this process of the ``jax.distributed`` job, on its own
+    devices."""
+    if shard is None:
+        return 0, 1, devices
+    spec = _shards.shard_spec(shard)
+    if spec != "processes":
+        return spec[0], spec[1], devices
+    import jax
+
+    index = jax.process_index()
+    devices = jax.local_devices() if devices is None else list(devices)
+    foreign = [d for d in devices if d.process_index != index]
+    if foreign:
+        raise ValueError(f"shard='processes' solves each process's shard on its own devices, but devices holds "
+                         f"{len(foreign)} of other processes (first {foreign[0]}): pass jax.local_devices() or none")
+    return index, jax.process_count(), devices
+
+
+def _solve_replicates(prob, starts, stage0, lo, hi, seed, resampling, labels, plan, progress):
+    """Replicates ``lo .. hi - 1`` solved in ``plan``'s blocks, the failures of each block retried
+    within it, the unidentified ones marked: ``(arrays, {"retried": k, "recovered": m})``."""
+    if hi == lo:
+        return _shards.empty(starts.shape[1], len(starts)), {"retried": 0, "recovered": 0}
+    arrays = _bootstrap.run_ensemble(prob, starts, stage0, hi - lo, seed, resampling, labels, progress=progress,
+                                     first_replicate=lo, plan=plan)
+    n_retried = int(np.sum(~arrays.converged)) if prob.config.retry_factor > 1 else 0
+    recovered = _bootstrap.retry_failed(prob, arrays, starts, seed, resampling, labels, first_replicate=lo,
+                                        block=plan.size)
+    # A replicate that converged to one point of a whole manifold of optima is not an answer.
+    unidentified = _bootstrap.unidentified_replicates(prob, hi - lo, seed, resampling, labels, first_replicate=lo)
+    arrays.unidentified = np.zeros(hi - lo, bool) if unidentified is None else unidentified
+    return arrays, {"retried": n_retried, "recovered": recovered}
 
 class Fit(Result):
     """A point fit: parameters, objective, convergence diagnostics, the data, and predictions.
@@ -343,7 +380,7 @@ class Fit(Result):
     def bootstrap(self, n_bootstrap: int = 1000, seed: int = 0, resampling: str = "multinomial", cluster=None, *,
                   n_starts: int = 4, chunk_size: int = 8192, devices=None, progress=None,
                   slots: int | None = None, dtype=None, failed: str = "warn",
-                  config: _solvers.SolverConfig | None = None):
+                  config: _solvers.SolverConfig | None = None, shard=None):
         """Refit on ``n_bootstrap`` resampled data sets: an :class:`~scalinglaws.ensemble.Ensemble`.
 
         Args:
@@ -372,6 +409,14 @@ class Fit(Result):
                 fit's). Every setting applies as in the point fit; the racing of the grid starts
                 against the replicate's warm-start optimum is ``abandon_after`` and
                 ``abandon_ratio`` (``abandon_ratio=0`` runs every start to convergence).
+            shard: solve part of the ensemble (:mod:`scalinglaws.shards`). ``(i, k)``: shard
+                ``i`` of ``k``, whole blocks of ``chunk_size`` replicates, returned alone (its
+                ``replicates`` say which); :meth:`Ensemble.concatenate` joins the shards.
+                ``"processes"``: in a ``jax.distributed`` job, each process solves its shard on
+                its own devices and every process returns the whole ensemble. Either way the
+                joined ensemble is exactly the one-process ensemble of the same arguments (on the
+                same kind and number of devices per process). A shard holds at least one block:
+                spread a small ensemble with a smaller ``chunk_size``.
         """
         if self.diagnostics.get("shared"):
             raise ValueError(f"this group's fit shares {self.diagnostics['shared']} with the other groups of a joint "
@@ -395,20 +440,33 @@ class Fit(Result):
         starts = np.concatenate([self.theta[None, :], extra], axis=0)
         # The optimum starts at the real objective; grid points go through the continuation.
         stage0 = np.array([_solvers.WARM] + [0] * len(extra), dtype=np.int32)
-        arrays = _bootstrap.run_ensemble(prob, starts, stage0, n_bootstrap, seed, resampling, labels, chunk_size, devices, progress,
-                                         slots)
-        n_retried = int(np.sum(~arrays.converged)) if prob.config.retry_factor > 1 else 0
-        recovered = _bootstrap.retry_failed(prob, arrays, starts, seed, resampling, labels)
-        # A replicate that converged to one point of a whole manifold of optima is not an answer.
-        unidentified = _bootstrap.unidentified_replicates(prob, n_bootstrap, seed, resampling, labels)
-        arrays.unidentified = np.zeros(n_bootstrap, bool) if unidentified is None else unidentified
+        if int(n_bootstrap) < 1:
+            raise ValueError(f"n_bootstrap must be a positive number of replicates, got {n_bootstrap}")
+        index, count, devices = _shard_of(shard, devices)
+        plan = _bootstrap.BlockPlan.make(n_bootstrap, chunk_size, devices, len(starts), slots, prob.n_padded)
+        ranges = [_shards.shard_range(j, count, n_bootstrap, plan.size) for j in range(count)]
+        lo, hi = ranges[index]
+        if hi == lo and shard != "processes":
+            raise ValueError(f"shard {index} of {count} holds no replicates: {n_bootstrap} replicates make "
+                             f"{math.ceil(n_bootstrap / plan.size)} block(s) of {plan.size} (chunk_size {chunk_size}, "
+                             f"{len(plan.devices)} device(s)), fewer than the shards; pass a smaller chunk_size")
+        arrays, counts = _solve_replicates(prob, starts, stage0, lo, hi, seed, resampling, labels, plan, progress)
+        if shard == "processes" and count > 1:
+            arrays, counts = _shards.allgather(arrays, ranges, counts)
+            lo, hi = 0, n_bootstrap
+        n_retried, recovered = counts["retried"], counts["recovered"]
+        n = hi - lo
         n_unidentified = int(arrays.unidentified.sum())
         not_converged = int(np.sum(~arrays.converged))
         n_failed = int(np.sum(~arrays.converged | arrays.unidentified))
         info = {"labels": ["full-data optimum"] + [f"grid point {i + 1}" for i in range(len(extra))],
                 "retried": n_retried, "recovered": recovered, "failed_policy": failed}
+        if shard == "processes":
+            info["processes"] = count
+        if (lo, hi) != (0, n_bootstrap):
+            info["shard"] = {"index": index, "count": count, "first": lo, "stop": hi, "n_bootstrap": int(n_bootstrap)}
         if n_failed and failed != "drop":
-            message = _bootstrap.failure_message(n_failed, n_bootstrap, not_converged, n_retried, recovered, n_unidentified)
+            message = _bootstrap.failure_message(n_failed, n, not_converged, n_retried, recovered, n_unidentified)
             if failed == "raise":
                 raise _bootstrap.ReplicateFailureError(message)
             import warnings

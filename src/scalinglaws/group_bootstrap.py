@@ -252,9 +252,7 @@ def _retry_separate(problems, out, W_groups, theta0, dev, m) -> list:
     if n_failed == 0 or config.retry_factor <= 1:
         return retried
     retry = config.for_retry()
-    # Padded to a power of two (repeating the first, never solved) so that retries reuse a
-    # compiled program.
-    failed = np.concatenate([failed, np.repeat(failed[:1], _bootstrap.bucket_size(len(failed), 8) - len(failed), 0)])
+    failed = _bootstrap.retry_batch(failed)
     g_idx, r_idx = failed[:, 0], failed[:, 1]
     W = np.stack([_pad(W_groups[g][r], m) * (np.arange(m) < len(problems[g].y_fit)) for g, r in failed])
     S = theta0.shape[1]
@@ -265,7 +263,7 @@ def _retry_separate(problems, out, W_groups, theta0, dev, m) -> list:
     res = jax.tree.map(np.asarray, _solvers.solve(
         first.law, first.objective, retry, dev["F"], dev["y"], jnp.asarray(W, dtype), jnp.asarray(starts, dtype),
         dev["lower"], dev["upper"], dev["fixed"], jnp.asarray(stage0), data_index=jnp.asarray(g_idx, jnp.int32),
-        n_valid=jnp.asarray(n_failed, jnp.int32)))
+        n_valid=jnp.asarray(n_failed, jnp.int32), slots=pool_slots(len(failed), S + 1, m)))
     better = res.converged | (res.objective < out["objective"][g_idx, r_idx])
     for k, (g, r) in enumerate(failed[:n_failed]):
         retried[g][r] = True
@@ -355,7 +353,7 @@ def _retry_joint(jlaw, first, out, W_all, starts, dev, n_pad) -> np.ndarray:
         return retried
     retry = config.for_retry()
     n_failed = len(failed)
-    failed = np.concatenate([failed, np.repeat(failed[:1], _bootstrap.bucket_size(n_failed, 8) - n_failed)])
+    failed = _bootstrap.retry_batch(failed)
     S = len(starts)
     theta0 = np.concatenate([out["theta"][failed][:, None], np.broadcast_to(starts, (len(failed),) + starts.shape)], axis=1)
     stage0 = np.tile(np.array([_solvers.WARM, _solvers.WARM] + [0] * (S - 1), np.int32), (len(failed), 1))
@@ -363,7 +361,8 @@ def _retry_joint(jlaw, first, out, W_all, starts, dev, n_pad) -> np.ndarray:
     dtype = first.dtype
     res = jax.tree.map(np.asarray, _solvers.solve(
         jlaw, first.objective, retry, dev["F"], dev["y"], jnp.asarray(W, dtype), jnp.asarray(theta0, dtype),
-        dev["lower"], dev["upper"], dev["fixed"], jnp.asarray(stage0), n_valid=jnp.asarray(n_failed, jnp.int32)))
+        dev["lower"], dev["upper"], dev["fixed"], jnp.asarray(stage0), n_valid=jnp.asarray(n_failed, jnp.int32),
+        slots=pool_slots(len(failed), S + 1, n_pad)))
     failed, res = failed[:n_failed], jax.tree.map(lambda a: a[:n_failed], res)
     better = res.converged | (res.objective < out["objective"][failed])
     retried[failed] = True
