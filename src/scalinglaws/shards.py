@@ -16,15 +16,14 @@ all of them gathering the whole ensemble (:func:`allgather`).
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
-from .bootstrap import EnsembleArrays
+from .bootstrap import FIELDS, EnsembleArrays, _empty_arrays
 
 __all__ = ["shard_spec", "shard_range", "join", "empty", "allgather", "PER_REPLICATE"]
 
-PER_REPLICATE = ("theta", "objective", "converged", "on_bound", "iterations", "grad_norm", "best_start",
-                 "start_objective", "start_abandoned", "start_iterations", "stop_reason", "start_stop_reason",
-                 "retried", "unidentified")
+PER_REPLICATE = (*FIELDS, "retried", "unidentified")
 """The ``EnsembleArrays`` fields with one row per replicate (the others are timings)."""
 
 
@@ -69,8 +68,6 @@ def join(parts: list[EnsembleArrays], wall_clock: bool = False) -> EnsembleArray
 
 def empty(p: int, n_starts: int) -> EnsembleArrays:
     """The arrays of a shard with no replicates (a process given no block)."""
-    from .bootstrap import _empty_arrays
-
     return EnsembleArrays(**_empty_arrays(0, p, n_starts), retried=np.zeros(0, bool), unidentified=np.zeros(0, bool),
                           time_s=0.0, compile_s=float("nan"))
 
