@@ -145,3 +145,53 @@ def test_screening_runs_cold_starts_that_begin_close_or_follow_a_slow_warm_start
         SolverConfig(screen_ratio=0.5)
     # Retries run every start.
     assert cfg.for_retry().screen_ratio == 0 and cfg.for_retry().max_iter == cfg.max_iter * cfg.retry_factor
+
+
+def test_shared_start_terms_are_each_problems_own_terms(chinchilla):
+    # A bootstrap's first pass (one matrix product over the weights) against one pass per replicate.
+    from scalinglaws import bootstrap
+    from scalinglaws.solvers import step
+
+    prob = chinchilla.problem
+    assert step.shares_terms(prob.law)
+    F, y, _, _ = prob.device_arrays()
+    W = jnp.asarray(prob.pad_rows(bootstrap.replicate_weight_matrix(prob, 5, "multinomial", None, np.arange(6)),
+                                  axis=1, fill=0.0))
+    for theta, newton in ((chinchilla.theta, True), (chinchilla._ranked_starts[2], False)):
+        theta = jnp.asarray(theta)
+        shared = step.shared_start_terms(prob.law, prob.objective, theta, F, y, W, 1.0, newton)
+        for r in range(W.shape[0]):
+            own = step.compute_terms(prob.law, prob.objective, theta, F, y, W[r], 1.0, newton)
+            for a, b in zip(shared, own):
+                np.testing.assert_allclose(np.asarray(a[r]), np.asarray(b), rtol=1e-11, atol=1e-14)
+        f = step.shared_objective_values(prob.law, prob.objective, theta, F, y, W)
+        np.testing.assert_allclose(np.asarray(f), np.asarray(shared.f), rtol=1e-12)
+    # A point that is not finite: every problem's objective is inf (compute_terms' gradient is
+    # NaN there even at weight 0, so the start could only stall); the screening objective
+    # ignores it where its weight is 0, as _objective does.
+    y_bad = y.at[7].set(jnp.nan)
+    W0 = W.at[0, 7].set(0.0).at[1, 7].set(2.0)
+    shared = step.shared_start_terms(prob.law, prob.objective, jnp.asarray(chinchilla.theta), F, y_bad, W0, 1.0, True)
+    own = step.compute_terms(prob.law, prob.objective, jnp.asarray(chinchilla.theta), F, y_bad, W0[0], 1.0, True)
+    assert np.all(np.isinf(np.asarray(shared.f))) and not np.all(np.isfinite(np.asarray(own.g)))
+    f = np.asarray(step.shared_objective_values(prob.law, prob.objective, jnp.asarray(chinchilla.theta), F, y_bad, W0))
+    assert np.isfinite(f[0]) and np.isinf(f[1])
+    np.testing.assert_allclose(f[0], float(step._objective(prob.law, prob.objective, jnp.asarray(chinchilla.theta),
+                                                           F, y_bad, W0[0])), rtol=1e-12)
+
+
+def test_decrement_stop_and_warm_retries_save_iterations_not_optima(chinchilla):
+    cfg = chinchilla.problem.config
+    assert cfg.decrement_stop and cfg.newton_retries > 0
+    ens = chinchilla.bootstrap(200, seed=1, progress=False)
+    plain = chinchilla.bootstrap(200, seed=1, progress=False,
+                                 config=dataclasses.replace(cfg, decrement_stop=False, newton_retries=0))
+    np.testing.assert_allclose(ens._a.objective, plain._a.objective, rtol=1e-11)
+    np.testing.assert_allclose(ens._a.theta, plain._a.theta, rtol=1e-5, atol=1e-8)
+    assert ens._a.converged.all() and plain._a.converged.all()
+    # Measured at 1,000 replicates: 12.97 against 8.36 iterations per replicate.
+    assert ens._a.start_iterations[:, 0].sum() < 0.85 * plain._a.start_iterations[:, 0].sum()
+    # Each alone saves iterations too.
+    for off in (dict(decrement_stop=False), dict(newton_retries=0)):
+        one = chinchilla.bootstrap(200, seed=1, progress=False, config=dataclasses.replace(cfg, **off))
+        assert ens._a.start_iterations.sum() < one._a.start_iterations.sum() < plain._a.start_iterations.sum()

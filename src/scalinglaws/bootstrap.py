@@ -181,7 +181,7 @@ def _stream_functions(law, objective, config, n_units, resampling, n_starts, n_l
         theta0 = jnp.broadcast_to(d.starts, (R,) + d.starts.shape)
         stage0 = jnp.broadcast_to(d.stage0, (R,) + d.stage0.shape)
         return _solvers.stream(law, objective, config, d.F, d.y, W, theta0, stage0, d.lower, d.upper, d.fixed,
-                               n_valid, slots)
+                               n_valid, slots, shared_starts=True)
 
     return _device_api(mesh)(local_run, 3)
 

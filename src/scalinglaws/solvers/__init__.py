@@ -14,7 +14,13 @@ The iteration (per problem and start, all in lock-step under ``vmap``):
    exact Hessian ``J^T diag(w psi'(r)) J + sum_i w_i psi(r_i) Hess(r_i)``, lightly damped. Huber's
    IRLS converges only linearly on these near-L1 problems (about 0.75 per step on Chinchilla);
    once the set of points inside the quadratic zone is settled, Newton converges in a few steps.
-   A Newton step that fails to decrease ``f`` drops the problem back to the IRLS phase.
+   A Newton step that fails to decrease ``f`` drops the problem back to the IRLS phase; a warm
+   start (a bootstrap replicate started from the full-data optimum) away from the bounds first
+   retries with ``newton_retry_factor`` times the damping, ``newton_retries`` times per start.
+   A Newton-phase start also stops when the Newton decrement at its new point, the decrease its
+   next step's quadratic model predicts, is below ``ftol`` (Boyd & Vandenberghe 2004, 9.5.1):
+   the next step is planned at the end of each iteration, so the pass that would only confirm
+   convergence is saved.
 3. Continuation (smoothable objectives only): stage ``k`` of ``K`` solves with Huber's quadratic
    zone widened by ``smoothing_factor ** (K - 1 - k)``; each stage starts from the last one's
    solution, and only the final stage is the real objective.
@@ -25,7 +31,9 @@ of ``J^T diag(w) J``. Bounds are handled by projection with an active set: a par
 whose gradient points outward is held for that step.
 
 One pass over the data per iteration: the objective, gradient and both matrices are computed
-together at the trial point (one variadic reduction), and kept if the step is accepted.
+together at the trial point (one variadic reduction), and kept if the step is accepted. Where
+many problems start at one point (a bootstrap's starts), their first pass is one matrix product
+of the weights with the per-point columns (``step.shared_start_terms``).
 ``lax.while_loop`` runs until every member of the batch is done or ``max_iter``.
 
 Why not L-BFGS or a line search: under ``vmap`` every ``while_loop`` (and each line search) runs

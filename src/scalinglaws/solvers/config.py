@@ -19,7 +19,9 @@ class SolverConfig:
 
     Attributes:
         max_iter: iteration cap per problem; a problem that hits it is flagged not converged.
-        ftol: stop when the actual and the predicted relative decrease of ``f`` are both below it.
+        ftol: stop when the actual and the predicted relative decrease of ``f`` are both below
+            it, or (``decrement_stop``) when an accepted Newton step lands where the next
+            step's predicted relative decrease (the Newton decrement) is below it.
         xtol: stop when ``max_j |s_j| / max(|theta_j|, 1)`` is below it.
         gtol: stop when ``max_j |g_j| max(|theta_j|, 1)`` is below ``gtol * max(f, tiny)``.
         lam0, newton_lam0: initial damping of the IRLS and the Newton phase.
@@ -53,6 +55,15 @@ class SolverConfig:
             start that found a lower optimum, while 87% of chinchilla-240's cold starts are
             screened; at 16 iterations the first such start is lost. ``screen_ratio=0`` turns
             screening off (so do laws that do not race, and retries).
+        newton_retries, newton_retry_factor: a warm start whose Newton step is rejected, with
+            no free parameter on a bound, retries it with ``newton_retry_factor`` times the
+            damping before falling back to IRLS, ``newton_retries`` times per start in all
+            (cold starts and starts on a bound fall back at once). Measured on the hard-fit
+            suite (300 replicates a case): chinchilla-240 takes 8.4 instead of 12.2 iterations
+            a replicate, the suite 2,909 instead of 2,952 summed; retrying every start, or
+            without the budget, cost up to 12% more iterations on the weakly identified sets.
+        decrement_stop: stop on a small Newton decrement (see ``ftol``); it saves the pass
+            that would confirm convergence.
         retry_factor: a point fit or bootstrap replicate that failed to converge is solved again
             with ``retry_factor * max_iter`` iterations from more starts (``fitting``,
             ``bootstrap.retry_failed``); 1 or less turns the retry off.
@@ -75,6 +86,9 @@ class SolverConfig:
     screen_ratio: float = 8.0
     screen_iterations: int = 14
     retry_factor: int = 5
+    newton_retries: int = 2
+    newton_retry_factor: float = 100.0
+    decrement_stop: bool = True
 
     def __post_init__(self):
         if self.screen_ratio != 0 and self.screen_ratio < 1:
@@ -91,7 +105,7 @@ class StopReason(enum.IntEnum):
     """Why a (problem, start) stopped: the first four are convergence, the rest are not."""
 
     RUNNING = 0  #: not stopped (never in a result)
-    CONVERGED_F = 1  #: actual and predicted relative decrease below ``ftol``
+    CONVERGED_F = 1  #: actual and predicted relative decrease, or the Newton decrement, below ``ftol``
     CONVERGED_STEP = 2  #: scaled step below ``xtol``
     CONVERGED_GRADIENT = 3  #: scaled gradient below ``gtol``
     ON_BOUND = 4  #: converged (any test) with a free parameter held on a bound

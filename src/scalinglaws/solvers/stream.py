@@ -11,7 +11,8 @@ import jax.numpy as jnp
 
 from .config import WARM, SolverConfig, SolveResult, StopReason, is_converged
 from .step import (
-    _held, _init_state, _iterate, _n_stages, _objective, _scaled_max, _State, fresh_state, on_bound,
+    _held, _init_state, _iterate, _n_stages, _objective, _plan, _scaled_max, _smoothing, _State, fresh_state, on_bound,
+    shared_objective_values, shared_start_terms, shares_terms,
 )
 
 __all__ = ["stream", "TIE_RTOL"]
@@ -48,7 +49,7 @@ class _Stream(NamedTuple):
 
 
 def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower, upper, fixed, n_valid=None,
-           slots: int | None = None, data_index=None, screen: bool = True) -> SolveResult:
+           slots: int | None = None, data_index=None, screen: bool = True, shared_starts: bool = False) -> SolveResult:
     """The one solve driver (traceable; :func:`solve` jits it): every (problem, start) task run
     to its stop through a pool of ``slots`` solver slots, then the best start of each problem.
 
@@ -79,6 +80,12 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
             reads the one data set ``F`` [n, k].
         screen: whether cold starts may be screened (static; False where no start is warm,
             which spares the screen's one evaluation per cold start).
+        shared_starts: every problem has the same starts and stages (``theta0[r]`` and
+            ``stage0[r]`` equal for all ``r``: a bootstrap's) and reads the one data set (static).
+            Then every task's first evaluation, and the cold starts' screening objectives, are
+            matrix products over the weights (:func:`~.step.shared_start_terms`) before the
+            loop, and a slot's first iteration is already a step. Ignored for laws whose terms
+            are not linear in the weights (:func:`~.step.shares_terms`).
     """
     P, S, p = theta0.shape
     T = P * S
@@ -107,12 +114,26 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         return jax.vmap(lambda t: _objective(law, objective, t, Fr, yr, w))(ts)
 
     screening = screen and config.screen_ratio > 0 and S > 1
+    shared = shared_starts and data_index is None and shares_terms(law)
     # Screening applies to problems whose first start is warm; their cold starts' objectives at
     # the start are evaluated once (less than one iteration each).
     warm_first = stage0[:, 0] >= WARM
-    # Evaluated for the padding too: a loop over chunks of real problems measured slower (marin-comma,
-    # 8 padded rows, 1,000 replicates: 266 against 240 ms, the loop's fixed cost above the work it saves).
-    f_cold = jax.vmap(real_objectives)(W, jnp.arange(P), theta0[:, 1:]) if screening else None
+    if shared:
+        # Every task's first evaluation, for all problems at once: a matrix product per start.
+        stages = jnp.minimum(stage0[0], last)
+        first_terms = jax.vmap(
+            lambda th, st, nw: shared_start_terms(law, objective, th, F, y, W, _smoothing(objective, config, st, dtype),
+                                                  nw), out_axes=1)(theta0[0], stages, stage0[0] >= WARM)  # [P, S]
+        lam_first = jnp.where(stage0[0] >= WARM, config.newton_lam0, config.lam0).astype(dtype)
+        first_plan = jax.vmap(jax.vmap(lambda T, th, lam: _plan(T, th, lam, lower, upper, fixed), in_axes=(0, None, None)),
+                              in_axes=(1, 0, 0), out_axes=1)(first_terms, theta0[0], lam_first)
+        if screening:
+            f_cold = jax.vmap(lambda th: shared_objective_values(law, objective, th, F, y, W), out_axes=1)(theta0[0, 1:])
+    elif screening:
+        # Evaluated for the padding too: a loop over chunks of real problems measured slower
+        # (marin-comma, 8 padded rows, 1,000 replicates: 266 against 240 ms, the loop's fixed cost
+        # above the work it saves).
+        f_cold = jax.vmap(real_objectives)(W, jnp.arange(P), theta0[:, 1:])
     # The queue is read through a window of L positions a step.
     L = min(T, 4 * B)
 
@@ -153,6 +174,14 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         k = order[jnp.where(take, slot_rank, 0)]
         s_new, r_new = s_w[k], r_w[k]
         restarted = fresh(c.state, theta0[r_new, s_new], stage0[r_new, s_new])
+        if shared:
+            # The first evaluation is done: the slot's first iteration is a step (k counts it).
+            T_new = jax.tree.map(lambda a: a[r_new, s_new], first_terms)
+            bad = ~jnp.isfinite(T_new.f)
+            restarted = restarted._replace(
+                terms=T_new, step=first_plan[0][r_new, s_new], predicted=first_plan[1][r_new, s_new],
+                refresh=jnp.zeros_like(bad), done=bad, k=jnp.ones_like(restarted.k),
+                reason=jnp.where(bad, StopReason.NOT_FINITE, StopReason.RUNNING).astype(i32))
         pick = lambda a, b: jnp.where(take.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
         state = jax.tree.map(pick, restarted, c.state)
         w = pick(W[r_new], c.W)
