@@ -262,13 +262,12 @@ def _init_state(law, objective, config, F, y, w, lower, upper, theta0, stage0, f
     stage0 = jnp.minimum(stage0, _n_stages(objective, config) - 1).astype(jnp.int32)
     dtype = theta0.dtype
     terms = compute_terms(law, objective, theta0, F, y, w, _smoothing(objective, config, stage0, dtype), warm)
-    lam, lam_newton = jnp.asarray(config.lam0, dtype), jnp.asarray(config.newton_lam0, dtype)
-    step, predicted = _plan(terms, theta0, jnp.where(warm, lam_newton, lam), lower, upper, fixed)
+    step, predicted = first_plan(config, terms, theta0, warm, lower, upper, fixed)
     return _State(
         theta=theta0,
         terms=terms,
-        lam=lam,
-        lam_newton=lam_newton,
+        lam=jnp.asarray(config.lam0, dtype),
+        lam_newton=jnp.asarray(config.newton_lam0, dtype),
         newton=jnp.asarray(warm),
         stage=stage0,
         refresh=jnp.asarray(False),
@@ -330,8 +329,8 @@ def _iterate(law, objective, config, F, y, w, lower, upper, fixed, s: _State) ->
     # indefinite direction of the Hessian, which IRLS handles); as they are, chinchilla-240 takes
     # 8.4 instead of 12.2 iterations a replicate.
     rejected_newton = s.newton & ~accept & ~stepped & ~s.refresh
-    on_bound = jnp.any(((s.theta <= lower) | (s.theta >= upper) | (trial <= lower) | (trial >= upper)) & ~fixed)
-    retry = s.warm & ~on_bound & (s.retries_used < config.newton_retries)
+    at_bound = jnp.any(((s.theta <= lower) | (s.theta >= upper) | (trial <= lower) | (trial >= upper)) & ~fixed)
+    retry = s.warm & ~at_bound & (s.retries_used < config.newton_retries)
     give_up_newton = rejected_newton & ~retry
     lam_irls = jnp.where(accept, jnp.maximum(s.lam * 0.3, 1e-12), s.lam * 10.0)
     lam_newton = jnp.where(accept, jnp.maximum(s.lam_newton * 0.1, 1e-15),
@@ -393,6 +392,13 @@ def _plan(T: Terms, theta, lam, lower, upper, fixed):
     step = _damped_solve(T.A, lam, scale, keep, -g_free)
     step = jnp.clip(theta + jnp.where(keep & jnp.isfinite(step), step, 0.0), lower, upper) - theta
     return step, -(g_free @ step) - 0.5 * _quadratic(T.A, step)
+
+
+def first_plan(config, T: Terms, theta, warm, lower, upper, fixed):
+    """:func:`_plan` from a start's first evaluation, at the damping a start begins with (Newton
+    for a warm start, IRLS otherwise)."""
+    lam = jnp.where(warm, config.newton_lam0, config.lam0).astype(theta.dtype)
+    return _plan(T, theta, lam, lower, upper, fixed)
 
 
 def _damped_solve(A, lam, scale, keep, rhs):

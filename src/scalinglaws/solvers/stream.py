@@ -11,8 +11,8 @@ import jax.numpy as jnp
 
 from .config import WARM, SolverConfig, SolveResult, StopReason, is_converged
 from .step import (
-    _held, _init_state, _iterate, _n_stages, _objective, _plan, _scaled_max, _smoothing, _State, fresh_state, on_bound,
-    shared_objective_values, shared_start_terms, shares_terms,
+    _held, _init_state, _iterate, _n_stages, _objective, _scaled_max, _smoothing, _State, first_plan, fresh_state,
+    on_bound, shared_objective_values, shared_start_terms, shares_terms,
 )
 
 __all__ = ["stream", "TIE_RTOL"]
@@ -100,6 +100,9 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
     else:
         data_index = jnp.asarray(data_index, i32)
         data = lambda r: (F[data_index[r]], y[data_index[r]], lower[data_index[r]], upper[data_index[r]])  # noqa: E731
+    # Starts begin inside the bounds (the first step is planned from there, not projected onto them).
+    theta0 = jnp.clip(theta0, lower if data_index is None else lower[data_index][:, None],
+                      upper if data_index is None else upper[data_index][:, None])
     F0, y0, lo0, hi0 = data(0)
     proto = _init_state(law, objective, config, F0, y0, W[0], lo0, hi0, theta0[0, 0], jnp.asarray(0, i32))
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(jnp.asarray(a), (B,) + jnp.shape(a)), proto)
@@ -124,9 +127,9 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         first_terms = jax.vmap(
             lambda th, st, nw: shared_start_terms(law, objective, th, F, y, W, _smoothing(objective, config, st, dtype),
                                                   nw), out_axes=1)(theta0[0], stages, stage0[0] >= WARM)  # [P, S]
-        lam_first = jnp.where(stage0[0] >= WARM, config.newton_lam0, config.lam0).astype(dtype)
-        first_plan = jax.vmap(jax.vmap(lambda T, th, lam: _plan(T, th, lam, lower, upper, fixed), in_axes=(0, None, None)),
-                              in_axes=(1, 0, 0), out_axes=1)(first_terms, theta0[0], lam_first)
+        plan = lambda T, th, warm: first_plan(config, T, th, warm, lower, upper, fixed)  # noqa: E731
+        first_steps = jax.vmap(jax.vmap(plan, in_axes=(0, None, None)), in_axes=(1, 0, 0), out_axes=1)(
+            first_terms, theta0[0], stage0[0] >= WARM)
         if screening:
             f_cold = jax.vmap(lambda th: shared_objective_values(law, objective, th, F, y, W), out_axes=1)(theta0[0, 1:])
     elif screening:
@@ -179,7 +182,7 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
             T_new = jax.tree.map(lambda a: a[r_new, s_new], first_terms)
             bad = ~jnp.isfinite(T_new.f)
             restarted = restarted._replace(
-                terms=T_new, step=first_plan[0][r_new, s_new], predicted=first_plan[1][r_new, s_new],
+                terms=T_new, step=first_steps[0][r_new, s_new], predicted=first_steps[1][r_new, s_new],
                 refresh=jnp.zeros_like(bad), done=bad, k=jnp.ones_like(restarted.k),
                 reason=jnp.where(bad, StopReason.NOT_FINITE, StopReason.RUNNING).astype(i32))
         pick = lambda a, b: jnp.where(take.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
