@@ -35,7 +35,7 @@ def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray,
     ``m``) corrects for the standard error changing with the parameter. The endpoints are the
     draws' quantiles at ``Phi(z0 + (z0 + z) / (1 - a (z0 + z)))`` for ``z = Phi^-1(alpha)``.
     """
-    from scipy.stats import norm  # scipy loads on first use: the command line imports DEFAULT_LEVEL
+    from scipy.special import ndtr, ndtri  # loaded on first use: the command line imports DEFAULT_LEVEL
 
     draws = np.asarray(draws, dtype=np.float64)
     estimate = np.broadcast_to(np.asarray(estimate, dtype=np.float64), draws.shape[1:])
@@ -45,7 +45,7 @@ def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray,
         np.where(valid, draws == estimate, False), axis=0
     )
     prop = np.clip(below / np.maximum(n_valid, 1), 1e-12, 1 - 1e-12)
-    z0 = norm.ppf(prop)
+    z0 = ndtri(prop)
     jk = np.asarray(jackknife, dtype=np.float64)
     d = np.nanmean(jk, axis=0) - jk
     num = np.nansum(d**3, axis=0)
@@ -53,8 +53,8 @@ def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray,
     accel = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
     a = (1.0 - level) / 2.0
     out = []
-    for z in (norm.ppf(a), norm.ppf(1.0 - a)):
-        q = norm.cdf(z0 + (z0 + z) / (1.0 - accel * (z0 + z)))
+    for z in (ndtri(a), ndtri(1.0 - a)):
+        q = ndtr(z0 + (z0 + z) / (1.0 - accel * (z0 + z)))
         out.append(q)
     lo_q, hi_q = out
     lower = np.empty(draws.shape[1:])

@@ -257,7 +257,7 @@ class Law:
         pad = bucket_points(m) - m
         if pad:
             F = np.concatenate([F, np.repeat(F[:1], pad, axis=0)])
-        out = _fit_space(self, jnp.asarray(theta, dtype=jnp.float64), jnp.asarray(F))
+        out = _fit_space(self, np.asarray(theta, dtype=np.float64), F)  # numpy in: jit moves it, cheaply
         return np.asarray(out)[:m]
 
     def predict_natural(self, theta, F):

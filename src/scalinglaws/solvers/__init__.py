@@ -49,10 +49,10 @@ from .batch import solve, top_k_starts
 from .config import WARM, SolverConfig, SolveResult, StopReason, is_converged, stop_reason_counts
 from .step import (  # noqa: F401  (the private names are used by benchmarks/ and tests)
     Terms, _init_state, _iterate, _objective, _sum_all, bound_hits, compute_terms, fresh_state,
-    grouped_objective_values, grouped_predictions, objective_values, on_bound,
+    grouped_objective_values, grouped_predictions, objective_values, on_bound, screened_objective_values,
 )
 from .stream import stream
 
-__all__ = ["SolverConfig", "StopReason", "SolveResult", "solve", "stream", "objective_values",
+__all__ = ["SolverConfig", "StopReason", "SolveResult", "solve", "stream", "objective_values", "screened_objective_values",
            "grouped_objective_values", "grouped_predictions",
            "top_k_starts", "stop_reason_counts", "WARM", "compute_terms", "bound_hits", "on_bound", "is_converged"]

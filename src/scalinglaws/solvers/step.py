@@ -443,6 +443,18 @@ def objective_values(law, objective, F, y, w, thetas):
     return jax.vmap(lambda t: _objective(law, objective, t, F, y, w))(thetas)
 
 
+@partial(jax.jit, static_argnames=("law", "objective", "keep"))
+def screened_objective_values(law, objective, F, y, w, thetas, keep: int):
+    """The objective at many internal points ``thetas`` [G, p] in float32, and in float64 at the
+    ``keep`` best of them, in one call: ``(rough [G] float32, kept [keep] indices, values
+    [keep] float64)``. ``F``, ``y``, ``w`` and ``thetas`` come in float64."""
+    f32 = jnp.float32
+    rough = jax.vmap(lambda t: _objective(law, objective, t, F.astype(f32), y.astype(f32), w.astype(f32)))(
+        thetas.astype(f32))
+    kept = jax.lax.top_k(-rough, keep)[1]
+    return rough, kept, jax.vmap(lambda t: _objective(law, objective, t, F, y, w))(thetas[kept])
+
+
 @partial(jax.jit, static_argnames=("law", "objective"))
 def grouped_objective_values(law, objective, F, y, w, thetas):
     """Objective at internal points per data set: ``F`` [G, n, k], ``y``, ``w`` [G, n],
