@@ -23,7 +23,7 @@ from . import _common
 from .baselines import ChinchillaObjective, chinchilla_grid, scipy_grid_fit
 
 
-def run(quick: bool = False, gradients=("fd", "analytic"), repeats: int = 7) -> dict:
+def run(quick: bool = False, gradients=("fd", "analytic"), repeats: int = 21) -> dict:
     df = sl.datasets.load("chinchilla-240")
     grid = chinchilla_grid()
     if quick:  # every 10th start: a smoke run of the harness, not a measurement

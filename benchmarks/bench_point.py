@@ -1,4 +1,4 @@
-"""The point fit on the whole hard-fit suite: the float32 grid screen and the solver slots.
+"""The point fit on the whole hard-fit suite: the float32 grid screen.
 
 For every case of ``benchmarks/hard_cases.py``:
 
@@ -6,9 +6,6 @@ For every case of ``benchmarks/hard_cases.py``:
   against those :meth:`~scalinglaws.problem.Problem.start_values` picks (float32 on the whole
   grid, float64 on its ``SCREEN_FACTOR * k`` best); the deepest float32 rank any of the ``k``
   best sits at (the screen keeps ranks below ``SCREEN_FACTOR * k``), and the time of both;
-- **the solve**: the same starts through every start at once (the engine before) and through
-  :data:`~scalinglaws.fitting.POINT_SLOTS` slots (the default on a CPU): objective, parameters,
-  convergence, iterations summed over the starts, and time;
 - **the whole point fit** (``sl.fit``), as a user calls it.
 
 Times are medians of warm calls; compilation is apart (a first call, not timed).
@@ -22,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 
-import jax
 import numpy as np
 
 from scalinglaws import fitting
@@ -31,10 +27,6 @@ from scalinglaws.solvers import top_k_starts
 
 from . import _common
 from . import hard_cases as _cases
-
-
-def _solve(prob, starts, slots):
-    return lambda: jax.block_until_ready(prob.solve(prob.weights[None, :], starts[None], slots=slots))
 
 
 def _case(case, repeats: int) -> dict:
@@ -59,19 +51,6 @@ def _case(case, repeats: int) -> dict:
         rank[top_k_starts(rough, len(grid))] = np.arange(len(grid))
         row["deepest_f32_rank_of_best"] = int(rank[ref].max())
         row["kept"] = int(_problem.SCREEN_FACTOR * k)
-    starts = grid[ref]
-    solves = {}
-    for label, slots in (("all_at_once", None), ("point_slots", fitting.point_slots(k))):
-        fn = _solve(prob, starts, slots)
-        res = fn()
-        solves[label] = {"slots": slots, "objective": float(res.objective[0]), "theta": res.theta[0].tolist(),
-                         "converged": bool(res.converged[0]),
-                         "iterations_summed": int(np.sum(res.iterations_starts[0])),
-                         "ms": 1e3 * _common.timed(fn, repeats)["median_s"]}
-    a, b = solves["all_at_once"], solves["point_slots"]
-    row["solve"] = solves
-    row["objective_rel_diff"] = (b["objective"] - a["objective"]) / abs(a["objective"])
-    row["theta_max_abs_diff"] = float(np.max(np.abs(np.subtract(a["theta"], b["theta"]))))
     fit = case.fit()
     row["fit_ms"] = 1e3 * _common.timed(case.fit, repeats, warmup=1)["median_s"]
     row["fit_converged"], row["fit_retried"] = fit.converged, fit.diagnostics["retried"]
@@ -84,23 +63,15 @@ def run(repeats: int = 7, only=None) -> dict:
         if only and case.name not in only:
             continue
         r = out[case.name] = _case(case, repeats)
-        s = r["solve"]
         print(f"{case.name[:36]:36s} grid {r['grid_f64_ms']:7.2f} -> {r['grid_screened_ms']:6.2f} ms "
               f"{'same' if r['same_starts'] else 'DIFFERENT'} starts (f32 rank {r.get('deepest_f32_rank_of_best', '-')})"
-              f" | solve {s['all_at_once']['ms']:7.2f} -> {s['point_slots']['ms']:6.2f} ms, objective "
-              f"{r['objective_rel_diff']:+.1e}, theta {r['theta_max_abs_diff']:.1e}, converged "
-              f"{s['all_at_once']['converged']}/{s['point_slots']['converged']} | fit {r['fit_ms']:7.2f} ms "
-              f"(retried {r['fit_retried']})", flush=True)
+              f" | fit {r['fit_ms']:7.2f} ms (converged {r['fit_converged']}, retried {r['fit_retried']})", flush=True)
     total = {key: sum(r[key] for r in out.values()) for key in ("grid_f64_ms", "grid_screened_ms", "fit_ms")}
-    total["solve_all_at_once_ms"] = sum(r["solve"]["all_at_once"]["ms"] for r in out.values())
-    total["solve_point_slots_ms"] = sum(r["solve"]["point_slots"]["ms"] for r in out.values())
     print("summed:", {k: round(v, 1) for k, v in total.items()})
-    result = {"cases": out, "summed": total, "point_slots": fitting.POINT_SLOTS,
-              "screen_factor": _problem.SCREEN_FACTOR, "screen_min_grid": _problem.SCREEN_MIN_GRID,
+    result = {"cases": out, "summed": total, "screen_factor": _problem.SCREEN_FACTOR, "screen_min_grid": _problem.SCREEN_MIN_GRID,
               "repeats": repeats,
               "notes": "grid_f64_ms: the float64 objective on the whole grid (the engine before); grid_screened_ms: "
-                       "Problem.start_values. solve: the same k best starts, every start at once against the point "
-                       "fit's slots. fit_ms: sl.fit as a user calls it (the default slots and screen). Medians of "
+                       "Problem.start_values. fit_ms: sl.fit as a user calls it (the default slots and screen). Medians of "
                        "warm calls; compilation apart."}
     if not only:
         _common.write("point", result)

@@ -58,9 +58,7 @@ def test_chinchilla_multistart_diagnostics(chinchilla_fit):
     assert sum(d["starts_stopped"].values()) == 32
     assert set(d["starts_stopped"]) <= {"converged: f", "converged: step", "converged: gradient", "abandoned"}
     assert d["stop_reason"].startswith("converged")
-    # The first four starts (fitting.POINT_SLOTS) run to their ends, two of them to the best; the
-    # others are raced off behind them (run to the end, >= 10 reach it: the test below).
-    assert d["starts_at_best"] >= 2
+    assert d["starts_at_best"] >= 3
     assert 0 < d["iterations"] < 200
     assert d["grad_norm"] < 1e-8
 
@@ -283,18 +281,6 @@ def test_point_fit_stopped_by_the_cap_is_retried():
     assert fit.diagnostics["retried"] and fit.converged
     assert fit.objective == pytest.approx(0.00101827401780060, rel=1e-9)
     assert not sl.fit(df, "chinchilla").diagnostics["retried"]
-
-
-def test_point_slots_reach_the_optimum_of_every_start_at_once(chinchilla_fit):
-    # The point fit runs its starts through a few slots on a CPU (fitting.POINT_SLOTS); every
-    # start at once must find the same optimum from the same starts.
-    from scalinglaws import fitting
-
-    assert chinchilla_fit.problem is not None and fitting.point_slots(32) == fitting.POINT_SLOTS
-    prob, starts = chinchilla_fit.problem, chinchilla_fit._ranked_starts
-    at_once = prob.solve(prob.weights[None, :], starts[None], slots=None)
-    assert chinchilla_fit.objective == pytest.approx(float(at_once.objective[0]), rel=1e-12)
-    np.testing.assert_allclose(chinchilla_fit.theta, at_once.theta[0], rtol=1e-7, atol=1e-9)
 
 
 def test_start_values_pick_the_float64_best_of_the_grid(chinchilla_fit):

@@ -8,7 +8,7 @@ The compilation cache: a fit or an ensemble compiles for about 2 s on a CPU; wit
 second process loads the program instead. It lives in ``$SCALINGLAWS_CACHE_DIR`` or
 ``$XDG_CACHE_HOME/scalinglaws/jax`` (``~/.cache/...``). It is left alone if
 ``jax_compilation_cache_dir`` is already set, and ``SCALINGLAWS_COMPILATION_CACHE=0`` turns it
-off.
+off (and the stored programs of :mod:`scalinglaws.programs`, kept in its ``programs/`` folder).
 """
 
 from __future__ import annotations

@@ -93,26 +93,9 @@ def fit(
     problem, start_grid, idx = setup(data, law, x, y, weights=weights, objective=objective, delta=delta,
                                      n_starts=n_starts, grid=grid, fixed=fixed, bounds=bounds, config=config,
                                      check_columns=check_columns, dtype=dtype, tie=tie)
-    res = problem.solve(problem.weights[None, :], start_grid[idx][None], slots=point_slots(len(idx)))
+    res = problem.solve(problem.weights[None, :], start_grid[idx][None])
     return finish(problem, res, start_grid, idx, data)
 
-
-POINT_SLOTS = 4
-"""Solver slots a point fit runs its starts through on a CPU. The best-ranked starts go first,
-and once one has converged the rest race against it (``SolverConfig.abandon_ratio``), so the
-starts behind are raced off after ``abandon_after`` iterations instead of running beside the
-leaders; on a CPU a step's cost grows with the lanes it runs. Measured on the hard-fit suite
-(``benchmarks/bench_point.py``): the same optima in every case, point fits 2.5x faster in sum
-(chinchilla-240's solve 10.4 -> 4.0 ms); 8 slots were slower in most cases. On an accelerator a
-step costs about the same on 4 lanes as on 32, so every start runs at once there."""
-
-
-def point_slots(n_starts: int) -> int | None:
-    """Solver slots for a point fit from ``n_starts`` starts (:data:`POINT_SLOTS` on a CPU;
-    None, every start at once, on an accelerator)."""
-    import jax
-
-    return min(POINT_SLOTS, n_starts) if jax.default_backend() == "cpu" else None
 
 
 def setup(data, law, x=None, y=None, *, weights=None, objective=None, delta=None, n_starts=None, grid=None,
@@ -193,8 +176,7 @@ def _retry_point_fit(problem: Problem, res: _solvers.SolveResult) -> _solvers.So
     two results is kept."""
     again = problem.for_retry()
     theta0 = np.asarray(res.theta_starts)
-    res2 = again.solve(problem.weights[None, :], theta0, np.full(theta0.shape[:2], _solvers.WARM, np.int32),
-                       slots=point_slots(theta0.shape[1]))
+    res2 = again.solve(problem.weights[None, :], theta0, np.full(theta0.shape[:2], _solvers.WARM, np.int32))
     if bool(res2.converged[0]) or float(res2.objective[0]) < float(res.objective[0]):
         return res2
     return res

@@ -15,6 +15,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import laws as _laws
+from . import objectives as _objectives
+from . import programs as _programs
 from . import solvers as _solvers
 from .buckets import bucket_points, pad_rows
 
@@ -210,8 +213,10 @@ class Problem:
             return self.grid_values(grid)
         F, y, _, _ = self.host_arrays(np.float64)
         w = self.pad_rows(self.weights, fill=0.0).astype(np.float64)
-        rough, kept, kept_values = _solvers.screened_objective_values(
-            self.law, self.objective, F, y, w, np.asarray(grid, np.float64), keep=m)
+        rough, kept, kept_values = _programs.call(
+            _solvers.screened_objective_values, "solvers.screened_objective_values",
+            {"law": self.law, "objective": self.objective, "keep": m},
+            {"F": F, "y": y, "w": w, "thetas": np.asarray(grid, np.float64)}, storable=self.storable)
         if not np.isfinite(np.asarray(rough)).all():
             return self.grid_values(grid)
         values = np.full(len(grid), np.inf)
@@ -225,14 +230,22 @@ class Problem:
         (default every task at once). The result's arrays are numpy arrays (every caller reads
         them on the host, and indexing a JAX array is a dispatched operation each)."""
         F, y, lower, upper = self.host_arrays()
-        res = _solvers.solve(
-            self.law, self.objective, self.config, F, y,
-            self.pad_rows(W, axis=1, fill=0.0).astype(self.dtype),
-            self.with_fixed(theta0).astype(self.dtype), lower, upper,
-            np.asarray(self.fixed_mask), None if stage0 is None else np.asarray(stage0, np.int32),
-            slots=slots, n_valid=None if n_valid is None else np.int32(n_valid),
-        )
+        arrays = {"F": F, "y": y, "W": self.pad_rows(W, axis=1, fill=0.0).astype(self.dtype),
+                  "theta0": self.with_fixed(theta0).astype(self.dtype), "lower": lower, "upper": upper,
+                  "fixed": np.asarray(self.fixed_mask), "stage0": None if stage0 is None else np.asarray(stage0, np.int32),
+                  "n_valid": None if n_valid is None else np.int32(n_valid)}
+        _programs.register_namedtuple(_solvers.SolveResult)
+        res = _programs.call(_solvers.solve, "solvers.solve", self._static(slots=slots), arrays, storable=self.storable)
         return jax.tree.map(np.asarray, res)
+
+    @property
+    def storable(self) -> bool:
+        """Whether this problem's compiled programs can be stored across processes
+        (:mod:`scalinglaws.programs`): a built-in law and objective."""
+        return _laws.builtin(self.law) and type(self.objective).__module__ == _objectives.__name__
+
+    def _static(self, **extra) -> dict:
+        return {"law": self.law, "objective": self.objective, "config": self.config, **extra}
 
     def ranked_starts(self) -> np.ndarray:
         """The law's start grid for this data, best objective first."""

@@ -42,10 +42,10 @@ from .base import LN10, UNREACHABLE, Law, product_grid
 from .bounded import SIGMOID_REACH
 from .custom import custom
 from .loss import EXPONENT_MAX, chinchilla_allocation, chinchilla_grid
-from .registry import available, get, register
+from .registry import available, builtin, get, register
 from .shared import SharedLaw, share
 from .tied import Tie, TiedLaw, tie
 
-__all__ = ["Law", "get", "register", "available", "custom", "chinchilla_grid", "chinchilla_allocation",
+__all__ = ["Law", "get", "register", "available", "builtin", "custom", "chinchilla_grid", "chinchilla_allocation",
            "EXPONENT_MAX", "SIGMOID_REACH", "UNREACHABLE", "LN10", "product_grid",
            "tie", "Tie", "TiedLaw", "share", "SharedLaw"]

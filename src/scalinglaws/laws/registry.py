@@ -10,7 +10,7 @@ from .broken import make_bnsl
 from .loss import make_chinchilla, make_kaplan, make_power
 from .tied import split_tied_name, tie
 
-__all__ = ["get", "register", "available"]
+__all__ = ["get", "register", "available", "builtin"]
 
 
 # registry
@@ -48,3 +48,12 @@ def available() -> list[str]:
 for _make in (make_power, make_chinchilla, make_kaplan, make_loglinear, make_sigmoid, make_data_constrained,
               make_error_from_loss, make_bnsl, lambda: make_bnsl(2)):
     register(_make())
+
+_BUILTIN = dict(_REGISTRY)
+
+
+def builtin(law) -> bool:
+    """Whether ``law`` is one of the package's own laws, as built when the package was imported
+    (not a custom law, and not one registered over a built-in's name): its name then says
+    everything it computes (:mod:`scalinglaws.programs` keys stored programs by it)."""
+    return isinstance(law, Law) and _BUILTIN.get(law.name) is law
