@@ -36,7 +36,7 @@ def _case(case, repeats: int) -> dict:
     ref = top_k_starts(full, k)
     screened = prob.start_values(grid, k)
     got = top_k_starts(screened, k)
-    screens = len(grid) >= max(_problem.SCREEN_MIN_GRID, 2 * _problem.SCREEN_FACTOR * k)
+    screens = _problem.screens_grid(len(grid), k)
     row = {"grid_points": int(len(grid)), "starts": int(k), "rows_padded": int(prob.n_padded), "screened": screens,
            "same_starts": bool(np.array_equal(ref, got)),
            "grid_f64_ms": 1e3 * _common.timed(lambda: prob.grid_values(grid), repeats, warmup=1)["median_s"],

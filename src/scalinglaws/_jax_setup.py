@@ -18,13 +18,18 @@ import importlib.util
 import os
 import sys
 
-__all__ = ["configure", "configure_on_import"]
+__all__ = ["configure", "configure_on_import", "cache_enabled"]
+
+
+def cache_enabled() -> bool:
+    """False where ``SCALINGLAWS_COMPILATION_CACHE`` turns the caches off."""
+    return os.environ.get("SCALINGLAWS_COMPILATION_CACHE", "1").lower() not in ("0", "false", "no", "off")
 
 
 def configure(jax) -> None:
     """Enable float64 and the compilation cache in the imported ``jax`` module."""
     jax.config.update("jax_enable_x64", True)
-    if os.environ.get("SCALINGLAWS_COMPILATION_CACHE", "1").lower() in ("0", "false", "no", "off"):
+    if not cache_enabled():
         return
     if jax.config.jax_compilation_cache_dir:
         return

@@ -97,7 +97,6 @@ def fit(
     return finish(problem, res, start_grid, idx, data)
 
 
-
 def setup(data, law, x=None, y=None, *, weights=None, objective=None, delta=None, n_starts=None, grid=None,
           fixed=None, bounds=None, config=None, check_columns=True, dtype="float64", tie=None):
     """Everything :func:`fit` does before the solve: the validated :class:`Problem`, its start

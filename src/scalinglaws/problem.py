@@ -125,6 +125,12 @@ SCREEN_MIN_GRID = 1024
 than it costs)."""
 
 
+def screens_grid(n_points: int, k: int) -> bool:
+    """Whether a start grid of ``n_points`` is scored in float32 first when its ``k`` best are
+    wanted (:meth:`Problem.start_values`)."""
+    return n_points >= max(SCREEN_MIN_GRID, 2 * SCREEN_FACTOR * k)
+
+
 class Problem:
     """Arrays of one validated fit problem, shared by the point fit and its bootstrap.
 
@@ -208,14 +214,13 @@ class Problem:
         is not finite at every grid point (it overflows earlier), the whole grid is scored in
         float64.
         """
-        m = SCREEN_FACTOR * k
-        if len(grid) < max(SCREEN_MIN_GRID, 2 * m):
+        if not screens_grid(len(grid), k):
             return self.grid_values(grid)
         F, y, _, _ = self.host_arrays(np.float64)
         w = self.pad_rows(self.weights, fill=0.0).astype(np.float64)
         rough, kept, kept_values = _programs.call(
             _solvers.screened_objective_values, "solvers.screened_objective_values",
-            {"law": self.law, "objective": self.objective, "keep": m},
+            {"law": self.law, "objective": self.objective, "keep": SCREEN_FACTOR * k},
             {"F": F, "y": y, "w": w, "thetas": np.asarray(grid, np.float64)}, storable=self.storable)
         if not np.isfinite(np.asarray(rough)).all():
             return self.grid_values(grid)
@@ -235,7 +240,8 @@ class Problem:
                   "fixed": np.asarray(self.fixed_mask), "stage0": None if stage0 is None else np.asarray(stage0, np.int32),
                   "n_valid": None if n_valid is None else np.int32(n_valid)}
         _programs.register_namedtuple(_solvers.SolveResult)
-        res = _programs.call(_solvers.solve, "solvers.solve", self._static(slots=slots), arrays, storable=self.storable)
+        static = {"law": self.law, "objective": self.objective, "config": self.config, "slots": slots}
+        res = _programs.call(_solvers.solve, "solvers.solve", static, arrays, storable=self.storable)
         return jax.tree.map(np.asarray, res)
 
     @property
@@ -243,9 +249,6 @@ class Problem:
         """Whether this problem's compiled programs can be stored across processes
         (:mod:`scalinglaws.programs`): a built-in law and objective."""
         return _laws.builtin(self.law) and type(self.objective).__module__ == _objectives.__name__
-
-    def _static(self, **extra) -> dict:
-        return {"law": self.law, "objective": self.objective, "config": self.config, **extra}
 
     def ranked_starts(self) -> np.ndarray:
         """The law's start grid for this data, best objective first."""

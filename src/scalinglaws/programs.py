@@ -29,6 +29,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from ._jax_setup import cache_enabled
+
 __all__ = ["call", "directory", "register_namedtuple", "stats"]
 
 stats = {"exported": 0, "loaded": 0, "plain": 0}
@@ -37,16 +39,13 @@ stats = {"exported": 0, "loaded": 0, "plain": 0}
 
 _PROGRAMS: dict[str, Callable] = {}
 _REGISTERED: set = set()
-_SOURCE_HASH: list[str] = []
 
 
 def directory() -> Path | None:
     """Where programs are stored: ``programs/`` in JAX's compilation cache directory, or None
     where the cache is off."""
     root = jax.config.jax_compilation_cache_dir
-    if not root or os.environ.get("SCALINGLAWS_COMPILATION_CACHE", "1").lower() in ("0", "false", "no", "off"):
-        return None
-    if not _can_serialize():
+    if not root or not cache_enabled() or not _can_serialize():
         return None
     return Path(root) / "programs"
 
@@ -68,34 +67,34 @@ def register_namedtuple(cls) -> None:
         _REGISTERED.add(cls)
 
 
-def _source_hash() -> str:
-    """A hash of the package's Python sources and version: an edit anywhere changes every key."""
-    if not _SOURCE_HASH:
-        from ._version import __version__
+@functools.cache
+def _environment() -> str:
+    """What every key of this process shares: the package's sources and version (an edit
+    anywhere changes every key), the JAX and jaxlib versions, the backend and device, float64,
+    and the XLA flags."""
+    import jaxlib
 
-        h = hashlib.sha256(__version__.encode())
-        root = Path(__file__).resolve().parent
-        for path in sorted(root.rglob("*.py")):
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
-        _SOURCE_HASH.append(h.hexdigest())
-    return _SOURCE_HASH[0]
+    from ._version import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    device = jax.devices()[0]
+    return "\n".join([h.hexdigest(), jax.__version__, jaxlib.__version__, jax.default_backend(),
+                      getattr(device, "device_kind", ""), str(bool(jax.config.jax_enable_x64)),
+                      os.environ.get("XLA_FLAGS", "")])
 
 
 def _key(name: str, static: dict, arrays: dict) -> str | None:
     """The program's key, or None where a static argument's ``repr`` names an object by its
     address (it would differ in every process)."""
-    import jaxlib
-
-    device = jax.devices()[0]
-    parts = [name, _source_hash(), jax.__version__, jaxlib.__version__, jax.default_backend(),
-             getattr(device, "device_kind", ""), str(bool(jax.config.jax_enable_x64)),
-             os.environ.get("XLA_FLAGS", "")]
-    parts += [f"{k}={v!r}" for k, v in sorted(static.items())]
-    if any(" at 0x" in part for part in parts):
+    statics = [f"{k}={v!r}" for k, v in sorted(static.items())]
+    if any(" at 0x" in part for part in statics):
         return None
-    parts += [f"{k}=None" if a is None else f"{k}:{np.shape(a)}:{np.result_type(a).str}" for k, a in arrays.items()]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
+    shapes = [f"{k}=None" if a is None else f"{k}:{np.shape(a)}:{np.result_type(a).str}" for k, a in arrays.items()]
+    return hashlib.sha256("\n".join([name, _environment(), *statics, *shapes]).encode()).hexdigest()[:40]
 
 
 def call(fn: Callable, name: str, static: dict, arrays: dict, *, storable: bool = True):
