@@ -11,6 +11,10 @@ ones with known truth), side by side in one process:
 - **bootstrap** of ``--replicates`` multinomial replicates at default settings: the share that
   failed to converge and that ended on a bound, iterations (median, 99th percentile), and time per
   replicate (the first call, with compilation, reported apart).
+- **optimistix** Levenberg-Marquardt under ``jax.vmap`` over the same weights (the JAX user's
+  alternative; :func:`optimistix_solver`), from the reference optimum, compilation timed apart:
+  its time per replicate, how many it did not solve, who found the lower objective, and its
+  largest 90% bound gap against ours.
 - **a scipy loop** on the same replicate weights (rows repeated by their counts, which is the
   weighted objective exactly), one ``least_squares`` per replicate from the reference optimum,
   how many replicates each side solved to a lower objective (by more than 1e-9 relative, both
@@ -129,10 +133,85 @@ def scipy_loop(sp: ScipyProblem, W: np.ndarray, x0: np.ndarray):
     return thetas, ok, time.perf_counter() - t0
 
 
+def optimistix_solver(sp: ScipyProblem):
+    """``solve(W [m, n], x0) -> (thetas [m, p], ok [m])``: optimistix's Levenberg-Marquardt under
+    ``jax.vmap`` over weight vectors, jitted (the JAX user's alternative); None without optimistix.
+
+    The residuals are ``sqrt(w) psi(r)``: for the Huber objective ``psi(r) = r`` within ``delta``
+    and ``sign(r) sqrt(2 delta |r| - delta^2)`` beyond, so that half their sum of squares is our
+    summed objective exactly; for least squares ``psi(r) = r`` (half our objective, the same
+    minimiser). optimistix has no bounds: the parameters are clipped into ours inside the
+    residuals (a bound then shows as a flat direction), and the answers are clipped the same way.
+    """
+    try:
+        import optimistix as optx
+    except ImportError:
+        return None
+    import jax.numpy as jnp
+
+    law, F, y = sp.law, jnp.asarray(sp.F), jnp.asarray(sp.y)
+    lo, hi = jnp.asarray(sp.lower), jnp.asarray(sp.upper)
+    huber, delta = sp.loss == "huber", sp.f_scale
+
+    def residuals(x, w):
+        r = law.fit_fn(jnp.clip(x, lo, hi), F) - y
+        if huber:
+            a = jnp.abs(r)
+            r = jnp.where(a <= delta, r, jnp.sign(r) * jnp.sqrt(jnp.maximum(2 * delta * a - delta**2, 0.0)))
+        return jnp.sqrt(w) * r
+
+    solver = optx.LevenbergMarquardt(rtol=1e-10, atol=1e-12)
+
+    def one(w, x0):
+        sol = optx.least_squares(residuals, solver, x0, args=w, max_steps=256, throw=False)  # its default
+        return jnp.clip(sol.value, lo, hi), sol.result == optx.RESULTS.successful
+
+    return jax.jit(jax.vmap(one, in_axes=(0, None)))
+
+
+def optimistix_loop(sp: ScipyProblem, W: np.ndarray, x0: np.ndarray):
+    """The vmapped optimistix solve of every replicate from ``x0``: ``(thetas, ok, warm_s,
+    compile_s)`` (the first call's time beyond the warm one is its compilation), or None."""
+    solve = optimistix_solver(sp)
+    if solve is None:
+        return None
+    import jax.numpy as jnp
+
+    Wj, x = jnp.asarray(W), jnp.asarray(x0)
+    t0 = time.perf_counter()
+    jax.block_until_ready(solve(Wj, x))
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    th, ok = jax.block_until_ready(solve(Wj, x))
+    warm = time.perf_counter() - t0
+    return np.asarray(th), np.asarray(ok), warm, max(first - warm, 0.0)
+
+
+def _bound_gaps(ours: np.ndarray, ours_ok: np.ndarray, theirs: np.ndarray, theirs_ok: np.ndarray):
+    """The largest gap between the two sides' 90% percentile bounds, per parameter, as a share
+    of the baseline's interval width (or of the parameter's scale where that width is 0)."""
+    lo_o, hi_o = percentile_interval(ours[ours_ok], LEVEL)
+    lo_s, hi_s = percentile_interval(theirs[theirs_ok], LEVEL)
+    # A parameter pinned on a bound in (nearly) every replicate has a zero-width interval in both:
+    # its gap is measured against the parameter's scale instead of that width.
+    scale = np.maximum(np.abs(lo_s) + np.abs(hi_s), 1e-12)
+    width = np.maximum(hi_s - lo_s, 1e-6 * scale)
+    return np.maximum(np.abs(lo_o - lo_s), np.abs(hi_o - hi_s)) / width, (lo_o, hi_o), (lo_s, hi_s)
+
+
+def _who_lower(sp: ScipyProblem, W: np.ndarray, theirs: np.ndarray, f_ours: np.ndarray) -> dict:
+    """Replicate by replicate, who found the lower objective (both scored by our objective)."""
+    f_them = np.array([sp.objective(theirs[i], W[i]) for i in range(len(W))])
+    rel = (f_ours - f_them) / np.maximum(np.abs(f_them), 1e-300)
+    return {"scipy_lower": int(np.sum(rel > 1e-9)), "ours_lower": int(np.sum(rel < -1e-9)),
+            "largest_scipy_advantage": float(max(np.nanmax(rel), 0.0))}
+
+
 # --------------------------------------------------------------------------------------------
 # one case
 # --------------------------------------------------------------------------------------------
-def run_case(case: _cases.Case, n_rep: int, seed: int = 0, scipy_reps: int | None = None) -> dict:
+def run_case(case: _cases.Case, n_rep: int, seed: int = 0, scipy_reps: int | None = None,
+             optimistix_reps: int = 1000) -> dict:
     out = {"name": case.name, "law": case.law_name, "note": case.note}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -174,24 +253,25 @@ def run_case(case: _cases.Case, n_rep: int, seed: int = 0, scipy_reps: int | Non
     th_sp, ok_sp, t_sp = scipy_loop(sp, W, ref["theta"])
     ours = np.asarray(ens.theta)[:m]
     ours_ok = np.asarray(ens.valid)[:m]
-    lo_o, hi_o = percentile_interval(ours[ours_ok], LEVEL)
-    lo_s, hi_s = percentile_interval(th_sp[ok_sp], LEVEL)
-    # A parameter pinned on a bound in (nearly) every replicate has a zero-width interval in both:
-    # its gap is measured against the parameter's scale instead of that width.
-    scale = np.maximum(np.abs(lo_s) + np.abs(hi_s), 1e-12)
-    width = np.maximum(hi_s - lo_s, 1e-6 * scale)
-    gaps = np.maximum(np.abs(lo_o - lo_s), np.abs(hi_o - hi_s)) / width
-    j = int(np.nanargmax(gaps))
-    # Who found the lower objective, replicate by replicate (both scored by our objective).
-    f_sp = np.array([sp.objective(th_sp[i], W[i]) for i in range(m)])
     f_ours = np.asarray(ens.objective)[:m]
-    rel = (f_ours - f_sp) / np.maximum(np.abs(f_sp), 1e-300)
+    gaps, (lo_o, hi_o), (lo_s, hi_s) = _bound_gaps(ours, ours_ok, th_sp, ok_sp)
+    j = int(np.nanargmax(gaps))
     out["scipy_loop"] = {"replicates": m, "failed": int(np.sum(~ok_sp)), "time_s": t_sp,
-                         "scipy_lower": int(np.sum(rel > 1e-9)), "ours_lower": int(np.sum(rel < -1e-9)),
-                         "largest_scipy_advantage": float(max(rel.max(), 0.0)),
+                         **_who_lower(sp, W, th_sp, f_ours),
                          "ms_per_replicate": 1e3 * t_sp / m, "speedup": (t_sp / m) / (steady / n_rep),
                          "bound_gap": float(gaps[j]), "bound_gap_param": prob.law.internal_names[j],
                          "bounds_ours": [lo_o.tolist(), hi_o.tolist()], "bounds_scipy": [lo_s.tolist(), hi_s.tolist()]}
+    k = min(m, optimistix_reps)
+    lm = optimistix_loop(sp, W[:k], ref["theta"])
+    if lm is None:
+        out["optimistix"] = {"skipped": "optimistix is not installed (pip install -e '.[bench]')"}
+    else:
+        th_lm, ok_lm, t_lm, c_lm = lm
+        gaps_lm = _bound_gaps(ours[:k], ours_ok[:k], th_lm, ok_lm)[0] if ok_lm.any() else np.full(len(gaps), np.nan)
+        out["optimistix"] = {"replicates": k, "not_successful": int(np.sum(~ok_lm)), "time_s": t_lm,
+                             "compile_s": c_lm, **_who_lower(sp, W[:k], th_lm, f_ours[:k]),
+                             "ms_per_replicate": 1e3 * t_lm / k, "speedup": (t_lm / k) / (steady / n_rep),
+                             "bound_gap": float(np.nanmax(gaps_lm))}
     if case.truth is not None:
         iv = ens.interval(level=LEVEL)
         out["truth_covered"] = {k: bool(iv.loc[k, "lower"] <= v <= iv.loc[k, "upper"]) for k, v in case.truth.items()}
@@ -206,9 +286,10 @@ def table(rows: list[dict]) -> str:
     base_ms = base["bootstrap"]["ms_per_replicate"] if base else None
     lines = [
         "| case | law | points | point fit vs scipy reference | failed (retried) | on a bound | iterations median / p99 "
-        "| ms per replicate | vs chinchilla-240 | scipy loop ms per replicate | replicates lower: ours / scipy "
-        "| largest 90% bound gap |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| ms per replicate | vs chinchilla-240 | scipy loop ms per replicate (ours x faster) | replicates lower: "
+        "ours / scipy | largest 90% bound gap | optimistix LM vmapped ms per replicate (ours x faster), "
+        "not successful | lower: ours / optimistix |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         p, b, s = r["point"], r["bootstrap"], r["scipy_loop"]
@@ -219,11 +300,18 @@ def table(rows: list[dict]) -> str:
             f"| {r['name']} | {r['law']} | {r['n_points']} | {rel} | {100 * b['failed_fraction']:.1f}%"
             f"{' (' + str(b['retried']) + ')' if 'retried' in b else ''} "
             f"| {100 * b['on_bound_fraction']:.0f}% | {b['iterations_median']:.0f} / {b['iterations_p99']:.0f} "
-            f"| {b['ms_per_replicate']:.2f} | {ratio} | {s['ms_per_replicate']:.1f} "
+            f"| {b['ms_per_replicate']:.2f} | {ratio} | {s['ms_per_replicate']:.1f} ({s['speedup']:.1f}x) "
             f"| {s.get('ours_lower', '-')} / {s.get('scipy_lower', '-')} "
-            f"| {s['bound_gap']:.2f} ({s['bound_gap_param']}) |"
+            f"| {s['bound_gap']:.2f} ({s['bound_gap_param']}) | {_optimistix_cells(r.get('optimistix'))} |"
         )
     return "\n".join(lines)
+
+
+def _optimistix_cells(o: dict | None) -> str:
+    if not o or "time_s" not in o:
+        return "- | -"
+    return (f"{o['ms_per_replicate']:.1f} ({o['speedup']:.1f}x), {o['not_successful']} of {o['replicates']} "
+            f"| {o['ours_lower']} / {o['scipy_lower']}")
 
 
 def run(n_rep: int = 1000, only=None, scipy_reps=None, tag: str | None = None) -> dict:

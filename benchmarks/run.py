@@ -4,9 +4,12 @@
 
 Runs, in one process each after the other: ``bench_fit`` (point fit against scipy L-BFGS-B over
 the grid), ``bench_bootstrap`` (4,000 replicates against a scipy BFGS loop, scaling to 1e5),
-``bench_peers`` (scipy least_squares and the ``chinchilla`` package), ``bench_solver`` (each
-design choice against its alternative), ``bench_limit`` (achieved against attainable FLOP/s),
-``bench_grouped`` (many curves in one grouped call against loops) and ``bench_capex``. Writes ``benchmarks/results/<machine>-<date>.json`` and the markdown table
+``bench_sizes`` (50 to 100,000 replicates against the least_squares, L-BFGS-B and optimistix
+loops, each size against its arithmetic roof), ``bench_peers`` (scipy least_squares and the
+``chinchilla`` package), ``bench_solver`` (each design choice against its alternative),
+``bench_limit`` (achieved against attainable FLOP/s), ``bench_grouped`` (many curves in one
+grouped call against loops), ``bench_hard`` (the hard-fit suite against the least_squares loop
+and optimistix) and ``bench_capex``. Writes ``benchmarks/results/<machine>-<date>.json`` and the markdown table
 ``benchmarks/results/<machine>-<date>.md`` (also printed); ``--update-readme`` replaces the table
 between the ``<!-- benchmarks -->`` markers in README.md.
 """
@@ -20,9 +23,11 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
+
 from . import _common
 
-SUITE = ("fit", "bootstrap", "peers", "solver", "limit", "grouped", "capex")
+SUITE = ("fit", "bootstrap", "sizes", "peers", "solver", "limit", "grouped", "hard", "capex")
 
 
 def _slug(text: str) -> str:
@@ -45,6 +50,14 @@ def _run_one(name: str, quick: bool, million: bool = False) -> dict:
         from . import bench_bootstrap
 
         return bench_bootstrap.run(quick, million=million)
+    if name == "sizes":
+        from . import bench_sizes
+
+        return bench_sizes.run(quick)
+    if name == "hard":
+        from . import bench_hard
+
+        return bench_hard.run(200 if quick else 1000)
     if name == "peers":
         from . import bench_peers
 
@@ -133,6 +146,7 @@ def table(results: dict, info: dict) -> str:
         if m:
             lines.append(f"| bootstrap, 1,000,000 replicates, streamed | {_ms(m['time_s'])} | | | peak memory "
                          f"{m['peak_rss_gib']:.2f} GiB |")
+    lines += size_rows(results.get("sizes"))
     lim = results.get("limit")
     if lim:
         st, roof, r = lim["solver_step"], lim["attainable"], lim["times_slower_than"]
@@ -166,6 +180,7 @@ def table(results: dict, info: dict) -> str:
                 extra = f"bounds change {row['max_bound_change']:.1e} relative"
             lines.append(f"| design choice: {label} | | | {sp:.2f}x | {extra} |")
     lines += grouped_rows(results.get("grouped"))
+    lines += hard_rows(results.get("hard"))
     cap = results.get("capex")
     if cap:
         st = cap["steady_state"]
@@ -173,6 +188,51 @@ def table(results: dict, info: dict) -> str:
         lines.append(f"| capex: {cap['paths']:,} revenue paths x {cap['years']} years, cash and ruin | "
                      f"{_ms(st[key]['median_s'])} | | | |")
     return "\n".join(lines)
+
+
+def size_rows(sizes: dict | None) -> list[str]:
+    """Table rows of ``bench_sizes``: each ensemble size against the three loops and its roof."""
+    if not sizes:
+        return []
+    lines = []
+    for r in sizes["sizes"]:
+        ls, lb, lm = r["least_squares"], r["lbfgsb_exact_gradient"], r["optimistix_lm_vmap"]
+        scaled = " (timed on the first {:,}, scaled)".format(ls["measured_replicates"]) \
+            if ls["measured_replicates"] < r["replicates"] else ""
+        opt = f", optimistix LM vmapped {_ms(lm['time_s'])}" if "time_s" in lm else ""
+        opt_ratio = f" / {lm['speedup']:.1f}x" if "time_s" in lm else ""
+        lines.append(
+            f"| bootstrap at its defaults, {r['replicates']:,} replicates, chinchilla-240 | {_ms(r['time_s'])} (compile "
+            f"{r['compile_s']:.1f} s; {r['times_roof']:.1f}x its arithmetic roof) | scipy least_squares loop, exact "
+            f"Jacobian: {_ms(ls['time_s'])}{scaled}; L-BFGS-B loop, exact gradient {_ms(lb['time_s'])}{opt} | "
+            f"{ls['speedup']:.1f}x / {lb['speedup']:.1f}x{opt_ratio} | 95% bounds within "
+            f"{max(ls['bound_gap_95'].values()):.0e} of least_squares' (relative) |")
+    return lines
+
+
+def hard_rows(hard: dict | None) -> list[str]:
+    """Table rows of ``bench_hard``: the hard-fit suite's bootstraps against the least_squares loop
+    and optimistix, summarised over the cases."""
+    if not hard:
+        return []
+    cases = hard["cases"]
+    n, reps = len(cases), hard["replicates"]
+    ours = sum(c["bootstrap"]["ms_per_replicate"] for c in cases)
+    lines = []
+    for key, label in (("scipy_loop", "scipy least_squares loop, exact Jacobian"),
+                       ("optimistix", "optimistix LM vmapped")):
+        rows = [c for c in cases if "time_s" in c.get(key, {})]
+        if not rows:
+            continue
+        sp = np.array([c[key]["speedup"] for c in rows])
+        theirs = sum(c[key]["ms_per_replicate"] for c in rows)
+        slow = ", ".join(f"{c['name']} {c[key]['speedup']:.1f}x" for c in rows if c[key]["speedup"] < 10)
+        lines.append(
+            f"| hard-fit suite, {n} cases x {reps:,} replicates | {ours:.1f} ms per replicate summed over the cases | "
+            f"{label}: {theirs:.1f} ms summed | median {np.median(sp):.1f}x; {int(np.sum(sp >= 10))} of {len(rows)} "
+            f"cases at 10x or more{' (below: ' + slow + ')' if slow else ''} | lower objective: ours in "
+            f"{sum(c[key]['ours_lower'] for c in rows)} replicates, theirs in {sum(c[key]['scipy_lower'] for c in rows)} |")
+    return lines
 
 
 def grouped_rows(grouped: dict | None) -> list[str]:
