@@ -35,6 +35,7 @@ import time
 import warnings
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import least_squares
 
@@ -147,8 +148,6 @@ def optimistix_solver(sp: ScipyProblem):
         import optimistix as optx
     except ImportError:
         return None
-    import jax.numpy as jnp
-
     law, F, y = sp.law, jnp.asarray(sp.F), jnp.asarray(sp.y)
     lo, hi = jnp.asarray(sp.lower), jnp.asarray(sp.upper)
     huber, delta = sp.loss == "huber", sp.f_scale
@@ -175,8 +174,6 @@ def optimistix_loop(sp: ScipyProblem, W: np.ndarray, x0: np.ndarray):
     solve = optimistix_solver(sp)
     if solve is None:
         return None
-    import jax.numpy as jnp
-
     Wj, x = jnp.asarray(W), jnp.asarray(x0)
     t0 = time.perf_counter()
     jax.block_until_ready(solve(Wj, x))
@@ -200,7 +197,8 @@ def _bound_gaps(ours: np.ndarray, ours_ok: np.ndarray, theirs: np.ndarray, their
 
 
 def _who_lower(sp: ScipyProblem, W: np.ndarray, theirs: np.ndarray, f_ours: np.ndarray) -> dict:
-    """Replicate by replicate, who found the lower objective (both scored by our objective)."""
+    """Replicate by replicate, who found the lower objective (both scored by our objective);
+    ``scipy_lower`` counts the baseline's wins, whichever baseline it is."""
     f_them = np.array([sp.objective(theirs[i], W[i]) for i in range(len(W))])
     rel = (f_ours - f_them) / np.maximum(np.abs(f_them), 1e-300)
     return {"scipy_lower": int(np.sum(rel > 1e-9)), "ours_lower": int(np.sum(rel < -1e-9)),

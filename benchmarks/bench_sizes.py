@@ -138,7 +138,8 @@ def run(quick: bool = False, loop_cap: int = 20_000, sizes=None) -> dict:
                    "bound_gap_95": _bound_gap(ours[:m_lm][ok_lm], chinchilla_public(th_lm[ok_lm]), names)}
         row = {
             "replicates": n, "first_call_s": first, "time_s": t, "compile_s": max(first - t, 0.0),
-            "ms_per_replicate": 1e3 * t / n, "repeats": repeats, "iterations": iterations, "iterations_per_replicate": iterations / n,
+            "ms_per_replicate": 1e3 * t / n, "repeats": repeats, "iterations": iterations,
+            "iterations_per_replicate": iterations / n,
             "roof_s": roof_s, "times_roof": t / roof_s,
             "cold_starts_screened": int(sum(ens.diagnostics["start_screened"])),
             "least_squares": {"time_s": t_ls, "measured_replicates": m, "speedup": t_ls / t,

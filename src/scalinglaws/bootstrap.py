@@ -390,7 +390,7 @@ def replicate_weight_matrix(problem, seed: int, resampling: str, cluster, indice
     """numpy [len(indices), n]: the weights of the given replicates of ``seed``, exactly as
     :func:`run_ensemble` draws them (n = the problem's rows, unpadded)."""
     group_index, n_units = _group_index(cluster, problem.weights)
-    W = replicate_weights(jax.random.PRNGKey(seed), jnp.asarray(np.asarray(indices), jnp.int32),
+    W = replicate_weights(_seed_key(int(seed)), jnp.asarray(np.asarray(indices), jnp.int32),
                           jnp.asarray(problem.weights, jnp.float64), jnp.asarray(group_index), n_units, resampling)
     return np.asarray(W, dtype=np.float64)
 
