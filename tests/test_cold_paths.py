@@ -52,3 +52,24 @@ def test_every_public_name_resolves():
     assert set(sl.__all__) <= set(dir(sl))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         sl.nope
+
+
+@pytest.mark.parametrize(("argv", "status"), [(["datasets"], 0), (["fit", "--dataset", "no-such-set"], 2)])
+def test_the_installed_command_exits_with_the_status_of_main(argv, status):
+    # scalinglaws.cli.run (the console script) freezes the garbage collector before exiting: the
+    # output must still be flushed and the status passed on.
+    proc = subprocess.run([sys.executable, "-m", "scalinglaws.cli", *argv], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == status, proc.stderr
+    if status == 0:
+        assert "chinchilla-240" in proc.stdout
+    else:
+        assert proc.stderr.startswith("error: unknown data set 'no-such-set'")
+
+
+def test_the_console_script_is_the_freezing_entry_point():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["scalinglaws"] == "scalinglaws.cli:run"

@@ -1,5 +1,6 @@
-"""Stored programs (scalinglaws.programs): a fresh process loads the solver's exported program
-instead of tracing it, and gets the same numbers bit for bit; what cannot be named is not stored."""
+"""Stored programs (scalinglaws.programs): a fresh process loads the point fit's exported programs
+(the grid screen, the solver, and the inference's predictions and moments) instead of tracing
+them, and gets the same numbers bit for bit; what cannot be named is not stored."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ if law == "custom":
 else:
     df = sl.datasets.load("chinchilla-240")
 fit = sl.fit(df, law)
+cov = fit.inference().cov_internal
 print(json.dumps({"stats": programs.stats, "objective": fit.objective.hex(), "theta": fit.theta.tobytes().hex(),
-                  "directory": str(programs.directory())}))
+                  "cov": cov.tobytes().hex(), "directory": str(programs.directory())}))
 """
 
 
@@ -43,17 +45,18 @@ def _programs(tmp_path):
 @pytest.mark.slow
 def test_a_fresh_process_loads_the_programs_and_gets_the_same_numbers(tmp_path):
     first = _fit(tmp_path)
-    assert first["stats"]["exported"] == 2 and first["stats"]["loaded"] == 0  # the grid screen and the solver
-    assert len(_programs(tmp_path)) == 2
+    # the grid screen, the solver, the inference's predictions and its moments
+    assert first["stats"]["exported"] == 4 and first["stats"]["loaded"] == 0
+    assert len(_programs(tmp_path)) == 4
     second = _fit(tmp_path)
-    assert second["stats"] == {"exported": 0, "loaded": 2, "plain": 0}
-    assert (second["objective"], second["theta"]) == (first["objective"], first["theta"])
+    assert second["stats"] == {"exported": 0, "loaded": 4, "plain": 0}
+    assert (second["objective"], second["theta"], second["cov"]) == (first["objective"], first["theta"], first["cov"])
     # A damaged file is exported again, not trusted.
     for path in _programs(tmp_path):
         path.write_bytes(b"not a program")
     third = _fit(tmp_path)
-    assert third["stats"]["exported"] == 2 and (third["objective"], third["theta"]) == (first["objective"],
-                                                                                      first["theta"])
+    assert third["stats"]["exported"] == 4 and (third["objective"], third["theta"], third["cov"]) == (
+        first["objective"], first["theta"], first["cov"])
 
 
 @pytest.mark.slow

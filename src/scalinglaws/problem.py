@@ -131,6 +131,12 @@ def screens_grid(n_points: int, k: int) -> bool:
     return n_points >= max(SCREEN_MIN_GRID, 2 * SCREEN_FACTOR * k)
 
 
+def storable(law, objective) -> bool:
+    """Whether programs traced from ``law`` and ``objective`` can be stored across processes
+    (:mod:`scalinglaws.programs`): both the package's own, so that their ``repr`` names them."""
+    return _laws.builtin(law) and type(objective).__module__ == _objectives.__name__
+
+
 class Problem:
     """Arrays of one validated fit problem, shared by the point fit and its bootstrap.
 
@@ -247,8 +253,8 @@ class Problem:
     @property
     def storable(self) -> bool:
         """Whether this problem's compiled programs can be stored across processes
-        (:mod:`scalinglaws.programs`): a built-in law and objective."""
-        return _laws.builtin(self.law) and type(self.objective).__module__ == _objectives.__name__
+        (:mod:`scalinglaws.programs`): a built-in law and objective (:func:`storable`)."""
+        return storable(self.law, self.objective)
 
     def ranked_starts(self) -> np.ndarray:
         """The law's start grid for this data, best objective first."""
