@@ -13,7 +13,14 @@ replicates are solved twice on the same weights:
   replicates whose objective is worse than the best of the first run (what the race, and then
   the screen, lost).
 
-From the first run the rule is replayed offline on a grid of (``screen_iterations``,
+Each cold start that won is then traced alone on its replicate's weights (the solver's own step in
+a compiled scan): the first iteration at which it is below its replicate's warm optimum, against
+the iterations the warm start took. From that, a cold-start **budget** (stop a cold start still
+above its replicate's converged warm optimum after ``b`` times the warm start's iterations) is
+replayed offline for ``b`` in ``BUDGETS``: the replicates it would lose and the cold-start
+iterations it would save.
+
+From the first run the screen is replayed offline on a grid of (``screen_iterations``,
 ``screen_ratio``): for each, the replicates whose only winning cold starts would be screened
 ("lost"), and the share of cold starts screened. The defaults (14 iterations, 8x) are the
 largest setting at which no replicate of the suite is lost.
@@ -30,22 +37,71 @@ import dataclasses
 import time
 import warnings
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from scalinglaws import bootstrap as _bootstrap
 from scalinglaws import solvers as _solvers
+from scalinglaws.solvers import step as _step
 
 from . import _common
 from . import hard_cases as _cases
 
 ITERATIONS = (8, 10, 12, 14, 16, 20, 25, 30)
 RATIOS = (2, 3, 5, 8, 10, 16)
+BUDGETS = (1, 2, 3, 5, 10, 20)
 
 
 def _wins(f_starts: np.ndarray, scale: float) -> np.ndarray:
     """[R, S-1] bool: cold starts that ended meaningfully below the warm start (column 0)."""
     warm = f_starts[:, :1]
     return (warm - f_starts[:, 1:]) > 1e-6 * np.maximum(warm, 0.0) + 1e-9 * scale
+
+
+def first_below(prob, starts: np.ndarray, W: np.ndarray, pairs: np.ndarray, f_warm: np.ndarray) -> np.ndarray:
+    """For each (replicate, cold start) of ``pairs`` [m, 2]: the first iteration at which the start,
+    run alone from its grid point on its replicate's weights, is below its replicate's warm
+    optimum ``f_warm`` (-1 if never within ``max_iter``). The trajectories are traced in one
+    compiled scan of the solver's own step, vmapped over the pairs."""
+    if len(pairs) == 0:
+        return np.zeros(0, int)
+    law, obj, cfg = prob.law, prob.objective, prob.config
+    F, y, lo, hi = prob.host_arrays()
+    fixed = jnp.asarray(prob.fixed_mask)
+    zero = jnp.asarray(0, jnp.int32)
+
+    def trace(w, th0):
+        s = _step._init_state(law, obj, cfg, F, y, w, lo, hi, th0, zero, fixed)
+
+        def body(s, _):
+            s = _step._iterate(law, obj, cfg, F, y, w, lo, hi, fixed, s)
+            return s, s.terms.f
+
+        return jax.lax.scan(body, s, None, length=cfg.max_iter)[1]
+
+    Wp = prob.pad_rows(W[pairs[:, 0]], axis=1, fill=0.0)
+    fs = np.asarray(jax.jit(jax.vmap(trace))(jnp.asarray(Wp), jnp.asarray(starts[pairs[:, 1]])))
+    below = fs < f_warm[pairs[:, 0], None]
+    return np.where(below.any(axis=1), below.argmax(axis=1) + 1, -1)
+
+
+def _budget_replay(win, iters, warm_converged, crossing: dict) -> list[dict]:
+    """Replays a cold-start budget offline: a cold start not yet below its replicate's converged
+    warm optimum after ``b`` times the warm start's iterations is stopped. Per ``b``: the
+    replicates whose every winning cold start would be stopped ("lost"), and the cold starts'
+    iterations per replicate (every start run to its end, against capped at the budget)."""
+    out = []
+    R = len(iters)
+    for b in BUDGETS:
+        cap = np.where(warm_converged, np.maximum(b * iters[:, 0], 1), np.iinfo(np.int32).max)[:, None]
+        stopped = np.zeros_like(win)
+        for (r, s), k in crossing.items():
+            stopped[r, s - 1] = warm_converged[r] and (k < 0 or k > cap[r, 0])
+        lost = (win & stopped).any(axis=1) & ~(win & ~stopped).any(axis=1)
+        cost = np.where(win & ~stopped, iters[:, 1:], np.minimum(iters[:, 1:], cap))
+        out.append({"budget": b, "lost": int(lost.sum()), "cold_iterations_per_replicate": float(cost.sum() / R)})
+    return out
 
 
 def run_case(case: _cases.Case, n_rep: int, seed: int = 0) -> dict:
@@ -84,6 +140,13 @@ def run_case(case: _cases.Case, n_rep: int, seed: int = 0) -> dict:
             grid.append({"screen_iterations": J, "screen_ratio": k, "lost": int(lost.sum()),
                          "screened_share": float(skip.mean())})
 
+    # How long a winning cold start takes to fall below its replicate's warm optimum.
+    pairs = np.argwhere(win) + [0, 1]
+    below = first_below(prob, starts, W, pairs, warm)
+    crossing = {(int(r), int(s_)): int(k) for (r, s_), k in zip(pairs, below)}
+    conv = warm_converged[pairs[:, 0]]
+    ratio = below[conv] / np.maximum(iters[pairs[conv, 0], 0], 1)
+
     b = screened._a
     best_full = np.min(f_end, axis=1)
     worse = lambda f: (f - best_full) > 1e-6 * np.abs(best_full) + 1e-9 * abs(fit.objective)  # noqa: E731
@@ -97,7 +160,16 @@ def run_case(case: _cases.Case, n_rep: int, seed: int = 0) -> dict:
             "largest_relative_gain": float(gain[win].max()) if win.any() else 0.0,
             "warm_iterations_median": float(np.median(iters[:, 0])),
             "iterations_per_replicate": float(iters.sum(axis=1).mean()), "time_s": t_full,
+            "cold_iterations_per_replicate": float(iters[:, 1:].sum(axis=1).mean()),
         },
+        "crossing": {
+            "winning_starts": int(len(pairs)), "of_them_warm_converged": int(conv.sum()),
+            "first_below_max": int(below[conv].max()) if conv.any() else None,
+            "times_warm_iterations_max": float(ratio.max()) if conv.any() else None,
+            "first_below_and_warm_iterations": [[int(k), int(iters[r, 0])] for (r, _), k, c in zip(pairs, below, conv)
+                                                if c],
+        },
+        "budget": _budget_replay(win, iters, warm_converged, crossing),
         "defaults": {
             "screened_share": float(np.mean(codes == _solvers.StopReason.SCREENED)),
             "abandoned_share": float(np.mean(codes == _solvers.StopReason.ABANDONED)),
@@ -140,6 +212,20 @@ def grid_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def budget_table(rows: list[dict]) -> str:
+    """Per case: how long its winning cold starts took, and what a budget would lose and save."""
+    head = ("| case | winning cold starts (warm converged) | first below the warm optimum: latest iteration, "
+            "largest multiple of the warm start's iterations | " + " | ".join(f"budget {b}x: lost, cold its" for b in BUDGETS) + " |")
+    lines = [head, "|---|---|---|" + "---|" * len(BUDGETS)]
+    for r in rows:
+        c = r["crossing"]
+        late = (f"{c['first_below_max']}, {c['times_warm_iterations_max']:.1f}x"
+                if c["first_below_max"] is not None else "-")
+        cells = " | ".join(f"{g['lost']}, {g['cold_iterations_per_replicate']:.0f}" for g in r["budget"])
+        lines.append(f"| {r['name']} | {c['winning_starts']} ({c['of_them_warm_converged']}) | {late} | {cells} |")
+    return "\n".join(lines)
+
+
 def run(n_rep: int = 1000, only=None) -> dict:
     rows = []
     for case in _cases.CASES:
@@ -148,10 +234,11 @@ def run(n_rep: int = 1000, only=None) -> dict:
         t0 = time.perf_counter()
         rows.append(run_case(case, n_rep))
         print(f"{case.name}: {time.perf_counter() - t0:.1f} s", flush=True)
-    md, grid_md = table(rows), grid_table(rows)
+    md, grid_md, budget_md = table(rows), grid_table(rows), budget_table(rows)
     print(md)
     print("\nreplicates lost over the suite, and chinchilla-240's cold starts screened:\n" + grid_md)
-    result = {"replicates": n_rep, "cases": rows, "table": md, "grid_table": grid_md,
+    print("\na cold-start budget of b x the warm start's iterations, replayed:\n" + budget_md)
+    result = {"replicates": n_rep, "cases": rows, "table": md, "grid_table": grid_md, "budget_table": budget_md,
               "defaults": {"screen_iterations": _solvers.SolverConfig().screen_iterations,
                            "screen_ratio": _solvers.SolverConfig().screen_ratio}}
     _common.write("screen", result)

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import _common
 
-SUITE = ("fit", "bootstrap", "sizes", "peers", "solver", "limit", "grouped", "hard", "capex")
+SUITE = ("fit", "bootstrap", "sizes", "peers", "solver", "limit", "grouped", "hard", "cold", "capex")
 
 
 def _slug(text: str) -> str:
@@ -74,6 +74,10 @@ def _run_one(name: str, quick: bool, million: bool = False) -> dict:
         from . import bench_grouped
 
         return bench_grouped.run(quick)
+    if name == "cold":
+        from . import bench_cold
+
+        return bench_cold.run(3 if quick else 7)
     if name == "capex":
         from . import bench_capex
 
@@ -181,6 +185,7 @@ def table(results: dict, info: dict) -> str:
             lines.append(f"| design choice: {label} | | | {sp:.2f}x | {extra} |")
     lines += grouped_rows(results.get("grouped"))
     lines += hard_rows(results.get("hard"))
+    lines += cold_rows(results.get("cold"))
     cap = results.get("capex")
     if cap:
         st = cap["steady_state"]
@@ -232,7 +237,30 @@ def hard_rows(hard: dict | None) -> list[str]:
             f"{label}: {theirs:.1f} ms summed | median {np.median(sp):.1f}x; {int(np.sum(sp >= 10))} of {len(rows)} "
             f"cases at 10x or more{' (below: ' + slow + ')' if slow else ''} | lower objective: ours in "
             f"{sum(c[key]['ours_lower'] for c in rows)} replicates, theirs in {sum(c[key]['scipy_lower'] for c in rows)} |")
+    rows = [c for c in cases if "one_start" in c and "speedup_one_start" in c.get("scipy_loop", {})]
+    if rows:
+        sp = np.array([c["scipy_loop"]["speedup_one_start"] for c in rows])
+        slow = ", ".join(f"{c['name']} {c['scipy_loop']['speedup_one_start']:.1f}x" for c in rows
+                         if c["scipy_loop"]["speedup_one_start"] < 10)
+        lines.append(
+            f"| hard-fit suite, one start like the loop (`n_starts=1`) | "
+            f"{sum(c['one_start']['ms_per_replicate'] for c in rows):.1f} ms per replicate summed | scipy least_squares "
+            f"loop, exact Jacobian | median {np.median(sp):.1f}x; {int(np.sum(sp >= 10))} of {len(rows)} cases at 10x or "
+            f"more{' (below: ' + slow + ')' if slow else ''} | worse than the default (4 starts) in "
+            f"{sum(c['one_start']['replicates_worse_than_default'] for c in rows)} replicates |")
     return lines
+
+
+def cold_rows(cold: dict | None) -> list[str]:
+    """Table rows of ``bench_cold``: fresh processes with warm caches."""
+    if not cold:
+        return []
+    c = cold["commands"]
+    fit, jax_ = c["scalinglaws fit --dataset chinchilla-240"], c["import jax"]
+    return [f"| `scalinglaws --help` / `--version`, fresh process | {_ms(c['scalinglaws --help']['median_s'])} / "
+            f"{_ms(c['scalinglaws --version']['median_s'])} | | | without JAX |",
+            f"| `scalinglaws fit --dataset chinchilla-240`, fresh process, warm cache | {_ms(fit['median_s'])} | "
+            f"`python -c 'import jax'`: {_ms(jax_['median_s'])} | | ml_dtypes {cold.get('ml_dtypes', '?')} |"]
 
 
 def grouped_rows(grouped: dict | None) -> list[str]:
