@@ -45,6 +45,7 @@ from scipy.optimize import least_squares
 from scalinglaws import bootstrap as _bootstrap
 from scalinglaws.intervals import percentile_interval
 from scalinglaws import objectives as _objectives
+from scalinglaws import programs
 
 from . import _common
 from . import hard_cases as _cases
@@ -346,6 +347,7 @@ def run(n_rep: int = 1000, only=None, scipy_reps=None, tag: str | None = None) -
         row = run_case(case, n_rep, scipy_reps=scipy_reps)
         rows.append(row)
         print(f"{case.name}: {time.perf_counter() - t0:.1f} s", flush=True)
+        programs.clear()  # each case compiles its own programs: release them (programs.clear says why)
     md = table(rows)
     print(md)
     result = {"replicates": n_rep, "level": LEVEL, "cases": rows, "table": md}

@@ -2,7 +2,8 @@
 
     python -m benchmarks.run [--quick] [--only fit,bootstrap,...] [--update-readme] [--million]
 
-Runs, in one process each after the other: ``bench_fit`` (point fit against scipy L-BFGS-B over
+Runs, in one process each after the other (releasing the compiled programs between them,
+``scalinglaws.programs.clear``): ``bench_fit`` (point fit against scipy L-BFGS-B over
 the grid), ``bench_bootstrap`` (4,000 replicates against a scipy BFGS loop, scaling to 1e5),
 ``bench_sizes`` (50 to 100,000 replicates against the least_squares, L-BFGS-B and optimistix
 loops, each size against its arithmetic roof), ``bench_peers`` (scipy least_squares and the
@@ -24,6 +25,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from scalinglaws import programs
 
 from . import _common
 
@@ -182,6 +185,8 @@ def table(results: dict, info: dict) -> str:
                 extra = f"bounds change {row['max_rel_bound_change']:.1e} relative"
             if key in ("racing", "screening"):
                 extra = f"bounds change {row['max_bound_change']:.1e} relative"
+            if row.get("rerun"):
+                extra = f"{row['variadic_ns_per_point']:.1f} vs {row['separate_ns_per_point']:.1f} ns per point; {row['rerun']}"
             lines.append(f"| design choice: {label} | | | {sp:.2f}x | {extra} |")
     lines += grouped_rows(results.get("grouped"))
     lines += hard_rows(results.get("hard"))
@@ -314,6 +319,7 @@ def main(argv=None) -> dict:
         print(f"== {name}", flush=True)
         results[name] = _run_one(name, args.quick, args.million)
         print(f"   ({time.perf_counter() - start:.0f} s)", flush=True)
+        programs.clear()  # the stages' compiled programs together exhaust a process's memory mappings
     label = machine_label(info) + "-" + results["date"][:10]
     out = _common.RESULTS / f"{label}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,36 +25,6 @@ def test_point_fit_records_why_every_start_stopped(chinchilla):
     assert d["starts_stopped"].get("abandoned", 0) > 0  # racing is on in the point fit
 
 
-def _same_solve(a, b):
-    # Every start's stop, iterations and objective as they were; end points up to lane-dependent
-    # rounding (XLA may vectorise a slot's arithmetic differently in a pool of another width).
-    np.testing.assert_array_equal(a.stop_reason_starts, b.stop_reason_starts)
-    np.testing.assert_array_equal(a.iterations_starts, b.iterations_starts)
-    np.testing.assert_array_equal(a.best_start, b.best_start)
-    np.testing.assert_allclose(a.objective_starts, b.objective_starts, rtol=1e-13)
-    np.testing.assert_allclose(a.theta_starts, b.theta_starts, rtol=1e-12, atol=1e-13)
-
-
-def test_narrowing_the_pool_for_its_tail_changes_no_start(chinchilla):
-    from scalinglaws import fitting
-
-    prob = chinchilla.problem
-    starts = chinchilla._ranked_starts[None]
-    wide = prob.solve(prob.weights[None], starts)
-    for width in (1, fitting.POINT_NARROW):
-        _same_solve(prob.solve(prob.weights[None], starts, narrow=width), wide)
-    np.testing.assert_allclose(chinchilla.theta, wide.theta[0], rtol=1e-12)  # sl.fit narrows its tail
-    assert chinchilla.objective == pytest.approx(float(wide.objective[0]), rel=1e-13)
-    # A pool with a queue (a bootstrap's: warm start first, screened and raced cold starts).
-    from scalinglaws import bootstrap
-
-    W = bootstrap.replicate_weight_matrix(prob, 5, "multinomial", None, np.arange(12))
-    st = np.concatenate([chinchilla.theta[None], chinchilla._ranked_starts[:3]])
-    st = np.broadcast_to(st, (12,) + st.shape)
-    stage0 = np.broadcast_to(np.array([sl.solvers.WARM, 0, 0, 0], np.int32), (12, 4))
-    _same_solve(prob.solve(W, st, stage0, slots=6, narrow=2), prob.solve(W, st, stage0, slots=6))
-
-
 def test_iteration_cap_is_a_stop_reason():
     df = sl.datasets.load("chinchilla-240")
     f = sl.fit(df, "chinchilla", config=SolverConfig(max_iter=3, retry_factor=1))

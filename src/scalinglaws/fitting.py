@@ -93,7 +93,7 @@ def fit(
     problem, start_grid, idx = setup(data, law, x, y, weights=weights, objective=objective, delta=delta,
                                      n_starts=n_starts, grid=grid, fixed=fixed, bounds=bounds, config=config,
                                      check_columns=check_columns, dtype=dtype, tie=tie)
-    res = problem.solve(problem.weights[None, :], start_grid[idx][None], narrow=POINT_NARROW)
+    res = problem.solve(problem.weights[None, :], start_grid[idx][None])
     return finish(problem, res, start_grid, idx, data)
 
 
@@ -144,28 +144,6 @@ def build_problem(prepared, law, obj, *, grid=None, fixed=None, bounds=None, con
     else:
         start_grid = law.from_public(np.asarray(grid, dtype=np.float64))
     return problem, problem.with_fixed(np.clip(start_grid, lower, upper))
-
-
-POINT_NARROW = 8
-"""A point fit runs its starts all at once and, once at most 8 of them are still running, goes on
-with those in 8 solver slots (``narrow`` of :func:`~scalinglaws.solvers.stream`).
-
-All at once, every start is raced from the same iteration against the same converged optima; a
-narrow pool from the start would race the starts it hands out late from their sixth iteration,
-which loses the late winners (colpret's one-epoch c4: grid ranks 22 and 23 are raced off 4.3x
-above a local optimum and the fit is only saved by its retry). Narrowing the tail keeps every
-race as it is and stops paying for the slots already done. Measured on the hard-fit suite
-(2026-12-06, AMD EPYC, 2 cores, ``sl.fit`` warm, all at once against narrowed alternating in one
-process, two rounds, median of 7 calls): the 21 fits 721 and 724 -> 563 and 570 ms summed,
-chinchilla-240 11.8 and 14.0 -> 10.2 and 9.6 ms, c4 120 and 128 -> 59 and 66 ms, GPT-3 val 238
-and 229 -> 179 and 179 ms; OLMo-1B and the OPT checkpoints, whose slowest starts run alone
-either way, unchanged. Every fit's parameters and objective are the same bit for bit. The
-solves alone: widths 4 and 8 alike (405 ms summed against 551 all at once), 16 438 ms. Every
-start's iterations and stop are unchanged; its end point can differ by rounding that depends on
-the pool's width (two losing starts of obsscaling HellaSwag by 7e-15 at width 4). Narrowing a
-bootstrap's tail the same way (to an eighth or a quarter of its pool) measured no faster:
-chinchilla-240 at 50 to 1,000 replicates and five hard cases at 1,000, within noise.
-"""
 
 
 def best_starts(values: np.ndarray, start_grid: np.ndarray, law, n_starts: int) -> np.ndarray:

@@ -235,11 +235,10 @@ class Problem:
         return values
 
     def solve(self, W: np.ndarray, theta0: np.ndarray, stage0: np.ndarray | None = None,
-              n_valid: int | None = None, slots: int | None = None,
-              narrow: int | None = None) -> _solvers.SolveResult:
+              n_valid: int | None = None, slots: int | None = None) -> _solvers.SolveResult:
         """``W`` [P, n] weights, ``theta0`` [P, S, p] internal starts, ``stage0`` [P, S]; only the
         first ``n_valid`` problems are solved (default all), through ``slots`` solver slots
-        (default every task at once), narrowed to ``narrow`` for the tail (:func:`~.solvers.stream`). The result's arrays are numpy arrays (every caller reads
+        (default every task at once). The result's arrays are numpy arrays (every caller reads
         them on the host, and indexing a JAX array is a dispatched operation each)."""
         F, y, lower, upper = self.host_arrays()
         arrays = {"F": F, "y": y, "W": self.pad_rows(W, axis=1, fill=0.0).astype(self.dtype),
@@ -247,7 +246,7 @@ class Problem:
                   "fixed": np.asarray(self.fixed_mask), "stage0": None if stage0 is None else np.asarray(stage0, np.int32),
                   "n_valid": None if n_valid is None else np.int32(n_valid)}
         _programs.register_namedtuple(_solvers.SolveResult)
-        static = {"law": self.law, "objective": self.objective, "config": self.config, "slots": slots, "narrow": narrow}
+        static = {"law": self.law, "objective": self.objective, "config": self.config, "slots": slots}
         res = _programs.call(_solvers.solve, "solvers.solve", static, arrays, storable=self.storable)
         return jax.tree.map(np.asarray, res)
 

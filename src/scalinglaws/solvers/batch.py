@@ -15,9 +15,9 @@ from .stream import stream
 __all__ = ["solve", "top_k_starts"]
 
 
-@partial(jax.jit, static_argnames=("law", "objective", "config", "slots", "narrow"))
+@partial(jax.jit, static_argnames=("law", "objective", "config", "slots"))
 def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, fixed, stage0=None,
-          slots: int | None = None, data_index=None, n_valid=None, narrow: int | None = None) -> SolveResult:
+          slots: int | None = None, data_index=None, n_valid=None) -> SolveResult:
     """Minimise every (problem, start) pair and keep the best start per problem (:func:`stream`).
 
     Args:
@@ -32,8 +32,6 @@ def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, f
         stage0: [P, S] int, the smoothing stage each start begins at (default 0, the widest);
             ``WARM`` (or more) for a warm start (see ``WARM``).
         slots: solver slots (default: every task at once).
-        narrow: the pool's width for its tail, once the queue is empty and at most this many
-            slots run (default: ``slots`` to the end); the result is the same (:func:`stream`).
         data_index: [P] int: problems on different data sets (grouped fits), ``F`` [G, n, k],
             ``y`` [G, n], ``lower``/``upper`` [G, p]; see :func:`stream`.
         n_valid: only the first ``n_valid`` problems are solved (a batch padded to a bucket
@@ -47,7 +45,7 @@ def solve(law, objective, config: SolverConfig, F, y, W, theta0, lower, upper, f
     else:
         theta0 = jnp.clip(theta0, lower[data_index][:, None], upper[data_index][:, None])
     return stream(law, objective, config, F, y, W, theta0, stage0, lower, upper, fixed, slots=slots,
-                  data_index=data_index, screen=screen, n_valid=n_valid, narrow=narrow)
+                  data_index=data_index, screen=screen, n_valid=n_valid)
 
 
 def top_k_starts(values: np.ndarray, k: int) -> np.ndarray:

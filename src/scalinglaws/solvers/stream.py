@@ -22,17 +22,6 @@ TIE_RTOL = 1e-12
 converged one wins (the first of them if none converged)."""
 
 
-def _narrowed(c: "_Stream", width: int) -> "_Stream":
-    """The pool ``c`` with its running slots (at most ``width``) moved into ``width`` slots, in
-    their order; the other slots free (task -1, done). Per-task and per-problem records stay."""
-    running = c.task >= 0
-    idx = jnp.nonzero(running, size=width, fill_value=0)[0]
-    kept = jnp.arange(width) < jnp.sum(running)
-    state = jax.tree.map(lambda a: a[idx], c.state)
-    state = state._replace(done=jnp.where(kept, state.done, True))
-    return c._replace(state=state, task=jnp.where(kept, c.task[idx], -1).astype(c.task.dtype), W=c.W[idx])
-
-
 class _Stream(NamedTuple):
     """A pool of ``B`` solver slots working through a queue of (problem, start) tasks.
 
@@ -60,8 +49,7 @@ class _Stream(NamedTuple):
 
 
 def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower, upper, fixed, n_valid=None,
-           slots: int | None = None, data_index=None, screen: bool = True, shared_starts: bool = False,
-           narrow: int | None = None) -> SolveResult:
+           slots: int | None = None, data_index=None, screen: bool = True, shared_starts: bool = False) -> SolveResult:
     """The one solve driver (traceable; :func:`solve` jits it): every (problem, start) task run
     to its stop through a pool of ``slots`` solver slots, then the best start of each problem.
 
@@ -79,15 +67,6 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
     slots that finished. A finished start stops costing work at once, which a plain vmap over
     every task would spend until the slowest was done. With ``slots`` at least the number of
     tasks (the default), every task runs at once.
-
-    ``narrow`` shrinks the pool for its tail: once the queue is empty and at most ``narrow``
-    slots are still running, those slots move into a pool of ``narrow`` and the loop goes on
-    there, so that the finished slots stop costing their share of every iteration. No task's
-    arithmetic or race changes (each start is compared at the same iteration against the same
-    converged objectives), so the result is the wide pool's, bit for bit. This is what lets a
-    point fit run its starts all at once, where a narrow pool from the start would race the
-    starts handed out late from their sixth iteration against optima found meanwhile, and lose
-    the ones that win late (``fitting.POINT_NARROW``).
 
     Args:
         W: [P, n] weights per problem; theta0: [P, S, p] starts; stage0: [P, S] (``WARM`` for a
@@ -107,8 +86,6 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
             matrix products over the weights (:func:`~.step.shared_start_terms`) before the
             loop, and a slot's first iteration is already a step. Ignored for laws whose terms
             are not linear in the weights (:func:`~.step.shares_terms`).
-        narrow: the pool's width once the queue is empty and at most this many slots run
-            (static; None keeps ``slots`` to the end).
     """
     P, S, p = theta0.shape
     T = P * S
@@ -160,6 +137,9 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         # (marin-comma, 8 padded rows, 1,000 replicates: 266 against 240 ms, the loop's fixed cost
         # above the work it saves).
         f_cold = jax.vmap(real_objectives)(W, jnp.arange(P), theta0[:, 1:])
+    # The queue is read through a window of L positions a step.
+    L = min(T, 4 * B)
+
     def one_step(w, r, st):
         Fr, yr, lo, hi = data(r)
         return _iterate(law, objective, config, Fr, yr, w, lo, hi, fixed, st)
@@ -170,9 +150,6 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
     held = jax.vmap(_held, in_axes=(0, 0, None if data_index is None else 0, None if data_index is None else 0, None))
 
     def body(c: _Stream) -> _Stream:
-        B = c.task.shape[0]  # the pool's width: ``slots``, or ``narrow`` after the narrowing
-        # The queue is read through a window of L positions a step.
-        L = min(T, 4 * B)
         # 1. Refill free slots from the queue (no evaluation: that is the next step's refresh).
         # The window is consumed in order up to the task that fills the last free slot: screened
         # tasks are filed as they stand, the others handed to the free slots. A cold task whose
@@ -247,12 +224,7 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
                        put(filed_f, state.terms.f), put(filed_reason, state.reason), put(c.iterations, state.k),
                        put(c.grad_norm, gn), put(c.on_bound, ob), best_f, quick_f, warm_done)
 
-    queued_or_running = lambda c: (c.next_task < n_tasks) | jnp.any(c.task >= 0)  # noqa: E731
-    if narrow is not None and int(narrow) < B:
-        wide = jax.lax.while_loop(lambda c: (c.next_task < n_tasks) | (jnp.sum(c.task >= 0) > narrow), body, c0)
-        c = jax.lax.while_loop(queued_or_running, body, _narrowed(wide, int(narrow)))
-    else:
-        c = jax.lax.while_loop(queued_or_running, body, c0)
+    c = jax.lax.while_loop(lambda c: (c.next_task < n_tasks) | jnp.any(c.task >= 0), body, c0)
     by_problem = lambda a: jnp.swapaxes(a.reshape((S, P) + a.shape[1:]), 0, 1)  # start-major -> [P, S]
     theta_s = by_problem(c.theta)
     f_s = by_problem(c.f)
