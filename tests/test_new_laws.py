@@ -74,14 +74,23 @@ def test_a_bnsl_fit_to_a_curve_without_a_break_flags_the_break():
     power = dict(E=1.7, A=2e4, alpha=0.25)
     y = sl.laws.get("power").predict(power, C=C)
     fit = sl.fit(pd.DataFrame({"C": C, "loss": y}), "bnsl", x="C")
-    assert fit.params["c1"] == pytest.approx(0.0, abs=1e-9)
     for k, v in zip(("a", "b", "c0"), power.values()):
         assert fit.params[k] == pytest.approx(v, rel=1e-9)
-    # the data say nothing of where or how sharp a break of size 0 is: no standard errors there
+    np.testing.assert_allclose(fit.predict(C=C), y, rtol=1e-9)
+    # Noise-free data have many exact optima (objective ~1e-32): a break of size 0 anywhere, or a
+    # break of any size beyond the data. Which one the starts' tie goes to is decided by rounding
+    # (the same engine gave a zero break in CI and a far break on a fresh install of 2026-12-06);
+    # either way the inference must say what the data cannot tell.
     table = fit.inference().table
+    # where or how sharp the break is: never identified, no standard errors
     assert table.loc[["d1", "f1"], "status"].isin(["not identified", "on lower bound", "on upper bound"]).all()
     assert table.loc[["d1", "f1"], "std_error"].isna().all()
-    assert (table.loc[["a", "b", "c0", "c1"], "status"] == "").all()
+    assert (table.loc[["a", "b", "c0"], "status"] == "").all()
+    if abs(fit.params["c1"]) < 1e-9:  # a break of size 0: its size is known
+        assert table.loc["c1", "status"] == ""
+    else:  # a break beyond the data, where no size of it shows
+        assert fit.params["d1"] > C.max()
+        assert table.loc["c1", "status"] == "not identified" and np.isnan(table.loc["c1", "std_error"])
 
 
 KAPLAN = dict(N_c=8.8e13, D_c=5.4e13, alpha_N=0.076, alpha_D=0.095)  # Kaplan et al. 2020, eq. 1.5
