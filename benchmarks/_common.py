@@ -29,6 +29,24 @@ def cpu_model() -> str:
     return platform.processor()
 
 
+# The vector extensions that decide how XLA:CPU vectorises a reduction: the solver's per-iteration
+# sums measured 1.5x faster as one reduction per sum on the AMD EPYC machine and slower on an Intel
+# Xeon with AVX-512 (docs/performance.md), so a result has to say which the machine had.
+_VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512vl", "avx512_bf16", "amx_tile")
+
+
+def cpu_vector_flags() -> list[str]:
+    """The vector extensions of ``_VECTOR_FLAGS`` that /proc/cpuinfo lists (empty where it is absent)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                have = set(line.split(":", 1)[1].split())
+                return [f for f in _VECTOR_FLAGS if f in have]
+    except OSError:
+        pass
+    return []
+
+
 def gpu_model() -> str | None:
     import jax
 
@@ -43,6 +61,7 @@ def machine_info() -> dict:
 
     return {
         "cpu_model": cpu_model(),
+        "cpu_vector_flags": cpu_vector_flags(),
         "cpu_count": os.cpu_count(),
         "gpu": gpu_model(),
         "machine": platform.machine(),

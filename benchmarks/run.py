@@ -95,8 +95,14 @@ def _ms(s):
 def table(results: dict, info: dict) -> str:
     """The markdown summary of a suite run."""
     gpu = info.get("gpu") or "no GPU"
+    flags = info.get("cpu_vector_flags")  # recorded from 2026-12-06 on
+    isa = ""
+    if flags:
+        widest = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
+                       if flag in flags), "SSE")
+        isa = f" ({widest})"
     lines = [
-        f"Machine: {info['cpu_model']}, {info['cpu_count']} cores, {gpu}; JAX {info['jax']} on {info['backend']}, "
+        f"Machine: {info['cpu_model']}{isa}, {info['cpu_count']} cores, {gpu}; JAX {info['jax']} on {info['backend']}, "
         f"float64. Date: {results.get('date', '')[:10]}.",
         "",
         "| task | scalinglaws | contender | ratio | agreement |",
