@@ -37,14 +37,15 @@ _VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512v
 
 def cpu_vector_flags() -> list[str]:
     """The vector extensions of ``_VECTOR_FLAGS`` that /proc/cpuinfo lists (empty where it is absent)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                have = set(line.split(":", 1)[1].split())
-                return [f for f in _VECTOR_FLAGS if f in have]
-    except OSError:
-        pass
-    return []
+    from scalinglaws.sums import cpu_flags
+
+    return [f for f in _VECTOR_FLAGS if f in cpu_flags()]
+
+
+def _sum_form() -> str:
+    from scalinglaws.sums import form
+
+    return form()
 
 
 def gpu_model() -> str | None:
@@ -62,6 +63,7 @@ def machine_info() -> dict:
     return {
         "cpu_model": cpu_model(),
         "cpu_vector_flags": cpu_vector_flags(),
+        "solver_sums": _sum_form(),
         "cpu_count": os.cpu_count(),
         "gpu": gpu_model(),
         "machine": platform.machine(),

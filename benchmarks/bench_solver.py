@@ -39,6 +39,7 @@ import numpy as np
 import scalinglaws as sl
 from scalinglaws import bootstrap, solvers
 from scalinglaws.solvers import step as _step
+from scalinglaws import sums
 
 from . import _common
 
@@ -66,27 +67,29 @@ def _pass_inputs(fit, B=1024):
 
 
 def variadic_vs_separate(fit, rounds: int = 7) -> dict:
-    """The per-iteration sums: one variadic reduce (ours) against one reduction per column.
+    """The per-iteration sums: one variadic reduce against one reduction per column (the solver
+    picks one per machine: :mod:`scalinglaws.sums`).
 
-    The alternative is built by replacing ``solvers.step._sum_all`` while tracing (the name
-    ``compute_terms`` reads); the two lowered programs are compared, so that a patch which no
-    longer reaches the step (as happened when the solver became a package and this row timed
-    one program twice) fails here instead of reporting noise. The two run alternately, the
-    median of ``rounds`` rounds each."""
+    Each form is traced with ``solvers.step._sum_all`` (the name ``compute_terms`` reads)
+    replaced by it; the two lowered programs are compared, so that a patch which no longer
+    reaches the step (as happened when the solver became a package and this row timed one
+    program twice) fails here instead of reporting noise. The two run alternately, the median
+    of ``rounds`` rounds each. ``speedup`` is per-column time / variadic time."""
     law, obj = fit.law, fit.problem.objective
     F, y, W, TH, n = _pass_inputs(fit)
     make = lambda: jax.jit(jax.vmap(lambda t, w: solvers.compute_terms(law, obj, t, F, y, w, 1.0, True)))  # noqa: E731
-    ours = make()
-    text_ours = ours.lower(TH, W).as_text()
-    jax.block_until_ready(ours(TH, W))
     original = _step._sum_all
+    built = {}
     try:
-        _step._sum_all = lambda cols: tuple(jnp.sum(c) for c in cols)
-        separate = make()
-        text_separate = separate.lower(TH, W).as_text()
-        jax.block_until_ready(separate(TH, W))  # traced while patched; later calls reuse that trace
+        for form, fn in (("variadic", sums.variadic), ("per_sum", sums.per_sum)):
+            _step._sum_all = fn
+            program = make()
+            text = program.lower(TH, W).as_text()
+            jax.block_until_ready(program(TH, W))  # traced while patched; later calls reuse that trace
+            built[form] = (program, text)
     finally:
         _step._sum_all = original
+    (ours, text_ours), (separate, text_separate) = built["variadic"], built["per_sum"]
     if text_ours == text_separate:
         raise RuntimeError("replacing solvers.step._sum_all did not change the program: the row would time one "
                            "program twice")
@@ -97,7 +100,7 @@ def variadic_vs_separate(fit, rounds: int = 7) -> dict:
     t_ours, t_sep = float(np.median(t_ours)), float(np.median(t_sep))
     pts = TH.shape[0] * n
     return {"variadic_ns_per_point": 1e9 * t_ours / pts, "separate_ns_per_point": 1e9 * t_sep / pts,
-            "speedup": t_sep / t_ours, "rounds": rounds}
+            "speedup": t_sep / t_ours, "rounds": rounds, "solver_form": sums.form()}
 
 
 def analytic_vs_autodiff(fit) -> dict:

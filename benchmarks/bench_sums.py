@@ -9,15 +9,17 @@ compilation cache off, so that each process compiles its own form), alternating 
 - a 1,000-replicate multinomial bootstrap (the faster of 2 warm calls), its per-replicate
   objectives, failed and on-bound counts, and iterations (median, 99th percentile).
 
-The per-sum form is built by replacing ``solvers.step._sum_all`` before anything is traced. The
+Each worker process picks its form through ``$SCALINGLAWS_SUMS`` (:mod:`scalinglaws.sums`,
+which otherwise chooses by machine) and checks that it took. The
 summary gives, per case, the largest relative change of the point fit's parameters and of the
 replicates' objectives, whether the counts and iterations are the same, and old/new time ratios
 (the faster of the rounds each). The machine's vector extensions are recorded with the result:
 the two forms ranked differently on an AMD EPYC and an Intel Xeon with AVX-512.
 
-    python -m benchmarks.bench_sums [--rounds 2] [--replicates 1000] [--only NAME,...]
+    python -m benchmarks.bench_sums [--rounds 2] [--replicates 1000] [--only NAME,...] [--name sums]
 
-Writes ``benchmarks/results/sums.json``.
+Writes ``benchmarks/results/<name>.json`` (``sums.json`` unless ``--name`` says otherwise, so that
+a run on another machine sits beside the first instead of replacing it).
 """
 
 from __future__ import annotations
@@ -33,22 +35,21 @@ from pathlib import Path
 
 import numpy as np
 
+from scalinglaws import sums
+
 from . import _common
 
-FORMS = ("variadic", "per_sum")
+FORMS = sums.FORMS
 
 
 def worker(form: str, out: str, n_rep: int, only: list[str] | None) -> None:
     """One process, one form: every case's point fit and bootstrap (see the module docstring)."""
-    import jax.numpy as jnp
-
     from scalinglaws import programs
-    from scalinglaws.solvers import step as _step
 
     from . import hard_cases
 
-    if form == "per_sum":
-        _step._sum_all = lambda cols: tuple(jnp.sum(c) for c in cols)
+    if sums.form() != form:
+        raise RuntimeError(f"the worker for {form} traces {sums.form()}: {sums.ENV_VAR} did not reach it")
     result = {}
     for case in hard_cases.CASES:
         if only and case.name not in only:
@@ -93,12 +94,13 @@ def summarise(rounds: list[dict]) -> dict:
     first = rounds[0]
     for name in first["variadic"]:
         v, p = first["variadic"][name], first["per_sum"][name]
+        differ = [k for k in ("failed", "on_bound", "iterations_median", "iterations_p99") if v[k] != p[k]]
         fastest = {f: {k: min(r[f][name][k] for r in rounds) for k in ("point_s", "bootstrap_s")} for f in FORMS}
         cases[name] = {
             "theta_change": _relative(v["theta"], p["theta"]),
             "objective_change": _relative(v["objective"], p["objective"]),
-            "same_counts_and_iterations": all(v[k] == p[k] for k in ("failed", "on_bound", "iterations_median",
-                                                                       "iterations_p99")),
+            "same_counts_and_iterations": not differ,
+            "differences": {k: [v[k], p[k]] for k in differ},
             "failed": v["failed"], "on_bound": v["on_bound"],
             "iterations_median": v["iterations_median"], "iterations_p99": v["iterations_p99"],
             **{f"{f}_{k}": fastest[f][k] for f in FORMS for k in ("point_s", "bootstrap_s")},
@@ -122,6 +124,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--replicates", type=int, default=1000)
     ap.add_argument("--only", default=None, help="comma-separated case names")
+    ap.add_argument("--name", default="sums", help="result file name under benchmarks/results/ (no .json)")
     args = ap.parse_args(argv)
     env = dict(os.environ, SCALINGLAWS_COMPILATION_CACHE="0")
     rounds = []
@@ -134,7 +137,8 @@ def main(argv=None) -> dict:
                        "--replicates", str(args.replicates)]
                 if args.only:
                     cmd += ["--only", args.only]
-                subprocess.run(cmd, env=env, check=True, cwd=Path(__file__).resolve().parent.parent)
+                subprocess.run(cmd, env={**env, sums.ENV_VAR: form}, check=True,
+                               cwd=Path(__file__).resolve().parent.parent)
                 rounds[-1][form] = json.loads(out.read_text())
                 print(f"round {r + 1}, {form}: done", flush=True)
     result = {"replicates": args.replicates, "rounds": args.rounds, **summarise(rounds)}
@@ -143,7 +147,7 @@ def main(argv=None) -> dict:
           f"({s['bootstrap_ratio']:.2f}x); point fits {s['point_ratio']:.2f}x; median case "
           f"{result['bootstrap_ratio_median']:.2f}x; same counts and iterations: "
           f"{result['all_same_counts_and_iterations']}")
-    print(f"wrote {_common.write('sums', result)}")
+    print(f"wrote {_common.write(args.name, result)}")
     return result
 
 

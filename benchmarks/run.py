@@ -11,8 +11,9 @@ loops, each size against its arithmetic roof), ``bench_peers`` (scipy least_squa
 ``bench_limit`` (achieved against attainable FLOP/s), ``bench_grouped`` (many curves in one
 grouped call against loops), ``bench_hard`` (the hard-fit suite against the least_squares loop
 and optimistix) and ``bench_capex``. Writes ``benchmarks/results/<machine>-<date>.json`` and the markdown table
-``benchmarks/results/<machine>-<date>.md`` (also printed); ``--update-readme`` replaces the table
-between the ``<!-- benchmarks -->`` markers in README.md.
+``benchmarks/results/<machine>-<date>.md`` (also printed; ``--suffix S`` appends ``-S`` to both
+names); ``--update-readme`` replaces the table between the ``<!-- benchmarks -->`` markers in
+README.md.
 """
 
 from __future__ import annotations
@@ -193,6 +194,8 @@ def table(results: dict, info: dict) -> str:
                 extra = f"bounds change {row['max_bound_change']:.1e} relative"
             if key == "variadic_reduction":
                 extra = f"{row['variadic_ns_per_point']:.1f} vs {row['separate_ns_per_point']:.1f} ns per point"
+                if row.get("solver_form"):  # chosen per machine (sums.py)
+                    extra += f"; the solver sums {row['solver_form'].replace('_', ' ')} here"
             if row.get("rerun"):  # a row measured again after the suite run, and why
                 extra += f"; {row['rerun']}"
             lines.append(f"| design choice: {label} | | | {sp:.2f}x | {extra} |")
@@ -318,6 +321,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SUITE)}")
     parser.add_argument("--update-readme", action="store_true")
     parser.add_argument("--million", action="store_true", help="also stream 1,000,000 bootstrap replicates")
+    parser.add_argument("--suffix", default="", help="appended to the result files' name (a second run on one day)")
     args = parser.parse_args(argv)
     names = SUITE if not args.only else tuple(n.strip() for n in args.only.split(","))
     info = _common.machine_info()
@@ -328,7 +332,7 @@ def main(argv=None) -> dict:
         results[name] = _run_one(name, args.quick, args.million)
         print(f"   ({time.perf_counter() - start:.0f} s)", flush=True)
         programs.clear()  # the stages' compiled programs together exhaust a process's memory mappings
-    label = machine_label(info) + "-" + results["date"][:10]
+    label = machine_label(info) + "-" + results["date"][:10] + (f"-{_slug(args.suffix)}" if args.suffix else "")
     out = _common.RESULTS / f"{label}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({**results, "machine": info}, indent=2, default=str) + "\n")

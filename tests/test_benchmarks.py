@@ -33,8 +33,11 @@ def test_sums_summary_compares_forms_and_takes_the_faster_round():
     c = s["cases"]["a"]
     assert c["bootstrap_ratio"] == 4.0 and c["point_ratio"] == 0.25  # the faster round of each form
     assert abs(c["objective_change"] - 1e-6) < 1e-12 and c["same_counts_and_iterations"]
+    assert c["differences"] == {}
     rounds[0]["per_sum"]["a"]["iterations_median"] = 11.0
-    assert not bench_sums.summarise(rounds)["all_same_counts_and_iterations"]
+    s = bench_sums.summarise(rounds)
+    assert not s["all_same_counts_and_iterations"]
+    assert s["cases"]["a"]["differences"] == {"iterations_median": [10.0, 11.0]}
 
 
 def test_suite_table_names_the_widest_vector_extension():

@@ -19,6 +19,7 @@ PACKAGE = Path(scalinglaws.__file__).parent
 LAYERS: list[tuple[str, ...]] = [
     ("_version", "compute", "_jax_setup"),  # no imports: the version string (`--version` stays fast), C = 6 N D,
                                      # how JAX is set up when it is imported
+    ("sums",),                       # the solver's per-iteration sums, in the form this machine runs faster
     ("inputs", "objectives", "buckets", "serialize", "intervals", "datasets",  # numpy, pandas, scipy
      "programs"),                    # compiled programs stored across processes (jax.export)
     ("results",),                    # the result protocol: summaries, tables, save

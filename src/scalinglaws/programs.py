@@ -30,6 +30,7 @@ import jax
 import numpy as np
 
 from ._jax_setup import cache_enabled
+from .sums import form as sum_form
 
 __all__ = ["call", "clear", "directory", "register_namedtuple", "stats"]
 
@@ -109,7 +110,10 @@ def _key(name: str, static: dict, arrays: dict) -> str | None:
     if any(" at 0x" in part for part in statics):
         return None
     shapes = [f"{k}=None" if a is None else f"{k}:{np.shape(a)}:{np.result_type(a).str}" for k, a in arrays.items()]
-    return hashlib.sha256("\n".join([name, _environment(), *statics, *shapes]).encode()).hexdigest()[:40]
+    # The sums' form depends on the machine and on $SCALINGLAWS_SUMS (sums.py): a cache
+    # directory shared by two machines must not hand one the other's program.
+    parts = [name, _environment(), f"sums={sum_form()}", *statics, *shapes]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
 
 
 def call(fn: Callable, name: str, static: dict, arrays: dict, *, storable: bool = True):

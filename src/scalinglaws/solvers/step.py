@@ -16,6 +16,7 @@ from .arrow import Arrow
 from .arrow import damped_solve as arrow_solve
 from .arrow import quadratic as arrow_quadratic
 from .config import WARM, StopReason
+from ..sums import sum_columns as _sum_all  # the machine's form of the per-iteration sums
 
 __all__ = ["Terms", "compute_terms", "fresh_state", "on_bound", "bound_hits", "objective_values",
            "grouped_objective_values", "grouped_predictions"]
@@ -46,12 +47,6 @@ class _State(NamedTuple):
     warm: jax.Array  # started warm (``stage0 >= WARM``) and not yet fallen back to IRLS
     step: jax.Array  # the next step, planned from ``terms`` at ``theta`` (ignored on a refresh)
     predicted: jax.Array  # the decrease the step's quadratic model predicts
-
-
-def _sum_all(columns):
-    """Sum each [n] column in ONE pass (a variadic reduce): XLA otherwise emits one loop per sum."""
-    zeros = tuple(jnp.zeros((), c.dtype) for c in columns)
-    return jax.lax.reduce(tuple(columns), zeros, lambda a, b: tuple(x + y for x, y in zip(a, b)), (0,))
 
 
 def _symmetric(p, upper_entries, dtype):
