@@ -42,12 +42,6 @@ def cpu_vector_flags() -> list[str]:
     return [f for f in _VECTOR_FLAGS if f in cpu_flags()]
 
 
-def _sum_form() -> str:
-    from scalinglaws.sums import form
-
-    return form()
-
-
 def gpu_model() -> str | None:
     import jax
 
@@ -59,11 +53,12 @@ def machine_info() -> dict:
     import jax
 
     import scalinglaws
+    from scalinglaws import sums
 
     return {
         "cpu_model": cpu_model(),
         "cpu_vector_flags": cpu_vector_flags(),
-        "solver_sums": _sum_form(),
+        "solver_sums": sums.form(),
         "cpu_count": os.cpu_count(),
         "gpu": gpu_model(),
         "machine": platform.machine(),

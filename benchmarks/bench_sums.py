@@ -9,12 +9,12 @@ compilation cache off, so that each process compiles its own form), alternating 
 - a 1,000-replicate multinomial bootstrap (the faster of 2 warm calls), its per-replicate
   objectives, failed and on-bound counts, and iterations (median, 99th percentile).
 
-Each worker process picks its form through ``$SCALINGLAWS_SUMS`` (:mod:`scalinglaws.sums`,
-which otherwise chooses by machine) and checks that it took. The
-summary gives, per case, the largest relative change of the point fit's parameters and of the
-replicates' objectives, whether the counts and iterations are the same, and old/new time ratios
-(the faster of the rounds each). The machine's vector extensions are recorded with the result:
-the two forms ranked differently on an AMD EPYC and an Intel Xeon with AVX-512.
+Each worker process picks its form through ``$SCALINGLAWS_SUMS`` (:mod:`scalinglaws.sums`, which
+otherwise chooses by machine) and checks that it took. The summary gives, per case, the largest
+relative change of the point fit's parameters and of the replicates' objectives, whether the counts
+and iterations are the same, and old/new time ratios (the faster of the rounds each). The machine's
+vector extensions are recorded with the result: the two forms ranked differently on an AMD EPYC and
+an Intel Xeon with AVX-512.
 
     python -m benchmarks.bench_sums [--rounds 2] [--replicates 1000] [--only NAME,...] [--name sums]
 

@@ -14,11 +14,12 @@ processes, two alternating rounds, the faster of each):
 - Intel Xeon (Sapphire Rapids), AVX-512: 52.4 against 56.2 s (per sum 0.93x as fast; 4 of 21
   cases faster), point fits 0.85x.
 
-The answers agree to 1e-11 relative. So on the CPU backend an x86 processor with AVX2 and
-without AVX-512 sums per column, and everything else keeps the variadic reduce: AVX-512, where it
-was measured faster, and the machines where neither was measured (other architectures, GPUs, a
-CPU whose flags cannot be read), where it is the form the solver always had. ``SCALINGLAWS_SUMS=variadic`` or ``per_sum`` overrides the
-choice (for benchmarks, and for a machine where the other form measures faster).
+The answers agree to 1e-11 relative. So on the CPU backend an x86 processor with AVX2 and without
+AVX-512 sums per column, and everything else keeps the variadic reduce: AVX-512, where it was
+measured faster, and the machines where neither was measured (other architectures, GPUs, a CPU
+whose flags cannot be read), where it is the form the solver always had.
+``SCALINGLAWS_SUMS=variadic`` or ``per_sum`` overrides the choice (for benchmarks, and for a
+machine where the other form measures faster).
 """
 
 from __future__ import annotations
