@@ -41,7 +41,10 @@ def chinchilla_fit():
 def _run_cli(argv) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as exit_:  # argparse's refusal of an option, as the installed command exits
+            code = exit_.code
     return code, out.getvalue(), err.getvalue()
 
 

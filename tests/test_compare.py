@@ -136,7 +136,7 @@ def test_the_compare_command_prints_the_ranking_saves_and_draws(tmp_path, run_cl
     assert code == 0 and "best: power" in stdout and "per fold:" in stdout
     assert sl.load(out).best == "power" and png.stat().st_size > 0
     code, stdout, _ = run_cli(["compare", path, "--laws", "power", "loglinear", "--x", "C", "--bootstrap", "0",
-                               "--csv"])
+                               "--format", "csv"])
     table = pd.read_csv(__import__("io").StringIO(stdout))
     assert code == 0 and list(table["law"]) == ["power", "loglinear"] and table.loc[0, "rank"] == 1
     code, _, stderr = run_cli(["compare", path, "--laws", "power", "--x", "C"])

@@ -143,7 +143,8 @@ def test_the_forecast_command_prints_the_cone_and_the_compute(tmp_path, run_cli)
     assert code == 0 and "forecast across laws" in stdout and "compute to reach each target" in stdout
     assert isinstance(sl.load(out), sl.Forecast) and png.stat().st_size > 0
     code, stdout, _ = run_cli(["forecast", path, "--laws", "power", "loglinear", "--x", "C", "--at", "C=1e22",
-                               "--bootstrap", "50", "--weights", "stacking", "--csv"])
+                               "--bootstrap", "50", "--weights", "stacking", "--format", "csv",
+                               "--table", "forecast"])
     table = pd.read_csv(__import__("io").StringIO(stdout))
     assert code == 0 and list(table["C"]) == [1e22] and {"estimate", "lower", "upper"} <= set(table)
     code, _, stderr = run_cli(["forecast", path, "--laws", "power", "loglinear", "--x", "C", "--at", "C"])

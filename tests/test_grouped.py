@@ -119,7 +119,7 @@ def test_cli_fit_by(run_cli, tmp_path):
     assert code == 0 and "7 groups by boardsize" in out
     assert isinstance(sl.load(tmp_path / "hex.json"), sl.FitSet)
     code, out, _ = run_cli(["fit", "--dataset", "hex-frontier", "--law", "sigmoid", "--x", "C", "--y", "elo",
-                            "--by", "boardsize", "--csv"])
+                            "--by", "boardsize", "--format", "csv"])
     table = pd.read_csv(__import__("io").StringIO(out), index_col=0)
     assert code == 0 and len(table) == 7 and "C_mid" in table.columns
     code, _, err = run_cli(["fit", "--dataset", "hex-frontier", "--law", "sigmoid", "--x", "C", "--y", "elo",

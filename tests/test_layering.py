@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("sums",),                       # the solver's per-iteration sums, in the form this machine runs faster
     ("inputs", "objectives", "buckets", "serialize", "intervals", "datasets",  # numpy, pandas, scipy
      "programs"),                    # compiled programs stored across processes (jax.export)
-    ("results",),                    # the result protocol: summaries, tables, save
+    ("results", "document"),         # the result protocol: summaries, tables, save; a command's output document
     ("laws",),                       # functional forms, their derivatives and start grids
     ("solvers",),                    # the batched, compiled solve
     ("problem",),                    # one fit problem as arrays

@@ -179,7 +179,7 @@ def test_cli_fit_by_with_shared(run_cli):
     args = ["fit", "--dataset", "hex-frontier", "--law", "sigmoid", "--x", "C", "--y", "elo", "--by", "boardsize"]
     code, out, _ = run_cli(args + ["--shared", "B"])
     assert code == 0 and "shared by every group: B" in out and "B*" in out
-    code, out, _ = run_cli(args + ["--shared", "B", "--csv"])
+    code, out, _ = run_cli(args + ["--shared", "B", "--format", "csv"])
     table = pd.read_csv(__import__("io").StringIO(out), index_col=0)
     assert code == 0 and len(table) == 7 and table["B"].nunique() == 1
     code, _, err = run_cli(args + ["--shared", "Q"])

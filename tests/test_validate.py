@@ -211,7 +211,7 @@ def test_cli_validate(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "held-out error" in out and "held-out points" in out and png.stat().st_size > 0
     assert main(["validate", str(path), "--law", "power", "--x", "C", "--bootstrap", "0", "--holdout", "0.25",
-                 "--csv"]) == 0
+                 "--format", "csv", "--table", "fits"]) == 0
     out = capsys.readouterr().out
     assert "n_fit" in out
     assert main(["validate", str(path), "--law", "power", "--x", "C", "--holdout", "nonsense"]) == 2

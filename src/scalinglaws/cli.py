@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
 from ._version import __version__
+from .document import FORMATS
 from .intervals import DEFAULT_LEVEL
 
 __all__ = ["main", "build_parser", "CommandError"]
@@ -54,14 +56,31 @@ def _level(text: str) -> float:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, low: int, high: int | None = None) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    if v < low:
+        raise argparse.ArgumentTypeError(f"must be >= {low}, got {v}")
+    if high is not None and v > high:
+        raise argparse.ArgumentTypeError(f"must be <= {high}, got {v}")
     return v
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1)
+
+
+def _count(text: str) -> int:
+    return _whole(text, 0)
+
+
+SEED_MAX = 2**63 - 1
+
+
+def _seed(text: str) -> int:
+    return _whole(text, 0, SEED_MAX)
 
 
 def _finite(text: str) -> float:
@@ -81,23 +100,6 @@ def _positive_float(text: str) -> float:
     return v
 
 
-def _fmt(v) -> str:
-    return f"{v:.4g}"
-
-
-def _table(df, csv: bool = False) -> str:
-    """A DataFrame as text: numbers to 4 significant digits (large ones in scientific notation),
-    no index; CSV at full precision with ``csv``."""
-    if csv:
-        return df.to_csv(index=False).rstrip("\n")
-    width = None
-    if sys.stdout.isatty():
-        import shutil
-
-        width = shutil.get_terminal_size().columns
-    return df.to_string(index=False, float_format=_fmt, line_width=width)
-
-
 def _x_argument(args):
     """``--x``: one column name, a list of them, or None (the law's own input names)."""
     if not args.x:
@@ -105,9 +107,45 @@ def _x_argument(args):
     return args.x[0] if len(args.x) == 1 else list(args.x)
 
 
-def _check_writable(path: str | None, what: str) -> None:
-    if path and not Path(path).expanduser().resolve().parent.is_dir():
-        raise CommandError(f"{what} {path}: directory {Path(path).parent} does not exist")
+def _check_file(path: str | None, what: str) -> None:
+    """An output file the command will write: refused before any work if it names a directory
+    or its directory does not exist."""
+    if not path:
+        return
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise CommandError(f"{what} {path}: is a directory; give a file name")
+    if not p.resolve().parent.is_dir():
+        raise CommandError(f"{what} {path}: directory {p.parent} does not exist")
+
+
+def _check_figure(path: str | None, what: str = "--plot") -> None:
+    """An image file the command will draw: as :func:`_check_file`, and a format matplotlib
+    writes (told by the extension; none means PNG)."""
+    if not path:
+        return
+    _check_file(path, what)
+    ext = Path(path).suffix.lower().lstrip(".")
+    if ext:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        known = FigureCanvasBase.get_supported_filetypes()
+        if ext not in known:
+            raise CommandError(f"{what} {path}: cannot draw a .{ext} file; give one of "
+                               f"{', '.join('.' + k for k in sorted(known))}")
+
+
+def _check_folder(path: str | None, what: str) -> None:
+    """A folder the command will write into (created if missing): refused if it is a file or
+    lies under one."""
+    if not path:
+        return
+    p = Path(path).expanduser().resolve()
+    for q in (p, *p.parents):
+        if q.exists():
+            if not q.is_dir():
+                raise CommandError(f"{what} {path}: {q} is a file, not a folder")
+            return
 
 
 def _read_table(args):
@@ -157,81 +195,130 @@ def _describe(fit, ens, level: float) -> str:
             f"replicates ({ens.resampling})")
 
 
-# --------------------------------------------------------------------------------------------
-# commands
+def _fit_facts(fit) -> dict:
+    """What a pipeline needs to know of a fit: the law, its columns, its parameters and whether
+    to trust them (converged, on a bound), and the solver's diagnostics."""
+    facts = {"kind": "Fit", "law": fit.law.name, "formula": fit.law.formula, "inputs": list(fit.x_columns),
+             "target": fit.y_column, "params": dict(fit.params), "converged": bool(fit.converged),
+             "on_bound": bool(fit.on_bound), "objective": fit.objective}
+    if fit.has_data:
+        facts["n_points"] = len(fit.data)
+    facts["diagnostics"] = dict(fit.diagnostics)
+    return facts
 
 
-def _cmd_datasets(args) -> int:
-    from . import datasets
+def _source_facts(path: str, fit, ens) -> dict:
+    """Facts of a command that reads a saved fit or ensemble."""
+    facts = {"file": str(path), "kind": "Fit" if ens is None else "Ensemble", "law": fit.law.name,
+             "formula": fit.law.formula, "inputs": list(fit.x_columns), "target": fit.y_column,
+             "params": dict(fit.params)}
+    if ens is not None:
+        facts.update(replicates=ens.n_replicates, replicates_used=int(ens.valid.sum()), resampling=ens.resampling,
+                     seed=ens.seed)
+    return facts
 
-    table = datasets.list()
-    for row in table.itertuples():
-        cols = row.columns if len(row.columns) <= 60 else row.columns[:57] + "..."
-        print(f"{row.name:<22} {row.rows:>5} rows  {row.description}")
-        print(f"{'':<22} columns: {cols}")
+
+def _emit(args, doc) -> int:
+    """Print the document in the chosen ``--format`` and return status 0."""
+    width = None
+    if args.format == "table" and sys.stdout.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    sys.stdout.write(doc.render(args.format, args.table, width))
+    sys.stdout.flush()
     return 0
 
 
-def _cmd_fit(args) -> int:
-    from . import fitting
-    from . import laws as _laws
-
-    if args.cluster and not args.bootstrap:
-        raise CommandError("--cluster applies to the bootstrap: give --bootstrap N as well")
-    if args.by and (args.bootstrap or args.plot):
-        raise CommandError("--by does not combine with --bootstrap or --plot yet: save the grouped fit with --out "
-                           "and bootstrap or draw it from Python (sl.load, sl.plot.figure)")
-    if args.as_csv and not args.by:
-        raise CommandError("--csv prints the table of groups: give --by COL as well")
-    if args.shared and not args.by:
-        raise CommandError("--shared names parameters common to several groups: give --by COL as well")
-    _check_writable(args.out, "--out")
-    _check_writable(args.plot, "--plot")
-    if args.plot:  # fail before the (possibly long) fit if the law cannot be drawn
-        from . import plot
-
-        plot.fit_plot_kind(_laws.get(args.law))
-    df = _read_table(args)
-    x = _x_argument(args)
-    fixed = dict(_parse_assignment(s) for s in args.fix or [])
-    try:
-        law = _laws.tie(_laws.get(args.law), ",".join(args.tie or []))
-    except (KeyError, ValueError) as err:
-        raise CommandError(f"--tie: {err.args[0] if err.args else err}") from None
-    if args.by:
-        from . import grouped
-
-        shared = [n.strip() for part in args.shared or [] for n in part.split(",") if n.strip()] or None
-        result = grouped.fit(df, law, x=x, y=args.y, by=list(args.by), shared=shared, objective=args.objective,
-                             delta=args.delta, n_starts=args.starts, fixed=fixed or None, weights=args.weights)
-        print(result.params.to_csv() if args.as_csv else result.summary(), end="" if args.as_csv else "\n")
-        if args.out:
-            result.save(args.out)
-            print(f"\nsaved to {args.out}")
-        return 0
-    result = fitting.fit(df, law, x=x, y=args.y, objective=args.objective, delta=args.delta,
-                         n_starts=args.starts, fixed=fixed or None, weights=args.weights)
-    if args.bootstrap:
-        result = result.bootstrap(args.bootstrap, seed=args.seed, resampling=args.resampling, cluster=args.cluster)
-        print(result.summary(level=args.level))
-    else:
-        print(result.summary())
-    if args.out:
-        result.save(args.out)
-        print(f"\nsaved to {args.out}")
-    if args.plot:
-        _save_figure(plot.plot_fit(result, level=args.level), args.plot)
-    return 0
-
-
-def _save_figure(fig, path: str) -> None:
+def _save_figure(fig, path: str, doc) -> None:
     import matplotlib.pyplot as plt
 
     try:
         fig.savefig(path, dpi=120)
     finally:
         plt.close(fig)
-    print(f"plot saved to {path}")
+    doc.file("plot", path)
+
+
+# --------------------------------------------------------------------------------------------
+# commands
+
+
+def _cmd_datasets(args) -> int:
+    from . import datasets
+    from .document import Document
+
+    table = datasets.list()
+    doc = Document("datasets")
+    doc.title = "shipped data sets"
+    doc.facts = {"count": len(table)}
+    doc.table("datasets", table, show=False)
+    for row in table.itertuples():
+        cols = row.columns if len(row.columns) <= 60 else row.columns[:57] + "..."
+        doc.text(f"{row.name:<22} {row.rows:>5} rows  {row.description}\n{'':<22} columns: {cols}")
+    return _emit(args, doc)
+
+
+def _cmd_fit(args) -> int:
+    from . import fitting
+    from . import laws as _laws
+    from .document import Document
+
+    if args.cluster and not args.bootstrap:
+        raise CommandError("--cluster applies to the bootstrap: give --bootstrap N as well")
+    if args.by and (args.bootstrap or args.plot):
+        raise CommandError("--by does not combine with --bootstrap or --plot yet: save the grouped fit with --out "
+                           "and bootstrap or draw it from Python (sl.load, sl.plot.figure)")
+    if args.shared and not args.by:
+        raise CommandError("--shared names parameters common to several groups: give --by COL as well")
+    _check_file(args.out, "--out")
+    _check_figure(args.plot)
+    try:
+        law = _laws.get(args.law)
+    except (KeyError, ValueError) as err:
+        raise CommandError(f"--law: {err.args[0] if err.args else err}") from None
+    try:
+        law = _laws.tie(law, ",".join(args.tie or []))
+    except (KeyError, ValueError) as err:
+        raise CommandError(f"--tie: {err.args[0] if err.args else err}") from None
+    if args.plot:  # fail before the (possibly long) fit if the law cannot be drawn
+        from . import plot
+
+        plot.fit_plot_kind(law)
+    df = _read_table(args)
+    x = _x_argument(args)
+    options = dict(objective=args.objective, delta=args.delta, n_starts=args.starts,
+                   fixed=dict(_parse_assignment(s) for s in args.fix or []) or None, weights=args.weights,
+                   bounds=dict(_parse_bound(s) for s in args.bound or []) or None)
+    doc = Document("fit")
+    if args.by:
+        from . import grouped
+
+        shared = [n.strip() for part in args.shared or [] for n in part.split(",") if n.strip()] or None
+        result = grouped.fit(df, law, x=x, y=args.y, by=list(args.by), shared=shared, **options)
+        doc.summary("groups", result.summary(), table=result.params)
+        doc.facts = {"kind": "FitSet", "law": law.name, "formula": law.formula, "by": list(result.by),
+                     "shared": list(result.shared), "groups": len(result),
+                     "converged": int(result.converged.sum()), "on_bound": int(result.on_bound.sum()),
+                     "diagnostics": dict(result.diagnostics)}
+    else:
+        result = fitting.fit(df, law, x=x, y=args.y, **options)
+        doc.facts = _fit_facts(result)
+        if args.bootstrap:
+            result = result.bootstrap(args.bootstrap, seed=args.seed, resampling=args.resampling,
+                                      cluster=args.cluster)
+            doc.summary("parameters", result.summary(level=args.level))
+            doc.facts.update(kind="Ensemble", replicates=result.n_replicates, seed=result.seed,
+                             ensemble=result.diagnostics)
+        else:
+            doc.summary("parameters", result.summary())
+    if args.out:
+        result.save(args.out)
+        doc.text("")
+        doc.file("out", args.out)
+    if args.plot:
+        _save_figure(plot.plot_fit(result, level=args.level), args.plot, doc)
+    return _emit(args, doc)
 
 
 def _parse_assignment(text: str) -> tuple[str, float]:
@@ -242,6 +329,18 @@ def _parse_assignment(text: str) -> tuple[str, float]:
         return name, float(value)
     except ValueError:
         raise CommandError(f"--fix {text}: {value!r} is not a number") from None
+
+
+def _parse_bound(text: str) -> tuple[str, tuple[float | None, float | None]]:
+    """``A=0:1`` -> ("A", (0.0, 1.0)); an empty side is open: ``A=:0`` -> ("A", (None, 0.0))."""
+    name, sep, rng = text.partition("=")
+    lo, colon, hi = rng.partition(":")
+    if not (sep and colon and name):
+        raise CommandError(f"--bound takes NAME=LOW:HIGH (a side may be empty), got {text!r}")
+    try:
+        return name, (float(lo) if lo.strip() else None, float(hi) if hi.strip() else None)
+    except ValueError:
+        raise CommandError(f"--bound {text}: bounds must be numbers") from None
 
 
 def _looks_numeric(token: str) -> bool:
@@ -312,6 +411,8 @@ def _cmd_predict(args) -> int:
     import numpy as np
     import pandas as pd
 
+    from .document import Document
+
     result = _load_result(args.file)
     fit, ens = _split(result)
     law = fit.law
@@ -321,14 +422,17 @@ def _cmd_predict(args) -> int:
         expected = " ".join(f"--{c} ..." for c in fit.x_columns)
         raise CommandError(f"give input values: {expected}" + (" (or --C ... for the compute-optimal allocation)"
                                                                if alloc else ""))
+    doc = Document("predict", level=args.level if ens is not None else None)
+    doc.facts = _source_facts(args.file, fit, ens)
     if alloc and set(given) == {"C"} and "C" not in (*fit.x_columns, *law.inputs):
         C = np.asarray(given["C"])
         if np.any(C <= 0):
             raise CommandError(f"--C: compute budgets must be > 0, got {given['C']}")
-        table = _allocation(fit, ens, C, args.level)
-        print(_describe(fit, ens, args.level) + "; loss at the compute-optimal allocation of each budget C")
-        print(_table(table, args.csv))
-        return 0
+        doc.title = _describe(fit, ens, args.level) + "; loss at the compute-optimal allocation of each budget C"
+        doc.facts["at"] = "compute-optimal allocation"
+        doc.text(doc.title)
+        doc.table("predictions", _allocation(fit, ens, C, args.level))
+        return _emit(args, doc)
     inputs = _match_inputs(fit, given, alloc)
     try:
         arrays = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in inputs.values()])
@@ -351,9 +455,11 @@ def _cmd_predict(args) -> int:
 
             by_name = {n: table[c].to_numpy() for n, c in zip(law.inputs, fit.x_columns)}
             table["oom_beyond_data"] = extrapolate.extrapolation_oom(ranges, by_name)
-    print(_describe(fit, ens, args.level) + f"; predicted {fit.y_column}")
-    print(_table(table, args.csv))
-    return 0
+    doc.title = _describe(fit, ens, args.level) + f"; predicted {fit.y_column}"
+    doc.facts["at"] = "inputs"
+    doc.text(doc.title)
+    doc.table("predictions", table)
+    return _emit(args, doc)
 
 
 def _allocation(fit, ens, C, level):
@@ -361,26 +467,31 @@ def _allocation(fit, ens, C, level):
 
 
 def _cmd_allocate(args) -> int:
+    from .document import Document
+
+    _check_figure(args.plot)
     result = _load_result(args.file)
     fit, ens = _split(result)
     if not fit.law.has_allocation:
         raise CommandError(f"allocate needs a law with a compute-optimal allocation of C = 6 N D (chinchilla); "
                            f"{args.file} holds a {fit.law.name!r} fit")
-    _check_writable(args.plot, "--plot")
-    table = _allocation(fit, ens, args.C, args.level)
-    print(_describe(fit, ens, args.level) + "; compute-optimal allocation (C = 6 N D)")
-    print(_table(table, args.csv))
+    doc = Document("allocate", level=args.level if ens is not None else None)
+    doc.facts = _source_facts(args.file, fit, ens)
+    doc.title = _describe(fit, ens, args.level) + "; compute-optimal allocation (C = 6 N D)"
+    doc.text(doc.title)
+    doc.table("allocation", _allocation(fit, ens, args.C, args.level))
     if args.plot:
         from . import plot
 
-        _save_figure(plot.plot_allocation(result, args.C, level=args.level), args.plot)
-    return 0
+        _save_figure(plot.plot_allocation(result, args.C, level=args.level), args.plot, doc)
+    return _emit(args, doc)
 
 
 def _cmd_compute_for(args) -> int:
-    from . import extrapolate
-
     import warnings
+
+    from . import extrapolate
+    from .document import Document
 
     result = _load_result(args.file)
     fit, ens = _split(result)
@@ -391,65 +502,83 @@ def _cmd_compute_for(args) -> int:
     name = extrapolate.inverse_input(fit.law)
     what = (f"compute {name} at the compute-optimal allocation" if fit.law.has_allocation
             else f"{name}") + f" needed to reach each target {fit.y_column}"
-    print(_describe(fit, ens, args.level) + f"; {what}")
-    print(_table(table, args.csv))
-    return 0
+    doc = Document("compute-for", level=args.level if ens is not None else None)
+    doc.facts = {**_source_facts(args.file, fit, ens), "solved_for": name}
+    doc.title = _describe(fit, ens, args.level) + f"; {what}"
+    doc.text(doc.title)
+    doc.table("targets", table)
+    return _emit(args, doc)
 
 
 def _cmd_isoflop(args) -> int:
     import warnings
 
+    from .document import Document
     from .isoflop import IsoflopWarning, isoflop
 
-    if args.bootstrap < 0:
-        raise CommandError(f"--bootstrap must be >= 0, got {args.bootstrap}")
-    _check_writable(args.plot, "--plot")
+    _check_figure(args.plot)
     df = _read_table(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IsoflopWarning)  # dropped budgets and failed replicates are in the summary
         result = isoflop(df, budget=args.budget, size=args.size, y=args.y, compute=args.compute,
                          n_bootstrap=args.bootstrap, seed=args.seed, level=args.level, min_points=args.min_points,
                          weights=args.weights)
-    print(result.summary())
+    doc = Document("isoflop", level=args.level if args.bootstrap else None)
+    doc.summary("budgets", result.summary())
+    doc.table("frontier", result.interval(args.level), show=False)
+    doc.facts = {"size": result.size, "budget": result.budget, "y": result.y, "exponent": result.exponent,
+                 "coefficient": result.coefficient, "replicates": result.n_bootstrap, "seed": result.seed,
+                 "diagnostics": dict(result.diagnostics)}
     if args.C:
         band = f"; {100 * args.level:g}% bootstrap band" if args.bootstrap else ""
-        print(f"\ncompute-optimal {args.size} = k C^a at each budget C{band}")
-        print(_table(result.optimal(args.C), args.csv_out))
+        doc.table("optimal", result.optimal(args.C), title=f"\ncompute-optimal {args.size} = k C^a at each "
+                                                             f"budget C{band}")
     if args.plot:
         from . import plot
 
-        _save_figure(plot.figure(result), args.plot)
-    return 0
+        _save_figure(plot.figure(result), args.plot, doc)
+    return _emit(args, doc)
 
 
 def _cmd_capex(args) -> int:
     from . import capex
+    from .document import Document
 
+    _check_folder(args.out, "--out")
     scenario = capex.load_scenario(args.scenario)  # ScenarioError is a ValueError: `error: ...`, status 2
+    if args.out is None and not args.no_figures:
+        _check_folder(scenario["output"]["dir"], f"{args.scenario}: [output] dir")
     result = capex.run_scenario(scenario, out=args.out, n_bootstrap=args.bootstrap, paths=args.paths,
                                 figures=not args.no_figures)
-    print(result.report())
-    return 0
-
-
-def _parse_bound(text: str) -> tuple[str, tuple[float | None, float | None]]:
-    """``A=0:1`` -> ("A", (0.0, 1.0)); an empty side is open: ``A=:0`` -> ("A", (None, 0.0))."""
-    name, sep, rng = text.partition("=")
-    lo, colon, hi = rng.partition(":")
-    if not (sep and colon and name):
-        raise CommandError(f"--bound takes NAME=LOW:HIGH (a side may be empty), got {text!r}")
-    try:
-        return name, (float(lo) if lo.strip() else None, float(hi) if hi.strip() else None)
-    except ValueError:
-        raise CommandError(f"--bound {text}: bounds must be numbers") from None
+    doc = Document("capex", level=result.scenario["commitments"]["level"])
+    doc.text(result.report())
+    summary = result.summary()
+    doc.title, doc.notes = summary.title, [n for n in [*summary.notes, *summary.footer] if n]
+    doc.table("policies", summary.to_frame(), show=False)
+    plan = result.plan.table.copy()
+    plan.index.name = "quantity"
+    doc.table("plan", plan, show=False)
+    if result.risk_slipped is not None:
+        slipped = result.risk_slipped.copy()
+        slipped.index.name = "policy"
+        doc.table("policies_slipped", slipped, show=False)
+    ens = result.ensemble
+    doc.facts = {"scenario": str(args.scenario), "target": result.target, "law": result.fit.law.name,
+                 "params": dict(result.fit.params), "replicates": None if ens is None else ens.n_replicates,
+                 "revenue_paths": int(result.revenue.shape[0]),
+                 "unreachable_fraction": result.plan.unreachable_fraction,
+                 "budget": result.risk.attrs.get("budget"), "spend_fraction": result.risk.attrs.get("spend_fraction"),
+                 "assumptions": dict(result.plan.assumptions)}
+    for path in result.figures:
+        doc.files[Path(path).stem] = str(path)
+    return _emit(args, doc)
 
 
 def _cmd_validate(args) -> int:
+    from .document import Document
     from .validate import validate_extrapolation
 
-    if args.bootstrap < 0:
-        raise CommandError(f"--bootstrap must be >= 0, got {args.bootstrap}")
-    _check_writable(args.plot, "--plot")
+    _check_figure(args.plot)
     df = _read_table(args)
     x = _x_argument(args)
     fit_kw = {}
@@ -467,53 +596,54 @@ def _cmd_validate(args) -> int:
     result = validate_extrapolation(df, args.law, x=x, y=args.y, holdout=holdout, by=args.by, each=args.each,
                                     score_by=args.score_by, n_bootstrap=args.bootstrap, level=args.level,
                                     seed=args.seed, **fit_kw)
-    print(result.summary())
-    folds = result.folds
-    if not args.csv_out:
-        print("\nfits (on the rows below the split):")
-    print(_table(folds, args.csv_out))
-    if args.points:
-        if not args.csv_out:
-            print("\nheld-out points:")
-        print(_table(result.table, args.csv_out))
+    doc = Document("validate", level=args.level if args.bootstrap else None)
+    doc.summary("groups", result.summary())
+    doc.facts = {"law": result.law.name, "formula": result.law.formula, "by": result.by,
+                 "holdout": str(result.holdout), "coverage": result.coverage,
+                 "median_abs_error": result.median_abs_error, "median_abs_rel_error": result.median_abs_rel_error}
+    doc.table("fits", result.folds, title="\nfits (on the rows below the split):")
+    doc.table("points", result.table, title="\nheld-out points:", show=args.points)
     if args.plot:
         from . import plot
 
-        _save_figure(plot.figure(result), args.plot)
-    return 0
+        _save_figure(plot.figure(result), args.plot, doc)
+    return _emit(args, doc)
 
 
 def _cmd_compare(args) -> int:
     from .compare import compare
+    from .document import Document
 
-    if args.bootstrap < 0:
-        raise CommandError(f"--bootstrap must be >= 0, got {args.bootstrap}")
-    _check_writable(args.plot, "--plot")
-    _check_writable(args.out, "--out")
+    _check_figure(args.plot)
+    _check_file(args.out, "--out")
     df = _read_table(args)
     x = _x_argument(args)
     fit_kw = {"objective": args.objective} if args.objective else {}
     result = compare(df, list(args.laws), x=x, y=args.y, by=args.by, folds=args.folds, min_train=args.min_train,
                      n_bootstrap=args.bootstrap, level=args.level, seed=args.seed, **fit_kw)
-    if args.csv_out:
-        print(_table(result.ranking.reset_index(), True))
-    else:
-        print(result.summary())
-        print("\nper fold:")
-        cols = ["law", "fold", "cutoff", "n_fit", "n_heldout", "rmse", "bias", "max_abs_error", "converged",
-                "on_bound", "replicates_failed"]
-        print(_table(result.folds[cols]))
-    if args.points:
-        if not args.csv_out:
-            print("\nheld-out points:")
-        print(_table(result.points, args.csv_out))
+    doc = Document("compare", level=args.level)
+    doc.summary("ranking", result.summary())
+    doc.facts = {"laws": list(result.laws), "best": result.best, "by": result.by, "y": result.y_column}
+    cols = ["law", "fold", "cutoff", "n_fit", "n_heldout", "rmse", "bias", "max_abs_error", "converged",
+            "on_bound", "replicates_failed"]
+    doc.text("\nper fold:")
+    doc.text(_text_table(result.folds[cols]))
+    doc.table("folds", result.folds, show=False)
+    doc.table("points", result.points, title="\nheld-out points:", show=args.points)
     if args.out:
         result.save(args.out)
+        doc.file("out", args.out)
     if args.plot:
         from . import plot
 
-        _save_figure(plot.figure(result), args.plot)
-    return 0
+        _save_figure(plot.figure(result), args.plot, doc)
+    return _emit(args, doc)
+
+
+def _text_table(frame) -> str:
+    from .document import text_table
+
+    return text_table(frame)
 
 
 def _at_tokens(item: str) -> list[str]:
@@ -527,12 +657,11 @@ def _at_tokens(item: str) -> list[str]:
 def _cmd_forecast(args) -> int:
     import numpy as np
 
+    from .document import Document
     from .forecast import forecast
 
-    if args.bootstrap < 1:
-        raise CommandError(f"--bootstrap must be >= 1 (the forecast pools replicates), got {args.bootstrap}")
-    _check_writable(args.plot, "--plot")
-    _check_writable(args.out, "--out")
+    _check_figure(args.plot)
+    _check_file(args.out, "--out")
     given = _parse_inputs([tok for item in args.at or [] for tok in _at_tokens(item)])
     if not given and args.target is None:
         raise CommandError("give where to forecast (--at C=1e24,1e25, or each input of the laws) and/or --target VALUE ...")
@@ -542,41 +671,64 @@ def _cmd_forecast(args) -> int:
     df = _read_table(args)
     x = _x_argument(args)
     fit_kw = {"objective": args.objective} if args.objective else {}
-    weights = args.weights
-    result = forecast(df, list(args.laws), x=x, y=args.y, by=args.by, level=args.level, weights=weights,
+    result = forecast(df, list(args.laws), x=x, y=args.y, by=args.by, level=args.level, weights=args.weights,
                       n_bootstrap=args.bootstrap, seed=args.seed, fit_kw=fit_kw,
                       **{k: np.asarray(v) for k, v in given.items()})
-    if args.csv_out:
-        if given:
-            print(_table(result.table, True))
-        if args.target is not None:
-            print(_table(result.compute_for(args.target), True))
-    else:
-        print(result.summary())
-        if args.target is not None:
-            print("\ncompute to reach each target under law uncertainty:")
-            print(_table(result.compute_for(args.target)))
+    doc = Document("forecast", level=args.level)
+    summary = result.summary()
+    doc.summary("weights", summary)
+    doc.notes = [n for n in summary.notes if n]  # its footer prints the forecast table, which is a table here
+    doc.facts = {"laws": list(result.laws), "weighting": result.weighting, "draws": result.n_draws,
+                 "best": result.comparison.best, "failed": dict(result.failed)}
+    if given:
+        doc.table("forecast", result.table, show=False)
+    if args.target is not None:
+        doc.table("targets", result.compute_for(args.target), title="\ncompute to reach each target under law "
+                                                                    "uncertainty:")
     if args.out:
         result.save(args.out)
+        doc.file("out", args.out)
     if args.plot:
         from . import plot
 
-        _save_figure(plot.figure(result), args.plot)
-    return 0
+        _save_figure(plot.figure(result), args.plot, doc)
+    return _emit(args, doc)
 
 
 # --------------------------------------------------------------------------------------------
 # parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+class _Renamed(argparse.Action):
+    """An option's old name: refused with the new one, so that each name has one meaning."""
+
+    def __init__(self, option_strings, dest, new: str = "", **kwargs):
+        kwargs.update(nargs=0, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        super().__init__(option_strings, argparse.SUPPRESS, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(f"{option_string} was renamed: use {self.new}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="scalinglaws",
-        description="Fit scaling laws, bootstrap their uncertainty, extrapolate and plan compute.",
+        description="Fit scaling laws, bootstrap their uncertainty, extrapolate and plan compute. Every command "
+                    "prints a table for people, or CSV or JSON for programs (--format).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("datasets", help="list the shipped data sets")
+    p = sub.add_parser("datasets", help="list the shipped data sets",
+                       description="List the shipped data sets: name, rows, columns, description, source, licence.")
+    _add_format(p, ["datasets"])
     p.set_defaults(func=_cmd_datasets)
     for add in (_add_fit, _add_predict, _add_allocate, _add_compute_for, _add_isoflop, _add_capex, _add_validate,
                 _add_compare, _add_forecast):
@@ -586,6 +738,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 # One helper a group of options that several commands share, so that an option means the same
 # thing, with the same default and help, wherever it appears.
+
+def _add_format(p, tables: list[str]) -> None:
+    p.add_argument("--format", choices=FORMATS, default="table",
+                   help="table (default: for people), csv (one table, full precision: pandas.read_csv reads it "
+                        "back) or json (strict JSON, every table and fact; schema in docs/formats.md)")
+    p.add_argument("--table", choices=tables, help=f"with --format csv, the table to print (default {tables[0]})")
+    _renamed(p, "--csv", "--format csv")
+
+
+def _renamed(p, old: str, new: str) -> None:
+    p.add_argument(old, action=_Renamed, new=new)
+
 
 def _add_table(p, example: str = "see `scalinglaws datasets`") -> None:
     p.add_argument("csv", nargs="?", help="CSV file with one row per run")
@@ -604,7 +768,22 @@ def _add_level(p, what: str) -> None:
 
 
 def _add_seed(p) -> None:
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help=f"bootstrap seed, 0 to {SEED_MAX} (default 0)")
+
+
+def _add_bootstrap(p, default: int | None, what: str) -> None:
+    if default is None:
+        p.add_argument("--bootstrap", type=_positive_int, metavar="N", help=what)
+    else:
+        p.add_argument("--bootstrap", type=_count, default=default, metavar="N",
+                       help=f"{what} (default {default}; 0 for none)")
+    _renamed(p, "--replicates", "--bootstrap")
+
+
+def _add_fix_bound(p) -> None:
+    p.add_argument("--fix", nargs="+", metavar="NAME=VALUE", help="hold parameters at values, e.g. E=1.69")
+    p.add_argument("--bound", nargs="+", metavar="NAME=LOW:HIGH",
+                   help="box bounds, a side may be empty: e.g. R0=0:1 A=0:1 for a pass rate, A=:0 for Elo")
 
 
 def _add_saved_file(p) -> None:
@@ -612,8 +791,8 @@ def _add_saved_file(p) -> None:
     _add_level(p, "band level for an ensemble")
 
 
-def _add_csv(p, dest: str = "csv", what: str = "print CSV at full precision instead of a table") -> None:
-    p.add_argument("--csv", action="store_true", dest=dest, help=what)
+def _add_plot(p, what: str) -> None:
+    p.add_argument("--plot", metavar="IMAGE", help=f"{what} to an image file (.png, .pdf, .svg, ...)")
 
 
 def _add_fit(sub) -> None:
@@ -623,8 +802,9 @@ def _add_fit(sub) -> None:
     _add_table(p)
     _add_law(p, "chinchilla", "power, chinchilla, loglinear, sigmoid, data_constrained, ...")
     p.add_argument("--delta", type=float, help="Huber threshold (default 1e-3)")
-    p.add_argument("--starts", type=int, default=32, help="solver starts from the best grid points (default 32)")
-    p.add_argument("--fix", nargs="+", metavar="NAME=VALUE", help="hold parameters at values, e.g. E=1.69")
+    p.add_argument("--starts", type=_positive_int, default=32,
+                   help="solver starts from the best grid points (default 32)")
+    _add_fix_bound(p)
     p.add_argument("--tie", nargs="+", metavar="P=Q",
                    help="tie parameters, e.g. beta=alpha or beta=2*alpha (public units; the law keeps its closed forms)")
     p.add_argument("--weights", help="column of per-row weights")
@@ -632,17 +812,17 @@ def _add_fit(sub) -> None:
                    help="fit the law to each group of rows sharing COL's values, all in one batched solve: a row per group")
     p.add_argument("--shared", nargs="+", metavar="P",
                    help="with --by, parameters common to every group (e.g. alpha or alpha,beta): one joint fit")
-    _add_csv(p, dest="as_csv", what="with --by, print the table of groups as CSV at full precision")
-    p.add_argument("--bootstrap", type=_positive_int, metavar="N",
-                   help="refit on N resampled data sets and print intervals (--out then saves the ensemble)")
+    _add_bootstrap(p, None, "refit on N resampled data sets and print intervals (--out then saves the ensemble)")
     _add_level(p, "interval level with --bootstrap")
     _add_seed(p)
-    p.add_argument("--resampling", "--method", dest="resampling", choices=["multinomial", "bayesian"],
-                   default="multinomial", help="bootstrap resampling (default multinomial; --method: the old name)")
-    p.add_argument("--cluster", "--groups", dest="cluster", metavar="COL",
-                   help="bootstrap whole clusters of rows sharing a value of COL (--groups: the old name)")
-    p.add_argument("--out", help="save the fit (or, with --bootstrap, the ensemble) as JSON")
-    p.add_argument("--plot", metavar="PNG", help="draw the fit (with the band, with --bootstrap) to an image file")
+    p.add_argument("--resampling", choices=["multinomial", "bayesian"], default="multinomial",
+                   help="bootstrap resampling (default multinomial)")
+    _renamed(p, "--method", "--resampling")
+    p.add_argument("--cluster", metavar="COL", help="bootstrap whole clusters of rows sharing a value of COL")
+    _renamed(p, "--groups", "--cluster (fit) or --score-by (validate)")
+    p.add_argument("--out", metavar="FILE", help="save the fit (or, with --bootstrap, the ensemble)")
+    _add_plot(p, "draw the fit (with the band, with --bootstrap)")
+    _add_format(p, ["parameters", "groups"])
     p.set_defaults(func=_cmd_fit)
 
 
@@ -650,14 +830,14 @@ def _add_predict(sub) -> None:
     p = sub.add_parser(
         "predict", allow_abbrev=False,
         help="evaluate a saved fit or ensemble at given inputs",
-        usage="scalinglaws predict [-h] [--level LEVEL] [--csv] FILE --COLUMN VALUE [VALUE ...] ...",
+        usage="scalinglaws predict [-h] [--level LEVEL] [--format {table,csv,json}] FILE --COLUMN VALUE [VALUE ...] ...",
         description="Evaluate a saved fit (or ensemble, with a band) at the given inputs: one --COLUMN per "
                     "input of the law (e.g. --N 7e10 --D 1.4e12), each with one or more values; values "
                     "broadcast. For chinchilla, --C alone gives the loss at the compute-optimal allocation "
                     "of each budget.",
     )
     _add_saved_file(p)
-    _add_csv(p)
+    _add_format(p, ["predictions"])
     p.set_defaults(func=_cmd_predict, takes_inputs=True)
 
 
@@ -667,8 +847,8 @@ def _add_allocate(sub) -> None:
                                    "at each budget C = 6 N D, with bands for an ensemble.")
     _add_saved_file(p)
     p.add_argument("--C", nargs="+", type=_positive_float, required=True, metavar="FLOP", help="compute budgets")
-    p.add_argument("--plot", metavar="PNG", help="draw N_opt and D_opt against C to an image file")
-    _add_csv(p)
+    _add_plot(p, "draw N_opt and D_opt against C")
+    _add_format(p, ["allocation"])
     p.set_defaults(func=_cmd_allocate)
 
 
@@ -679,7 +859,7 @@ def _add_compute_for(sub) -> None:
                                    "fraction of replicates that ever reach it.")
     _add_saved_file(p)
     p.add_argument("--target", nargs="+", type=_finite, required=True, help="target values (e.g. losses)")
-    _add_csv(p)
+    _add_format(p, ["targets"])
     p.set_defaults(func=_cmd_compute_for)
 
 
@@ -695,14 +875,14 @@ def _add_isoflop(sub) -> None:
     p.add_argument("--compute", metavar="COL",
                    help="take each budget's C as the geometric mean of COL (default: the budget labels)")
     p.add_argument("--weights", metavar="COL", help="column of per-run weights for the parabola fits")
-    p.add_argument("--min-points", type=int, default=3, help="fewest runs a budget needs (default 3)")
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="replicates (default 1000; 0 for none)")
+    p.add_argument("--min-points", type=_positive_int, default=3, help="fewest runs a budget needs (default 3)")
+    _add_bootstrap(p, 1000, "replicates")
     _add_seed(p)
     _add_level(p, "band level")
     p.add_argument("--C", nargs="+", type=_positive_float, metavar="FLOP",
-                   help="print the optimal size (with its band) at these compute budgets")
-    p.add_argument("--plot", metavar="PNG", help="draw the profiles and the frontier to an image file")
-    _add_csv(p, "csv_out", "print the --C table as CSV at full precision")
+                   help="also give the optimal size (with its band) at these compute budgets (table optimal)")
+    _add_plot(p, "draw the profiles and the frontier")
+    _add_format(p, ["budgets", "frontier", "optimal"])
     p.set_defaults(func=_cmd_isoflop)
 
 
@@ -716,10 +896,10 @@ def _add_capex(sub) -> None:
                                    "revenue_cash.png to the output folder.")
     p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file")
     p.add_argument("--out", metavar="DIR", help="folder for the figures (default: [output] dir in the file)")
-    p.add_argument("--bootstrap", "--replicates", dest="bootstrap", type=_positive_int, metavar="N",
-                   help="bootstrap replicates, overriding [bootstrap] replicates (--replicates: the old name)")
+    _add_bootstrap(p, None, "bootstrap replicates, overriding [bootstrap] replicates")
     p.add_argument("--paths", type=_positive_int, metavar="N", help="revenue paths, overriding [revenue] paths")
     p.add_argument("--no-figures", action="store_true", help="print the plan only; write no figures")
+    _add_format(p, ["policies", "plan", "policies_slipped"])
     p.set_defaults(func=_cmd_capex)
 
 
@@ -736,18 +916,15 @@ def _add_validate(sub) -> None:
                         "(e.g. 0.3), above:VALUE, or group:COL (leave one group out)")
     p.add_argument("--by", metavar="COL", help="column to split on (default: the law's input; C for chinchilla)")
     p.add_argument("--each", metavar="COL", help="fit and score separately within each value of COL (e.g. boardsize)")
-    p.add_argument("--score-by", "--groups", dest="score_by", metavar="COL",
-                   help="report held-out scores per value of COL (--groups: the old name)")
-    p.add_argument("--bootstrap", type=int, default=500, metavar="N",
-                   help="replicates for the band (default 500; 0 for none)")
+    p.add_argument("--score-by", dest="score_by", metavar="COL", help="report held-out scores per value of COL")
+    _renamed(p, "--groups", "--score-by (validate) or --cluster (fit)")
+    _add_bootstrap(p, 500, "replicates for the band")
     _add_level(p, "band level")
     _add_seed(p)
-    p.add_argument("--fix", nargs="+", metavar="NAME=VALUE", help="hold parameters at values, e.g. A=0")
-    p.add_argument("--bound", nargs="+", metavar="NAME=LOW:HIGH",
-                   help="box bounds, a side may be empty: e.g. R0=0:1 A=0:1 for a pass rate, A=:0 for Elo")
-    p.add_argument("--points", action="store_true", help="also print every held-out point")
-    _add_csv(p, "csv_out", "print tables as CSV at full precision")
-    p.add_argument("--plot", metavar="PNG", help="draw the check (fits, bands, held-out points) to an image file")
+    _add_fix_bound(p)
+    p.add_argument("--points", action="store_true", help="also print every held-out point (table points)")
+    _add_plot(p, "draw the check (fits, bands, held-out points)")
+    _add_format(p, ["groups", "fits", "points"])
     p.set_defaults(func=_cmd_validate)
 
 
@@ -769,14 +946,13 @@ def _add_compare(sub) -> None:
     _add_laws(p)
     p.add_argument("--folds", type=_positive_int, default=4, help="rolling-origin cut-offs (default 4)")
     p.add_argument("--min-train", type=float, default=0.5, help="share of rows below the first cut-off (default 0.5)")
-    p.add_argument("--bootstrap", type=int, default=200, metavar="N",
-                   help="replicates per fold fit for bands, coverage and predictive densities (default 200; 0 for none)")
+    _add_bootstrap(p, 200, "replicates per fold fit for bands, coverage and predictive densities")
     _add_level(p, "band level")
     _add_seed(p)
-    p.add_argument("--points", action="store_true", help="also print every held-out point")
-    _add_csv(p, "csv_out", "print the ranking (and --points) as CSV at full precision")
-    p.add_argument("--out", metavar="FILE", help="save the comparison as JSON (`scalinglaws.load` reads it)")
-    p.add_argument("--plot", metavar="PNG", help="draw every law's extrapolation per fold to an image file")
+    p.add_argument("--points", action="store_true", help="also print every held-out point (table points)")
+    p.add_argument("--out", metavar="FILE", help="save the comparison (`scalinglaws.load` reads it)")
+    _add_plot(p, "draw every law's extrapolation per fold")
+    _add_format(p, ["ranking", "folds", "points"])
     p.set_defaults(func=_cmd_compare)
 
 
@@ -795,12 +971,14 @@ def _add_forecast(sub) -> None:
     p.add_argument("--at", nargs="+", metavar="NAME=V[,V...]",
                    help="where to forecast: C=1e24,1e25 (or N=... D=... for laws of model and data size)")
     p.add_argument("--target", nargs="+", type=_finite, help="targets (e.g. losses): compute needed, with a band")
-    p.add_argument("--bootstrap", type=int, default=200, metavar="N", help="replicates per law and fold (default 200)")
+    p.add_argument("--bootstrap", type=_positive_int, default=200, metavar="N",
+                   help="replicates per law and fold (default 200)")
+    _renamed(p, "--replicates", "--bootstrap")
     _add_level(p, "band level")
     _add_seed(p)
-    _add_csv(p, "csv_out", "print the forecast (and --target) tables as CSV at full precision")
-    p.add_argument("--out", metavar="FILE", help="save the forecast as JSON (`scalinglaws.load` reads it)")
-    p.add_argument("--plot", metavar="PNG", help="draw the cone (the pooled bands over compute) to an image file")
+    p.add_argument("--out", metavar="FILE", help="save the forecast (`scalinglaws.load` reads it)")
+    _add_plot(p, "draw the cone (the pooled bands over compute)")
+    _add_format(p, ["weights", "forecast", "targets"])
     p.set_defaults(func=_cmd_forecast)
 
 
@@ -814,6 +992,16 @@ def _message(err: BaseException) -> str:
     return " ".join(msg.split())  # one line
 
 
+def _quiet_stdout() -> None:
+    """After the reader of stdout went away (``scalinglaws datasets | head``): send what is left
+    to /dev/null, so that the interpreter's last flush does not fail too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (captured in tests)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
@@ -823,6 +1011,10 @@ def main(argv: list[str] | None = None) -> int:
     args.inputs = extras
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # The reader took what it wanted (`| head`): that is success, not an error.
+        _quiet_stdout()
+        return 0
     except (CommandError, ValueError, KeyError, OSError) as err:  # InputError is a ValueError
         print(f"error: {_message(err)}", file=sys.stderr)
         return 2
