@@ -86,8 +86,10 @@ def main(argv=None) -> int:
     shared = sl.load(out / "two_processes.json")
     fit = sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
     alone = fit.bootstrap(args.replicates, seed=0, chunk_size=args.chunk_size, progress=False)
-    fields = ("theta", "objective", "converged", "on_bound", "iterations", "grad_norm")
+    fields = ("theta", "objective", "converged", "on_bound", "iterations")
     same = {f: bool(np.array_equal(getattr(shared, f), getattr(alone, f))) for f in fields}
+    # A saved file holds the gradient norms, a solver diagnostic, in single precision.
+    same["grad_norm"] = bool(np.array_equal(shared.grad_norm, alone.grad_norm.astype(np.float32).astype(float)))
     print(f"{shared.n_replicates} replicates solved by {shared.diagnostics['processes']} processes; "
           f"identical to one process: {', '.join(f'{f} {s}' for f, s in same.items())}")
     print(shared.interval().round(4).to_string())

@@ -136,7 +136,7 @@ def test_missing_files(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("not json")
     assert main(["allocate", str(bad), "--C", "1e24"]) == 2
-    assert "not a JSON file" in capsys.readouterr().err
+    assert "not a file saved by scalinglaws" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, message", [

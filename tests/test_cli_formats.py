@@ -165,7 +165,7 @@ def test_heavy_commands_json(run_cli, tmp_path):
                               "--out", tmp_path / "figs", "--format", "json"])
     assert code == 0, err
     d = check_document(out, "capex")
-    assert {"policies", "plan"} <= set(d["tables"]) and set(d["files"]) == {"capability", "revenue_cash"}
+    assert {"policies", "plan"} <= set(d["tables"]) and set(d["files"]) == {"capability", "revenue_cash", "result"}
     assert all(Path(p).is_file() for p in d["files"].values())
 
 
@@ -258,3 +258,17 @@ def test_pipes_and_console_script(tmp_path):
     check_document(proc.stdout, "datasets")
     proc = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0 and proc.stdout.startswith("scalinglaws ")
+
+
+@pytest.mark.slow
+def test_pipeline_example(tmp_path):
+    """examples/pipeline.py: fit, predict, forecast and capex through the command line as strict
+    JSON, every saved file loaded back, everything written into the folder it is given."""
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(REPO / "examples" / "pipeline.py"), str(out), "--replicates", "200",
+                           "--paths", "2000"], capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "every saved file loaded back" in proc.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in out.iterdir()) == ["capex", "ensemble.npz", "forecast.npz", "scenario.toml"]
+    assert sorted(p.name for p in (out / "capex").iterdir()) == ["capability.png", "revenue_cash.png", "scenario.npz"]

@@ -75,10 +75,11 @@ def test_every_result_follows_the_protocol(results, kind):
     assert "<table" in r._repr_html_()
 
 
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_every_result_saves_and_loads(results, kind, tmp_path):
+def test_every_result_saves_and_loads(results, kind, tmp_path, suffix):
     r = results[kind]
-    path = r.save(tmp_path / "r.json")
+    path = r.save(tmp_path / f"r{suffix}")
     back = sl.load(path)
     assert type(back) is type(r), kind
     assert back.summary() == r.summary(), kind
@@ -86,32 +87,33 @@ def test_every_result_saves_and_loads(results, kind, tmp_path):
     assert back.to_frame().attrs == r.to_frame().attrs
 
 
-def test_saved_results_keep_what_their_methods_use(results, tmp_path):
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+def test_saved_results_keep_what_their_methods_use(results, tmp_path, suffix):
     """Not only the summary: bands, per-fold data and paths come back the same."""
-    iso = sl.load(results["IsoflopResult"].save(tmp_path / "iso.json"))
+    iso = sl.load(results["IsoflopResult"].save(tmp_path / f"iso{suffix}"))
     pd.testing.assert_frame_equal(iso.optimal([1e22, 1e24]), results["IsoflopResult"].optimal([1e22, 1e24]))
     np.testing.assert_array_equal(iso.size_draws, results["IsoflopResult"].size_draws)
     pd.testing.assert_frame_equal(iso.runs, results["IsoflopResult"].runs)
-    val = sl.load(results["ExtrapolationValidation"].save(tmp_path / "val.json"))
+    val = sl.load(results["ExtrapolationValidation"].save(tmp_path / f"val{suffix}"))
     key = next(iter(val.fits))
     pd.testing.assert_frame_equal(val.heldout(key), results["ExtrapolationValidation"].heldout(key))
     pd.testing.assert_frame_equal(val.ensembles[key].interval(), results["ExtrapolationValidation"].ensembles[key]
                                   .interval())
-    plan = sl.load(results["Plan"].save(tmp_path / "plan.json"))
+    plan = sl.load(results["Plan"].save(tmp_path / f"plan{suffix}"))
     assert plan.share_within(1e6) == results["Plan"].share_within(1e6)
-    cash = sl.load(results["CashResult"].save(tmp_path / "cash.json"))
+    cash = sl.load(results["CashResult"].save(tmp_path / f"cash{suffix}"))
     np.testing.assert_array_equal(cash.cash, results["CashResult"].cash)
-    scen = sl.load(results["ScenarioResult"].save(tmp_path / "scen.json"))
+    scen = sl.load(results["ScenarioResult"].save(tmp_path / f"scen{suffix}"))
     assert scen.report() == results["ScenarioResult"].report()
     np.testing.assert_array_equal(scen.revenue, results["ScenarioResult"].revenue)
 
 
 def test_load_refuses_what_it_cannot_read(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(ValueError, match="bad.json: not a JSON file saved by scalinglaws"):
+    with pytest.raises(ValueError, match="bad.json: not a file saved by scalinglaws: not JSON"):
         sl.load(tmp_path / "bad.json")
     (tmp_path / "other.json").write_text('{"kind": "somebody.Else"}')
-    with pytest.raises(ValueError, match="not a scalinglaws file .*somebody.Else"):
+    with pytest.raises(ValueError, match="field 'kind' is 'somebody.Else': not a result this version reads"):
         sl.load(tmp_path / "other.json")
 
 

@@ -3,18 +3,20 @@
 ::
 
     scalinglaws datasets
-    scalinglaws fit --dataset chinchilla-240 --law chinchilla [--out fit.json]
+    scalinglaws fit --dataset chinchilla-240 --law chinchilla [--out fit.json] [--format json]
     scalinglaws fit runs.csv --law power --x C --y loss
-    scalinglaws fit --dataset chinchilla-240 --bootstrap 1000 --level 0.9 --out ens.json --plot fit.png
+    scalinglaws fit --dataset chinchilla-240 --bootstrap 1000 --level 0.9 --out ens.npz --plot fit.png
     scalinglaws predict fit.json --N 7e10 --D 1.4e12          # the law at given inputs
-    scalinglaws predict ens.json --C 1e24 1e25                # chinchilla: at the compute-optimal allocation
-    scalinglaws allocate ens.json --C 1e24 1e25 1e26 [--plot alloc.png]
-    scalinglaws compute-for ens.json --target 1.9 2.0
+    scalinglaws predict ens.npz --C 1e24 1e25                 # chinchilla: at the compute-optimal allocation
+    scalinglaws allocate ens.npz --C 1e24 1e25 1e26 [--plot alloc.png]
+    scalinglaws compute-for ens.npz --target 1.9 2.0 --format csv
 
 ``predict``, ``allocate`` and ``compute-for`` read a file saved by ``fit --out`` (a point fit, or
 an ensemble when ``--bootstrap`` was given: then every number comes with a ``--level`` band).
-Bad input (missing columns, NaN or non-numeric values, unreadable files) prints one line
-``error: ...`` to stderr and exits with status 2.
+Every command prints ``--format table`` (for people), ``csv`` (one table, full precision) or
+``json`` (strict JSON in a versioned schema; :mod:`scalinglaws.document`). Bad input (missing
+columns, NaN or non-numeric values, unreadable files, bad options) prints one line to stderr and
+exits with status 2.
 
 Heavy modules (JAX, the solvers, matplotlib) are imported inside the command functions, so that
 ``--help`` and ``--version`` answer without them.
@@ -166,17 +168,19 @@ def _read_table(args):
 
 
 def _load_result(path_text: str):
-    """A Fit or an Ensemble saved as JSON, with one-line errors for unreadable files (an
-    unreadable file is a ValueError naming it; an incomplete one a KeyError or TypeError)."""
+    """A saved Fit or Ensemble (a file that is not one is a ValueError naming it and the field)."""
     from . import io
+    from .ensemble import Ensemble
+    from .fitting import Fit
 
     path = Path(path_text)
     if not path.is_file():
         raise CommandError(f"no such file: {path}")
-    try:
-        return io.load(path)
-    except (KeyError, TypeError, AttributeError) as err:
-        raise CommandError(f"{path}: not a complete scalinglaws file ({type(err).__name__}: {err})") from None
+    result = io.load(path)
+    if not isinstance(result, (Fit, Ensemble)):
+        raise CommandError(f"{path}: holds a {type(result).__name__}; give a fit or an ensemble saved by "
+                           "`scalinglaws fit --out`")
+    return result
 
 
 def _split(result):
@@ -546,8 +550,9 @@ def _cmd_capex(args) -> int:
 
     _check_folder(args.out, "--out")
     scenario = capex.load_scenario(args.scenario)  # ScenarioError is a ValueError: `error: ...`, status 2
-    if args.out is None and not args.no_figures:
-        _check_folder(scenario["output"]["dir"], f"{args.scenario}: [output] dir")
+    folder = args.out if args.out is not None else scenario["output"]["dir"]
+    if args.out is None:
+        _check_folder(folder, f"{args.scenario}: [output] dir")
     result = capex.run_scenario(scenario, out=args.out, n_bootstrap=args.bootstrap, paths=args.paths,
                                 figures=not args.no_figures)
     doc = Document("capex", level=result.scenario["commitments"]["level"])
@@ -571,6 +576,12 @@ def _cmd_capex(args) -> int:
                  "assumptions": dict(result.plan.assumptions)}
     for path in result.figures:
         doc.files[Path(path).stem] = str(path)
+    if folder is not None:
+        saved = Path(folder) / "scenario.npz"
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        result.save(saved)
+        doc.text("")
+        doc.file("result", saved)  # `scalinglaws.load` reads it back
     return _emit(args, doc)
 
 
@@ -787,7 +798,7 @@ def _add_fix_bound(p) -> None:
 
 
 def _add_saved_file(p) -> None:
-    p.add_argument("file", metavar="FILE", help="JSON saved by `scalinglaws fit --out`")
+    p.add_argument("file", metavar="FILE", help="a fit or ensemble saved by `scalinglaws fit --out`")
     _add_level(p, "band level for an ensemble")
 
 
@@ -820,7 +831,8 @@ def _add_fit(sub) -> None:
     _renamed(p, "--method", "--resampling")
     p.add_argument("--cluster", metavar="COL", help="bootstrap whole clusters of rows sharing a value of COL")
     _renamed(p, "--groups", "--cluster (fit) or --score-by (validate)")
-    p.add_argument("--out", metavar="FILE", help="save the fit (or, with --bootstrap, the ensemble)")
+    p.add_argument("--out", metavar="FILE", help="save the fit (or, with --bootstrap, the ensemble): FILE.npz compact "
+                                                 "(binary arrays), FILE.json strict JSON")
     _add_plot(p, "draw the fit (with the band, with --bootstrap)")
     _add_format(p, ["parameters", "groups"])
     p.set_defaults(func=_cmd_fit)
@@ -892,10 +904,12 @@ def _add_capex(sub) -> None:
                                    "examples/capex_chinchilla.toml): fit and bootstrap a law, price the compute "
                                    "needed for the target (GPU-hours, dollars, GPUs, MW, with bands), and play "
                                    "buying it ahead of revenue (up front, staged) against simulated revenue "
-                                   "paths. Prints the plan and the ruin table; writes capability.png and "
-                                   "revenue_cash.png to the output folder.")
+                                   "paths. Prints the plan and the ruin table; writes capability.png, "
+                                   "revenue_cash.png and the result (scenario.npz, which scalinglaws.load "
+                                   "reads) to the output folder.")
     p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file")
-    p.add_argument("--out", metavar="DIR", help="folder for the figures (default: [output] dir in the file)")
+    p.add_argument("--out", metavar="DIR", help="folder for the figures and the saved result, scenario.npz "
+                                                "(default: [output] dir in the file)")
     _add_bootstrap(p, None, "bootstrap replicates, overriding [bootstrap] replicates")
     p.add_argument("--paths", type=_positive_int, metavar="N", help="revenue paths, overriding [revenue] paths")
     p.add_argument("--no-figures", action="store_true", help="print the plan only; write no figures")

@@ -163,7 +163,10 @@ class EnsembleSet(Result):
                 "ensembles": [e.to_dict(include_fit=False) for e in self.ensembles.values()], "info": self.info}
 
     def save(self, path) -> Path:
-        return serialize.write_json(path, self.to_dict(), indent=1)
+        """Write the result to ``path``: a compact container (any name but ``*.json``; ``.npz``
+        recommended: strict-JSON metadata and binary arrays in one zip) or strict JSON (``*.json``);
+        ``scalinglaws.load(path)`` reads either back (:mod:`scalinglaws.serialize`)."""
+        return serialize.write_record(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict, fitset_from_dict) -> EnsembleSet:

@@ -619,24 +619,33 @@ class Fit(Result):
             },
         }
         if include_data:
-            d["data"] = {c: v.tolist() for c, v in zip(p.x_columns, p.inputs.values())} | {
-                p.y_column: p.y.tolist(),
-                self.weight_column: p.weights.tolist(),
+            d["data"] = {c: np.asarray(v) for c, v in zip(p.x_columns, p.inputs.values())} | {
+                p.y_column: np.asarray(p.y),
+                self.weight_column: np.asarray(p.weights),
             }
             d["columns"]["weight"] = self.weight_column
+            if self._source is not None:
+                # Every column of the table fitted, so that a reloaded fit can still resample
+                # clusters of a column it did not fit (bootstrap(cluster="model")). A group's
+                # rows of a grouped fit are read from the grouped table here.
+                src = self._source
+                d["source"] = serialize.frame_record(src if isinstance(src, pd.DataFrame) else src.to_frame())
         return d
 
     def save(self, path, include_data: bool = True) -> Path:
-        """Write JSON (law, parameters, diagnostics, data summary, versions; the data by default)."""
-        return serialize.write_json(path, self.to_dict(include_data), indent=1)
+        """Write the fit (law, parameters, diagnostics, data summary, versions; by default the data,
+        with every column of the table it was fitted to) to ``path``: a compact container (any name
+        but ``*.json``; ``.npz`` recommended) or strict JSON (``*.json``)."""
+        return serialize.write_record(path, self.to_dict(include_data))
 
     @classmethod
     def from_dict(cls, d: dict) -> Fit:
         """The fit a :meth:`to_dict` record describes (with its data, when the record holds them)."""
-        law = _laws.get(d["law"])
+        law = _record_law(d)
         obj = _objectives.from_json(d["objective"])
         logged = serialize.stored_log_columns(law, d)
         theta = serialize.from_stored(d["theta"], logged)
+        _check_record_params(law, theta, d)
         if "data" not in d:
             value = d["objective"].get("value")
             return _ParamsOnlyFit(
@@ -645,14 +654,56 @@ class Fit(Result):
                 converged=d.get("converged", False), on_bound=d.get("on_bound", False),
             )
         cols = d["columns"]
+        lengths = {c: np.shape(v) for c, v in d["data"].items()}
+        if len(set(lengths.values())) > 1 or any(len(s) != 1 for s in lengths.values()):
+            raise serialize.RecordError("data", f"columns of different lengths or shapes: {lengths}")
         table = pd.DataFrame(d["data"])
         prepared = prepare(table, law, cols["x"], cols["y"], weights=cols.get("weight", "weight"), check_columns=False)
         fixed = d.get("fixed", {})
         fm = np.array([n in fixed for n in law.params], dtype=bool)
         fv = np.where(fm, theta, 0.0)  # fixed parameters were held at their values in theta
-        problem = Problem(law, prepared, obj, serialize.from_stored(d["bounds"]["lower"], logged),
-                          serialize.from_stored(d["bounds"]["upper"], logged), fm, fv, default_config(law))
-        return cls(problem, theta, d["objective"]["value"], d["converged"], d["on_bound"], d["diagnostics"])
+        lower, upper = (serialize.from_stored(d["bounds"][k], logged) for k in ("lower", "upper"))
+        for k, b in (("lower", lower), ("upper", upper)):
+            if b.shape != (law.n_params,):
+                raise serialize.RecordError(f"bounds.{k}", f"{b.size} values for the {law.n_params} parameters of "
+                                                           f"law {law.name!r}")
+        problem = Problem(law, prepared, obj, lower, upper, fm, fv, default_config(law))
+        fit = cls(problem, theta, d["objective"]["value"], d["converged"], d["on_bound"], d["diagnostics"])
+        if d.get("source") is not None:
+            source = serialize.frame_from_record(d["source"])
+            if len(source) != len(table):
+                raise serialize.RecordError("source", f"{len(source)} rows, but the fitted data have {len(table)}")
+            fit._source = source
+        return fit
+
+
+def _record_law(d: dict):
+    """The law a saved record names, or an error naming the field."""
+    try:
+        return _laws.get(d["law"])
+    except KeyError as err:
+        raise serialize.RecordError("law", str(err.args[0] if err.args else err)) from None
+
+
+def _check_record_params(law, theta: np.ndarray, d: dict) -> None:
+    """A record's ``theta`` has one value per parameter and gives the ``params`` it states: a
+    hand-edited ``params`` is refused, not silently ignored."""
+    if theta.shape != (law.n_params,):
+        raise serialize.RecordError("theta", f"{theta.size} values for the {law.n_params} parameters of law "
+                                             f"{law.name!r} ({', '.join(law.params)})")
+    stated = d.get("params")
+    if stated is None:
+        return
+    values = law.params_dict(theta)  # a tied law's include the parameters tied to others
+    if not isinstance(stated, dict) or set(stated) != set(values):
+        raise serialize.RecordError("params", f"names {sorted(stated) if isinstance(stated, dict) else stated!r}; "
+                                              f"law {law.name!r} has {list(values)}")
+    for name in values:
+        v, s = values[name], stated[name]
+        if not isinstance(s, (int, float)) or not (np.isclose(v, s, rtol=1e-9, atol=0.0) or (np.isnan(v) and
+                                                                                              np.isnan(s))):
+            raise serialize.RecordError("params", f"{name} is {s!r}, but the stored theta gives {v!r}: the file "
+                                                  "was edited or damaged (theta is what a fit holds)")
 
 
 def _params_table(params: Mapping[str, float], hits: Mapping[str, dict]) -> pd.DataFrame:

@@ -231,6 +231,9 @@ class _Rows:
     def __len__(self) -> int:
         return len(self._pos)
 
+    def to_frame(self) -> pd.DataFrame:
+        return self._table.iloc[self._pos]
+
 
 def _label(cols, key) -> str:
     values = key if isinstance(key, tuple) else (key,)
@@ -563,7 +566,10 @@ class FitSet(Result):
         }
 
     def save(self, path, include_data: bool = True) -> Path:
-        return serialize.write_json(path, self.to_dict(include_data), indent=1)
+        """Write the result to ``path``: a compact container (any name but ``*.json``; ``.npz``
+        recommended: strict-JSON metadata and binary arrays in one zip) or strict JSON (``*.json``);
+        ``scalinglaws.load(path)`` reads either back (:mod:`scalinglaws.serialize`)."""
+        return serialize.write_record(path, self.to_dict(include_data))
 
     @classmethod
     def from_dict(cls, d: dict) -> FitSet:

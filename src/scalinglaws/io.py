@@ -74,11 +74,24 @@ KINDS = {
 
 def load(path):
     """The result saved at ``path`` (a :class:`~scalinglaws.fitting.Fit`, an
-    :class:`~scalinglaws.ensemble.Ensemble`, an ``IsoflopResult``, an ``ExtrapolationValidation``,
-    or a ``capex`` ``Plan``, ``CashResult``, ``TrendFit`` or ``ScenarioResult``), as its ``save``
-    wrote it."""
+    :class:`~scalinglaws.ensemble.Ensemble`, a ``FitSet``, an ``IsoflopResult``, an
+    ``ExtrapolationValidation``, a ``LawComparison``, a ``Forecast``, or a ``capex`` ``Plan``,
+    ``CashResult``, ``TrendFit`` or ``ScenarioResult``), as its ``save`` wrote it, in either
+    encoding (:mod:`scalinglaws.serialize`).
+
+    Loading checks the format version, the kind, the law, that the arrays' lengths agree and
+    that the stated parameters are the ones the stored arrays give; a file that fails is a
+    ``ValueError`` naming the file and the field."""
     d = serialize.read_record(path)
     reader = KINDS.get(d["kind"])
     if reader is None:
-        raise ValueError(f"{path}: not a scalinglaws file (kind {d['kind']!r}; known: {sorted(KINDS)})")
-    return reader(d)
+        raise ValueError(f"{path}: field 'kind' is {d['kind']!r}: not a result this version reads "
+                         f"(known: {', '.join(sorted(KINDS))})")
+    try:
+        return reader(d)
+    except serialize.RecordError as err:
+        raise ValueError(f"{path}: {err}") from None
+    except KeyError as err:
+        raise ValueError(f"{path}: field {err.args[0]!r} is missing: not a complete {d['kind']} file") from None
+    except (TypeError, ValueError, IndexError, AttributeError) as err:
+        raise ValueError(f"{path}: not a readable {d['kind']} file ({type(err).__name__}: {err})") from None

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .serialize import write_json
+from .serialize import write_record
 
 __all__ = ["Summary", "Result"]
 
@@ -123,8 +123,10 @@ class Result:
         raise NotImplementedError
 
     def save(self, path) -> Path:
-        """Write the result as JSON to ``path``; ``scalinglaws.load(path)`` reads it back."""
-        return write_json(path, self.to_dict())
+        """Write the result to ``path``: a compact container (any name but ``*.json``; ``.npz``
+        recommended: strict-JSON metadata and binary arrays in one zip) or strict JSON (``*.json``);
+        ``scalinglaws.load(path)`` reads either back (:mod:`scalinglaws.serialize`)."""
+        return write_record(path, self.to_dict())
 
     def to_frame(self, *args, **kwargs) -> pd.DataFrame:
         """The summary's table (``attrs["level"]`` records the level of its bands)."""
