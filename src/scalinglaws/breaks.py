@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import serialize
 from .compare import LawComparison, compare
-from .inputs import check_level
+from .inputs import check_level, check_seed
 from .intervals import DEFAULT_LEVEL, percentile_interval
 from .results import Result, Summary
 
@@ -70,6 +70,7 @@ def break_test(data, x: str = "C", y: str | None = None, *, n_bootstrap: int = 2
         :class:`BreakTest`.
     """
     level = check_level(level)
+    seed = check_seed(seed)
     if not 0.0 <= float(min_change) < 1.0:
         raise ValueError(f"min_change must be in [0, 1), got {min_change!r}")
     if comparison is None:

@@ -50,7 +50,7 @@ from . import extrapolate as _extrapolate
 from . import laws as _laws
 from . import serialize
 from .grouped import fit as _grouped_fit
-from .inputs import InputError, check_int, check_level, prepare, split_column
+from .inputs import InputError, check_int, check_level, check_seed, prepare, split_column
 from .intervals import DEFAULT_LEVEL, percentile_interval
 from .results import Result, Summary
 
@@ -157,6 +157,7 @@ def compare(
     level = check_level(level)
     folds, n_resamples = check_int(folds, "folds", 1), check_int(n_resamples, "n_resamples", 1)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", 0)
+    seed = check_seed(seed)
     if not 0.0 < float(min_train) < 1.0:
         raise ValueError(f"min_train must be in (0, 1), got {min_train!r}")
     if not isinstance(data, pd.DataFrame):

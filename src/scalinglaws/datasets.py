@@ -23,9 +23,10 @@ Conventions, for every data set:
   so a changed upstream file fails loudly instead of being silently misread.
 
 Locating ``data/``: the ``SCALINGLAWS_DATA`` environment variable, when set, is the only place
-searched. Otherwise the repository's ``data/`` next to ``src/`` (source checkouts and editable
-installs) and then ``<prefix>/share/scalinglaws/data`` (regular wheel installs, where
-``pyproject.toml`` installs the CSVs as data files) are tried in that order.
+searched. Otherwise the package ``scalinglaws.data``, which is the repository's ``data/``
+installed (``pyproject.toml`` maps it; regular and editable installs alike), read through
+``importlib.resources``; and, for a source tree used without installing it (``PYTHONPATH=src``),
+the ``data/`` next to ``src/``.
 """
 
 from __future__ import annotations
@@ -34,8 +35,6 @@ import builtins
 import functools
 import os
 import re
-import site
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,12 +73,16 @@ def _candidate_dirs() -> builtins.list[Path]:
     if override:
         # An explicit override must not silently fall back to another copy of the data.
         return [Path(override).expanduser()]
-    dirs = [Path(__file__).resolve().parents[2] / "data"]
-    for prefix in (sys.prefix, sys.base_prefix, site.USER_BASE):
-        if prefix:
-            candidate = Path(prefix) / "share" / "scalinglaws" / "data"
-            if candidate not in dirs:
-                dirs.append(candidate)
+    dirs = []
+    try:
+        from importlib import resources
+
+        dirs.append(Path(str(resources.files("scalinglaws.data"))))
+    except ModuleNotFoundError:  # a source tree on PYTHONPATH, not installed
+        pass
+    source = Path(__file__).resolve().parents[2] / "data"
+    if source not in dirs:
+        dirs.append(source)
     return dirs
 
 

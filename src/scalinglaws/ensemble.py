@@ -21,7 +21,7 @@ from . import extrapolate as _extrapolate
 from . import serialize
 from . import shards as _shards
 from . import solvers as _solvers
-from .inputs import check_level
+from .inputs import check_level, check_targets
 from .intervals import DEFAULT_LEVEL, bca_interval, percentile_interval
 from .laws.base import UNREACHABLE
 from .results import Result, Summary
@@ -277,9 +277,6 @@ class Ensemble(Result):
         return self._jackknife_theta
 
     # ------------------------------------------------------------------ predictions
-    def _inputs(self, columns) -> dict:
-        return self.fit._inputs_from_columns(columns)
-
     def predict(self, level: float = DEFAULT_LEVEL, method: str = "percentile", include_failed: bool = False,
                 **columns) -> pd.DataFrame:
         """Prediction band at the given inputs: ``ens.predict(level=0.9, N=70e9, D=1.4e12)``.
@@ -289,7 +286,7 @@ class Ensemble(Result):
         the point lies beyond the fitted range (0 inside it).
         """
         level = check_level(level)
-        inputs = self._inputs(columns)
+        inputs = self.fit._known_inputs(columns)
         flat, shape = _extrapolate.broadcast_inputs(self.law, inputs)
         draws = _extrapolate.predict_draws(self.law, self._theta(include_failed), flat)
         est = _extrapolate.predict_draws(self.law, self.fit.theta, flat)[0]
@@ -327,7 +324,8 @@ class Ensemble(Result):
         Failed replicates are left out unless ``include_failed``: the array has one entry per
         replicate used for bands. This is the draw vector :func:`scalinglaws.capex.plan` prices.
         """
-        return _extrapolate.inverse_draws(self.law, self._theta(include_failed), float(target))[:, 0]
+        (value,) = check_targets(target)
+        return _extrapolate.inverse_draws(self.law, self._theta(include_failed), value)[:, 0]
 
     def compute_for(self, target, level: float = DEFAULT_LEVEL, include_failed: bool = False) -> pd.DataFrame:
         """Compute (or x) needed to reach each target, with a band.
@@ -340,7 +338,7 @@ class Ensemble(Result):
         band and counted in ``reachable_fraction``.
         """
         level = check_level(level)
-        targets = np.atleast_1d(np.asarray(target, dtype=np.float64))
+        targets = check_targets(target)
         draws = _extrapolate.inverse_draws(self.law, self._theta(include_failed), targets)
         point = _extrapolate.inverse_draws(self.law, self.fit.theta, targets)[0]
         reach = np.isfinite(draws)

@@ -38,12 +38,8 @@ def predict_rowwise(law, thetas, F):
 
 
 def broadcast_inputs(law, inputs: Mapping) -> tuple[dict, tuple]:
-    missing = [c for c in law.inputs if c not in inputs]
-    if missing:
-        raise KeyError(f"law {law.name!r} needs inputs {list(law.inputs)}; missing {missing}")
-    arrays = np.broadcast_arrays(*[np.asarray(inputs[c], dtype=np.float64) for c in law.inputs])
-    shape = arrays[0].shape
-    return {c: a.reshape(-1) for c, a in zip(law.inputs, arrays)}, shape
+    values, shape = law.checked_inputs(inputs)
+    return {c: a.reshape(-1) for c, a in values.items()}, shape
 
 
 def predict_draws(law, thetas: np.ndarray, inputs: Mapping) -> np.ndarray:

@@ -22,7 +22,8 @@ from . import objectives as _objectives
 from . import serialize
 from . import shards as _shards
 from . import solvers as _solvers
-from .inputs import InputError, check_fixed_floor, check_level, check_identifiable, prepare, renamed_arguments
+from .inputs import (InputError, check_fixed_floor, check_identifiable, check_int, check_level, check_seed,
+                     check_targets, prepare, renamed_arguments)
 from .ensemble import Ensemble
 from .intervals import DEFAULT_LEVEL
 from .problem import Problem, default_config, internal_bounds, law_fit_space
@@ -341,9 +342,19 @@ class Fit(Result):
                 )
         return out
 
+    def _known_inputs(self, columns: Mapping) -> dict:
+        """``_inputs_from_columns``, refusing a name that is neither an input of the law nor a
+        fitted column (``predict(N=..., Dd=...)`` must not ignore the misspelt ``Dd``)."""
+        known = {*self.law.inputs, *self.x_columns}
+        unknown = [c for c in columns if c not in known]
+        if unknown:
+            takes = ", ".join(dict.fromkeys([*self.x_columns, *self.law.inputs]))
+            raise ValueError(f"unknown input(s) {unknown}: this {self.law.name} fit takes {takes}")
+        return self._inputs_from_columns(columns)
+
     def predict(self, **columns) -> np.ndarray:
         """The law at the fitted parameters, in natural units: ``fit.predict(N=70e9, D=1.4e12)``."""
-        return self.law.predict(self.params, **self._inputs_from_columns(columns))
+        return self.law.predict(self.params, **self._known_inputs(columns))
 
     def input_ranges(self) -> dict[str, tuple[float, float]]:
         """``{law input: (min, max)}`` over the rows with positive weight."""
@@ -371,7 +382,7 @@ class Fit(Result):
         rule for an unreachable target, :data:`scalinglaws.laws.UNREACHABLE`)."""
         from . import extrapolate
 
-        targets = np.atleast_1d(np.asarray(target, dtype=np.float64))
+        targets = check_targets(target)
         x = extrapolate.inverse_draws(self.law, self.theta, targets)[0]
         return pd.DataFrame({"target": targets, extrapolate.inverse_input(self.law): x, "reachable": np.isfinite(x)})
 
@@ -385,7 +396,9 @@ class Fit(Result):
 
         Args:
             n_bootstrap: replicates (``n`` is its old name).
-            seed: the same seed gives the same replicates (on any chunking or device count).
+            seed: the same seed gives the same replicates (on any chunking or device count): a
+                whole number from 0 to 2^63 - 1, or None for a fresh one (``Ensemble.seed``
+                records it).
             resampling: ``"multinomial"`` (Efron) or ``"bayesian"`` (Dirichlet weights, Rubin
                 1981); ``method`` is its old name.
             cluster: a column name of the fitted table (or an array, one label per row): resample
@@ -440,8 +453,8 @@ class Fit(Result):
         starts = np.concatenate([self.theta[None, :], extra], axis=0)
         # The optimum starts at the real objective; grid points go through the continuation.
         stage0 = np.array([_solvers.WARM] + [0] * len(extra), dtype=np.int32)
-        if int(n_bootstrap) < 1:
-            raise ValueError(f"n_bootstrap must be a positive number of replicates, got {n_bootstrap}")
+        n_bootstrap = check_int(n_bootstrap, "n_bootstrap", 1)
+        seed = check_seed(seed)
         index, count, devices = _shard_of(shard, devices)
         plan = _bootstrap.BlockPlan.make(n_bootstrap, chunk_size, devices, len(starts), slots, prob.n_padded)
         ranges = [_shards.shard_range(j, count, n_bootstrap, plan.size) for j in range(count)]

@@ -50,7 +50,7 @@ import pandas as pd
 from . import extrapolate as _extrapolate
 from . import serialize
 from .compare import LawComparison, compare
-from .inputs import check_int, check_level
+from .inputs import check_level, check_seed, check_targets
 from .intervals import DEFAULT_LEVEL, percentile_interval
 from .laws import UNREACHABLE
 from .results import Result, Summary
@@ -169,7 +169,7 @@ def forecast(
         :class:`Forecast`.
     """
     level = check_level(level)
-    seed = check_int(seed, "seed", 0)
+    seed = check_seed(seed)
     if comparison is None:
         comparison = compare(data, laws, x, y, by=by, folds=folds, min_train=min_train, n_bootstrap=n_bootstrap,
                              level=level, seed=seed, **dict(fit_kw or {}))
@@ -292,7 +292,8 @@ class Forecast(Result):
         """Per pooled draw, the compute (or x) that reaches ``target``; ``inf`` where unreachable.
         What :func:`scalinglaws.capex.plan` prices."""
         self._inverse_input()
-        return self._pool({n: _extrapolate.inverse_draws(self.fits[n].law, self.replicates[n], float(target))[:, 0]
+        (value,) = check_targets(target)
+        return self._pool({n: _extrapolate.inverse_draws(self.fits[n].law, self.replicates[n], value)[:, 0]
                            for n in self.picks})
 
     def compute_for(self, target, level: float | None = None) -> pd.DataFrame:
@@ -301,7 +302,7 @@ class Forecast(Result):
         draws that reach it at all), and per law its point fit's value and reachable share."""
         level = self.level if level is None else check_level(level)
         name = self._inverse_input()
-        targets = np.atleast_1d(np.asarray(target, dtype=np.float64))
+        targets = check_targets(target)
         per_law = {n: _extrapolate.inverse_draws(self.fits[n].law, self.replicates[n], targets) for n in self.laws}
         pooled = self._pool(per_law)
         reach = np.isfinite(pooled)

@@ -34,7 +34,7 @@ from .ensemble_set import EnsembleSet
 from .fitting import Fit
 from .group_solve import GroupLayout, fit_separately
 from .buckets import bucket_points
-from .inputs import InputError, check_level, prepare, subset
+from .inputs import InputError, check_int, check_level, check_seed, prepare, subset
 from .intervals import DEFAULT_LEVEL
 from .problem import law_fit_space
 from .results import Result, Summary
@@ -455,8 +455,8 @@ class FitSet(Result):
                 same optima to rounding): a grouped bootstrap equals the loop it replaces. Groups
                 with the same rows share their draws then: do not combine them across groups.
         """
-        if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 1:
-            raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}")
+        n_bootstrap = check_int(n_bootstrap, "n_bootstrap", 1)
+        seed = check_seed(seed)
         if resampling not in ("multinomial", "bayesian"):
             raise ValueError(f"resampling must be 'multinomial' or 'bayesian', got {resampling!r}")
         if failed not in _bootstrap.FAILED_POLICIES:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "InputError", "Prepared", "prepare", "subset", "check_enough_points", "resolve_columns", "check_identifiable",
+    "InputError", "Prepared", "SEED_MAX", "check_seed", "check_targets", "prepare", "subset", "check_enough_points", "resolve_columns", "check_identifiable",
     "check_fixed_floor",
     "check_not_swapped", "check_at_most", "as_table", "row_label", "numeric_column", "split_column",
     "check_finite_column", "check_positive_column", "weights_column",
@@ -337,6 +337,37 @@ def check_at_most(small: str, large: str, what: str):
 
 # --------------------------------------------------------------------------------------------
 # Argument checks: one number, or an array of numbers, passed as a keyword.
+
+
+SEED_MAX = 2**63 - 1
+"""The largest seed: seeds are whole numbers from 0 to 2^63 - 1 (a signed 64-bit integer)."""
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """A seed as an ``int`` from 0 to :data:`SEED_MAX`; ``None`` draws one from the operating
+    system's entropy (the result records the seed it used, so the draw can be repeated)."""
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % (SEED_MAX + 1))
+    seed = check_int(seed, name, 0)
+    if seed > SEED_MAX:
+        raise ValueError(f"{name} must be from 0 to {SEED_MAX} (a signed 64-bit integer); got {seed}")
+    return seed
+
+
+def check_targets(target: Any, name: str = "target") -> np.ndarray:
+    """Targets (losses, scores) as a 1-D float64 array of finite numbers: a NaN or infinite
+    target has no compute to reach it, and answering "unreachable" or "0 FLOP" would be a
+    confident answer to a question that was not asked."""
+    try:
+        values = np.atleast_1d(np.asarray(target, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be numbers, got {target!r}") from None
+    if values.ndim != 1:
+        raise InputError(f"{name} must be a number or a list of numbers, got shape {values.shape}")
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise InputError(f"{name} must be finite: position {int(bad[0])} is {values[bad[0]]}")
+    return values
 
 
 def check_level(level: Any, name: str = "level") -> float:

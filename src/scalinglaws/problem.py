@@ -33,6 +33,28 @@ def default_config(law, config=None):
     return _solvers.SolverConfig() if law.race_starts else _solvers.SolverConfig(abandon_ratio=0.0, screen_ratio=0.0)
 
 
+def _bound_pair(name: str, pair) -> tuple[float | None, float | None]:
+    """``bounds[name]`` as ``(lower, upper)`` floats, None for an open side."""
+    shape = "a pair (lower, upper) with None for an open side, e.g. {%r: (0.0, 1.0)}" % name
+    if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+        raise ValueError(f"bounds[{name!r}] must be {shape}; got {pair!r}")
+    out = []
+    for v in pair:
+        if v is None:
+            out.append(None)
+            continue
+        if isinstance(v, bool):
+            raise ValueError(f"bounds[{name!r}] must be {shape}; got {pair!r}")
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"bounds[{name!r}] must be {shape}; got {pair!r}") from None
+        if math.isnan(v):
+            raise ValueError(f"bounds for {name!r} contain NaN; use None for an open side")
+        out.append(v)
+    return out[0], out[1]
+
+
 def internal_bounds(law, bounds, fixed, F=None, y_fit=None):
     """Law bounds (tightened by the data's scale when given) intersected with user bounds (public
     units) -> internal lower, upper; fixed mask and values."""
@@ -65,10 +87,7 @@ def user_bounds(law, bounds, fixed):
     for name, pair in (bounds or {}).items():
         if name not in names:
             raise KeyError(f"bounds name unknown parameter {name!r}; law {law.name!r} has {names}")
-        lo, hi = pair
-        for v in (lo, hi):
-            if v is not None and math.isnan(v):
-                raise ValueError(f"bounds for {name!r} contain NaN; use None for an open side")
+        lo, hi = _bound_pair(name, pair)
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"bounds for {name!r} are empty: lower {lo} > upper {hi}")
         j = names.index(name)

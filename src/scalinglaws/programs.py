@@ -88,7 +88,7 @@ def _environment() -> str:
     """What every key of this process shares: the package's sources and version (an edit
     anywhere changes every key), the JAX and jaxlib versions, the backend and device, float64,
     and the XLA flags."""
-    import jaxlib
+    import jax.lib  # jaxlib's version, read through jax (jaxlib comes with jax, pinned by it)
 
     from ._version import __version__
 
@@ -98,7 +98,7 @@ def _environment() -> str:
         h.update(str(path.relative_to(root)).encode())
         h.update(path.read_bytes())
     device = jax.devices()[0]
-    return "\n".join([h.hexdigest(), jax.__version__, jaxlib.__version__, jax.default_backend(),
+    return "\n".join([h.hexdigest(), jax.__version__, jax.lib.__version__, jax.default_backend(),
                       getattr(device, "device_kind", ""), str(bool(jax.config.jax_enable_x64)),
                       os.environ.get("XLA_FLAGS", "")])
 

@@ -40,7 +40,7 @@ import pandas as pd
 from . import extrapolate as _extrapolate
 from . import laws as _laws
 from . import serialize
-from .inputs import InputError, check_level, prepare, renamed_arguments, split_column
+from .inputs import InputError, check_int, check_level, check_seed, prepare, renamed_arguments, split_column
 from .intervals import DEFAULT_LEVEL
 from .results import Result, Summary
 
@@ -298,8 +298,8 @@ def validate_extrapolation(
     """
     law = _laws.get(law)
     level = check_level(level)
-    if int(n_bootstrap) < 0:
-        raise ValueError(f"n_bootstrap must be >= 0, got {n_bootstrap}")
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", 0)
+    seed = check_seed(seed)
     table, x, split_on, fit_kw = _resolve(data, law, x, y, by, fit_kw)
     x_cols, y_col, by, split = split_on
     kind, value = _parse_holdout(holdout, len(table))

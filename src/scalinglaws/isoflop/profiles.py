@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..inputs import (
-    InputError, as_table, check_finite_column, check_level, check_positive_column, numeric_column, weights_column,
+    InputError, as_table, check_finite_column, check_level, check_positive_column, check_seed, numeric_column,
+    weights_column,
 )
 from ..intervals import DEFAULT_LEVEL, percentile_interval
 from .budgets import Budgets, Layout, budget_label, group_budgets, layout
@@ -51,9 +52,9 @@ def isoflop(df, budget: str = "budget", size: str = "N", y: str = "loss", *, com
         :class:`IsoflopResult`.
     """
     t0 = time.perf_counter()
-    t0 = time.perf_counter()
     table = as_table(df)
     n_bootstrap, min_points, level = _check_arguments(table, budget, size, y, n_bootstrap, min_points, level)
+    seed = check_seed(seed)
     index = table.index
     sv = numeric_column(table, size)
     check_finite_column(sv, size, index)

@@ -233,21 +233,39 @@ class Law:
 
         Inputs broadcast against each other: ``law.predict(p, N=[1e9, 1e10], D=2e11)``.
         """
-        missing = [c for c in self.inputs if c not in inputs]
-        if missing:
-            raise KeyError(f"law {self.name!r} needs inputs {list(self.inputs)}; missing {missing}")
-        arrays = np.broadcast_arrays(*[np.asarray(inputs[c], dtype=np.float64) for c in self.inputs])
-        shape = arrays[0].shape
-        for c, a in zip(self.inputs, arrays):
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"input {c!r} must be finite")
-            if self.log_inputs and np.any(a <= 0):
-                raise ValueError(f"input {c!r} must be > 0: law {self.name!r} takes its log")
-        F = self.features(dict(zip(self.inputs, arrays)))
+        values, shape = self.checked_inputs(inputs)
+        F = self.features(values)
         out = self.evaluate(self.from_public(params), F)
         if self.space == "log":
             out = np.exp(out)
         return out.reshape(shape)
+
+    def checked_inputs(self, inputs) -> tuple[dict[str, np.ndarray], tuple]:
+        """``({input: float64 array}, shape)``: the law's inputs broadcast to one shape, each
+        numeric, finite, and > 0 where the law takes its log. Every refusal names the input (a
+        NaN input would give a NaN prediction, and a NaN band, without a word)."""
+        missing = [c for c in self.inputs if c not in inputs]
+        if missing:
+            raise KeyError(f"law {self.name!r} needs inputs {list(self.inputs)}; missing {missing}")
+        arrays = []
+        for c in self.inputs:
+            try:
+                arrays.append(np.asarray(inputs[c], dtype=np.float64))
+            except (TypeError, ValueError):
+                raise ValueError(f"input {c!r} must be numbers, got {inputs[c]!r}") from None
+        try:
+            arrays = np.broadcast_arrays(*arrays)
+        except ValueError:
+            shapes = ", ".join(f"{c} {a.shape}" for c, a in zip(self.inputs, arrays))
+            raise ValueError(f"inputs of shapes {shapes} do not broadcast to one shape: give each input one value "
+                             "or arrays of the same shape") from None
+        for c, a in zip(self.inputs, arrays):
+            bad = np.flatnonzero(~np.isfinite(a))
+            if bad.size:
+                raise ValueError(f"input {c!r} must be finite: position {int(bad[0])} is {a.ravel()[bad[0]]}")
+            if self.log_inputs and np.any(a <= 0):
+                raise ValueError(f"input {c!r} must be > 0: law {self.name!r} takes its log")
+        return dict(zip(self.inputs, arrays)), arrays[0].shape
 
     def evaluate(self, theta, F) -> np.ndarray:
         """numpy in, numpy out: the fit-space prediction at feature rows ``F`` [m, k], compiled
