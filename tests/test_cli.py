@@ -159,8 +159,8 @@ def test_wrong_law_and_bad_options(saved, capsys):
     assert main(["allocate", str(power), "--C", "1e24"]) == 2
     assert "chinchilla" in capsys.readouterr().err
     assert main(["fit", "--dataset", "datablations", "--law", "data_constrained", "--x", "N", "D", "U",
-                 "--plot", str(saved["dir"] / "x.png")]) == 2  # refused before fitting
-    assert "plot_fit supports" in capsys.readouterr().err
+                 "--plot", str(saved["dir"] / "x.txt")]) == 2  # refused before fitting
+    assert "cannot draw a .txt file" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["predict", str(saved["ens"]), "--level", "1.5", "--C", "1e24"])
     assert exc.value.code == 2

@@ -79,7 +79,7 @@ def test_plot_fit_power_ensemble(power_ens, power_table, tmp_path):
     # the band holds the estimate where the data end
     band = power_ens.predict(level=0.9, C=[xmax])
     assert band["lower"][0] <= band["estimate"][0] <= band["upper"][0]
-    assert ax.get_xlabel() == "C" and ax.get_ylabel() == "loss"
+    assert ax.get_xlabel() == "C [FLOP]" and ax.get_ylabel() == "loss [nats/token]"
     assert ax.get_title().startswith("power: ") and ax.get_legend() is not None
 
 
@@ -130,7 +130,7 @@ def test_plot_fit_chinchilla_ensemble(chin_ens, tmp_path):
     assert dashed.get_xdata()[0] == pytest.approx(cmax) and dashed.get_xdata()[-1] == pytest.approx(cmax * 100)
     expected = chin_ens.compute_optimal([cmax * 100])["loss"][0]
     assert dashed.get_ydata()[-1] == pytest.approx(expected, rel=1e-9)
-    assert "6 N D" in ax.get_xlabel() and ax.get_ylabel() == "loss"
+    assert "6 N D" in ax.get_xlabel() and ax.get_ylabel() == "loss [nats/token]"
     assert ax.get_title().startswith("chinchilla: ")
 
 
@@ -170,7 +170,7 @@ def test_plot_allocation_point_fit_and_errors(chinchilla_fit, power_fit, tmp_pat
 def test_unsupported_law_is_a_clear_error():
     fit = sl.Fit.from_params("data_constrained", {"E": 1.9, "A": 500.0, "B": 2000.0, "alpha": 0.35, "beta": 0.37,
                                                    "R_D_star": 15.0, "R_N_star": 5.0})
-    with pytest.raises(ValueError, match="supports one-input laws .* and chinchilla"):
+    with pytest.raises(ValueError, match="plot_fit draws a data_constrained fit against its data; this fit holds none"):
         plot.plot_fit(fit)
     with pytest.raises(TypeError, match="Fit or Ensemble"):
         plot.plot_fit({"E": 1.0})

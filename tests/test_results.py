@@ -41,7 +41,11 @@ def results(chinchilla_fit):
     comparison = sl.compare(power, ["power", "loglinear"], x="C", n_bootstrap=20)
     revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=3, n_paths=500, seed=0)
     cash = capex.simulate_cash(revenue, planned_growth=10.0, spend_fraction=0.5, lead_time=1, margin=0.8)
+    hex_fits = sl.fit(sl.datasets.load("hex-frontier"), "sigmoid", x="C", y="elo", by="boardsize")
     return {
+        "FitSet": hex_fits,
+        "EnsembleSet": hex_fits.bootstrap(30, seed=0),
+        "Inference": chinchilla_fit.inference(),
         "Fit": chinchilla_fit,
         "Fit from parameters": sl.Fit.from_params("chinchilla", chinchilla_fit.params),
         "Ensemble": ens,
@@ -57,10 +61,8 @@ def results(chinchilla_fit):
 
 
 SCENARIO = Path(__file__).resolve().parents[1] / "examples" / "capex_chinchilla.toml"
-KINDS = ["Fit", "Fit from parameters", "Ensemble", "IsoflopResult", "ExtrapolationValidation", "LawComparison", "Forecast",
-         "Plan",
-         "CashResult",
-         "TrendFit", "ScenarioResult"]
+KINDS = ["Fit", "Fit from parameters", "Ensemble", "FitSet", "EnsembleSet", "Inference", "IsoflopResult",
+         "ExtrapolationValidation", "LawComparison", "Forecast", "Plan", "CashResult", "TrendFit", "ScenarioResult"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -73,6 +75,10 @@ def test_every_result_follows_the_protocol(results, kind):
     assert "level" in frame.attrs and frame.attrs["level"] == s.level, kind
     assert str(r) == str(s) and s.title in str(r)
     assert "<table" in r._repr_html_()
+    # the repr shows numbers (a parameter, a band, a probability), not only counts
+    text = repr(r)
+    assert "object at 0x" not in text and any(ch.isdigit() for ch in text), text
+    assert "." in text, text
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".json"])

@@ -380,7 +380,8 @@ class LawComparison(Result):
         return out
 
     def __repr__(self):
-        return f"<LawComparison: {len(self.laws)} laws, best {self.best}>"
+        scores = ", ".join(f"{n} {r.cv_rmse:.4g}" for n, r in self.ranking.iterrows())
+        return f"<LawComparison: {len(self.laws)} laws, best {self.best}; held-out rmse {scores}>"
 
     def to_dict(self) -> dict:
         return {**serialize.header("scalinglaws.LawComparison"), "laws": list(self.laws),

@@ -390,7 +390,13 @@ class Ensemble(Result):
     def __repr__(self):
         part = self.shard
         of = "" if part is None else f" ({part['first']}..{part['stop'] - 1} of {part['n_bootstrap']})"
-        return f"<Ensemble {self.law.name}: {self.n_replicates} {self.resampling} replicates{of}, seed {self.seed}>"
+        head = (f"<Ensemble {self.law.name}: {self.n_replicates} {self.resampling} replicates{of}, seed {self.seed}, "
+                f"{int(np.sum(~self.valid))} failed")
+        if not np.any(self.valid):
+            return head + ">"
+        iv = self.interval()
+        bands = ", ".join(f"{n} {r.estimate:.4g} [{r.lower:.4g}, {r.upper:.4g}]" for n, r in iv.iterrows())
+        return f"{head}; {100 * DEFAULT_LEVEL:g}%: {bands}>"
 
     @property
     def method(self) -> str:

@@ -155,7 +155,15 @@ class EnsembleSet(Result):
                        level=level, formats={"se": ".4g"})
 
     def __repr__(self):
-        return f"<EnsembleSet {self.law.name} by {self.by}: {len(self)} groups x {self.n_replicates} replicates>"
+        failed = sum(int(np.sum(~e.valid)) for e in self.ensembles.values())
+        head = (f"<EnsembleSet {self.law.name} by {self.by}: {len(self)} groups x {self.n_replicates} replicates, "
+                f"seed {self.seed}, {failed} failed (group, replicate) pairs")
+        try:
+            med = self.interval().groupby("parameter", sort=False)[["estimate", "lower", "upper"]].median()
+        except ValueError:  # no group has a converged replicate
+            return head + ">"
+        bands = ", ".join(f"{n} {r.estimate:.4g} [{r.lower:.4g}, {r.upper:.4g}]" for n, r in med.iterrows())
+        return f"{head}; median over groups, {100 * DEFAULT_LEVEL:g}%: {bands}>"
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict:

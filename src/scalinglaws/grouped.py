@@ -550,8 +550,10 @@ class FitSet(Result):
 
     def __repr__(self):
         shared = f" sharing {list(self.shared)}" if self.shared else ""
+        medians = ", ".join(f"{n}={np.median(self.params[n].to_numpy(dtype=float)):.4g}" for n in self.law.params
+                            if n in self.params.columns)
         return (f"<FitSet {self.law.name} by {self.by}{shared}: {len(self)} groups, {int(self.converged.sum())} converged, "
-                f"{int(self.on_bound.sum())} on a bound>")
+                f"{int(self.on_bound.sum())} on a bound; median over groups {medians}>")
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self, include_data: bool = True) -> dict:

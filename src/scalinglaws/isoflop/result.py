@@ -234,6 +234,10 @@ class IsoflopResult(Result):
                    size_draws=serialize.array_from_record(d["size_draws"]), diagnostics=d["diagnostics"])
 
     def __repr__(self):
-        return (f"<IsoflopResult {self.size}_opt = {self.coefficient:.4g} * C^{self.exponent:.4f}; "
+        band = ""
+        if self.n_bootstrap:
+            r = self.interval().loc["exponent"]
+            band = f" (a in [{r.lower:.4f}, {r.upper:.4f}], {100 * self.level:g}%)"
+        return (f"<IsoflopResult {self.size}_opt = {self.coefficient:.4g} * C^{self.exponent:.4f}{band}; "
                 f"{int(self.profiles['in_frontier'].sum())} budgets, {self.n_bootstrap} replicates>")
 

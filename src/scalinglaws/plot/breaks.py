@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.ticker import ScalarFormatter
 
 from ..breaks import BreakTest
-from .style import Figure, plt
+from .style import Figure, axis_label, place_legend, plt, wrap_title
 
 __all__ = ["plot_break"]
 
@@ -42,8 +42,8 @@ def plot_break(result: BreakTest, n_points: int = 200, ax=None, title: str | Non
     if comp.data is not None and comp.data[y].max() / comp.data[y].min() < 10:
         ax.yaxis.set_major_formatter(ScalarFormatter())  # under a decade: plain numbers, not 3x10^0
         ax.yaxis.set_minor_formatter(ScalarFormatter())
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_title(title or f"break test: {result.verdict}", fontsize="medium")
-    ax.legend(frameon=False, fontsize="x-small")
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(y))
+    ax.set_title(wrap_title(title or f"break test: {result.verdict}", 70), fontsize="medium")
+    place_legend(ax, fontsize="x-small")
     return fig

@@ -13,7 +13,7 @@ from ..extrapolate import inverse_input
 from ..inputs import check_level, positive_values
 from ..intervals import DEFAULT_LEVEL
 from .fits import curve_values, data_x, fit_plot_kind, fitted_rows, frontier_values, split_result
-from .style import Figure, band_label, draw_curve, new_axes, plain_log_ticks
+from .style import Figure, axis_label, band_label, draw_curve, new_axes, place_legend, plain_log_ticks
 
 __all__ = ["plot_capability"]
 
@@ -116,12 +116,12 @@ def plot_capability(
         plain_log_ticks(ax.yaxis, ax.get_ylim())
     if kind == "frontier":
         ncol, dcol = fit.x_columns
-        ax.set_xlabel(f"compute C = 6 {ncol} {dcol} [FLOP]")
-        ax.set_ylabel(f"{fit.y_column} at the compute-optimal allocation")
+        ax.set_xlabel(axis_label("C", f"compute C = 6 {ncol} {dcol}"))
+        ax.set_ylabel(axis_label(fit.y_column, f"{fit.y_column} at the compute-optimal allocation"))
     else:
-        ax.set_xlabel(fit.x_columns[0])
-        ax.set_ylabel(fit.y_column)
+        ax.set_xlabel(axis_label(fit.x_columns[0]))
+        ax.set_ylabel(axis_label(fit.y_column))
     ax.set_title(title if title is not None else f"capability against compute ({law.name})",
                  fontsize="medium")
-    ax.legend(frameon=False, fontsize="x-small", loc="upper right")
+    place_legend(ax, fontsize="x-small")
     return fig

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from ..compare import LawComparison
-from .style import Figure, plt
+from .style import Figure, axis_label, figure_legend, plt, wrap_title
 
 __all__ = ["plot_comparison"]
 
@@ -40,8 +40,9 @@ def plot_comparison(result: LawComparison, ncols: int = 3, n_points: int = 200, 
     _score_panel(result, axes.ravel()[len(folds)], colors)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
-    fig.suptitle(title or f"which law extrapolates {result.y_column} best: rolling-origin folds in {result.by}",
-                 fontsize="medium")
+    figure_legend(fig, axes.ravel()[0], ncol=len(result.laws) + 3)  # below the panels, over no data
+    fig.suptitle(wrap_title(title or f"which law extrapolates {result.y_column} best: rolling-origin folds in "
+                                     f"{result.by}", 40 * nc), fontsize="medium")
     return fig
 
 
@@ -72,10 +73,9 @@ def _curve_panel(result, ax, fold, colors, n_points):
         ax.set_xscale("log")
     if result.space == "log":
         ax.set_yscale("log")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(y))
     ax.set_title(f"{fold}: fitted below {cut:.3g}", fontsize="small")
-    ax.legend(frameon=False, fontsize="x-small")
 
 
 def _error_panel(result, ax, fold, colors):
@@ -94,11 +94,11 @@ def _error_panel(result, ax, fold, colors):
         lo, hi = float(pts[result.by].min()), float(pts[result.by].max())
         ax.set_xlim(lo / 10**0.5, hi * 10**0.5)  # at least a decade: a single held-out budget is common
         ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel(f"{result.by} (held out)")
-    ax.set_ylabel("log(predicted / observed)" if result.space == "log" else "predicted - observed")
+    ax.set_xlabel(axis_label(result.by, f"{result.by} (held out)"))
+    ax.set_ylabel("log(predicted / observed)" if result.space == "log" else
+                  axis_label(result.y_column, "predicted - observed"))
     rows = result.folds[result.folds["fold"] == fold].iloc[0]
     ax.set_title(f"{fold}: fitted below {float(rows['cutoff']):.3g}", fontsize="small")
-    ax.legend(frameon=False, fontsize="x-small")
 
 
 def _score_panel(result, ax, colors):

@@ -13,7 +13,10 @@ from ..ensemble import Ensemble
 from ..fitting import Fit
 from ..inputs import check_level, positive_values
 from ..intervals import DEFAULT_LEVEL
-from .style import Figure, band_label, draw_curve, edge_line, log_grid, new_axes, plain_log_ticks
+from .style import (
+    Figure, axis_label, band_label, clip_rate, draw_curve, edge_line, is_rate, log_grid, new_axes, place_legend,
+    plain_log_ticks,
+)
 
 __all__ = ["plot_fit", "plot_allocation", "fit_plot_kind", "split_result", "fitted_rows", "data_x",
            "curve_values", "frontier_values"]
@@ -29,17 +32,20 @@ def split_result(result: Any) -> tuple[Any, Any]:
 
 
 def fit_plot_kind(law: Any) -> str:
-    """What :func:`plot_fit` draws for ``law``: ``"curve"`` (one input) or ``"frontier"``
-    (chinchilla-form N, D laws with a compute-optimal allocation); ValueError otherwise."""
+    """What :func:`plot_fit` draws for ``law``: ``"curve"`` (one input), ``"frontier"``
+    (chinchilla-form N, D laws with a compute-optimal allocation) or ``"curves"`` (other laws of
+    several inputs, such as data_constrained's N, D, U: the target against the input that varies
+    most, one curve per combination of the others)."""
     if len(law.inputs) == 1:
         return "curve"
     if law.has_allocation:
         return "frontier"
-    raise ValueError(
-        f"plot_fit supports one-input laws (power, loglinear, sigmoid, or a custom law with one input) "
-        f"and chinchilla (N, D, drawn against compute C = 6 N D); law {law.name!r} has inputs "
-        f"{list(law.inputs)}"
-    )
+    return "curves"
+
+
+MAX_CURVES = 8
+"""``plot_fit`` of a law of several inputs draws at most this many curves (the most populated
+combinations of the other inputs), so the figure stays legible."""
 
 
 def fitted_rows(fit: Any) -> tuple[Any, Any]:
@@ -58,6 +64,8 @@ def data_x(fit: Any, used: Any, kind: str) -> np.ndarray | None:
         return None
     if kind == "curve":
         col = fit.x_columns[0]
+        if not fit.law.log_inputs:
+            return used[col].to_numpy(dtype=np.float64)
         return positive_values(used[col], f"column {col!r} (x)", "for a log axis")
     ncol, dcol = fit.x_columns
     n = positive_values(used[ncol], f"column {ncol!r}", "for a log axis")
@@ -120,47 +128,138 @@ def plot_fit(
     - chinchilla (N, D): loss against compute ``C = 6 N D``, the runs coloured by log10 N, and
       the loss along the compute-optimal frontier (``compute_optimal(C)``) from the data's
       smallest C to ``extend_decades`` decades past its largest.
+    - Other laws of several inputs (data_constrained: N, D, U): the target against tokens D (or
+      the input with the most distinct values), one curve with its band per combination of the
+      other inputs in the data (the :data:`MAX_CURVES` most populated).
+    - A law that reads its input unlogged (error_from_loss: a loss) is drawn on a linear axis,
+      a quarter of the data's span beyond each end (:data:`LINEAR_EXTEND`), not decades.
+    - Observed values all within [0, 1] (an error, a pass rate): the curve and band are drawn
+      within [0, 1].
 
-    ``x``: the points (x, or C for chinchilla) to draw the curve at instead of the default
-    ``n_points`` log-spaced ones; needed for a fit that holds no data. ``show_data``: draw the
-    fitted points. ``title``: default the law's name and formula. Other multi-input laws raise
-    ValueError. Returns the Figure.
+    Axes carry units where the column has a known one (:data:`~.style.UNITS`: loss in
+    nats/token, compute in FLOP). ``x``: the points (x, or C for chinchilla) to draw the curve
+    at instead of the default ``n_points`` ones; needed for a fit that holds no data.
+    ``show_data``: draw the fitted points. ``title``: default the law's name and formula.
+    Returns the Figure.
     """
     fit, ens = split_result(result)
     law = fit.law
     kind = fit_plot_kind(law)
     if ens is not None:
         level = check_level(level)
+    if kind == "curves":
+        return _plot_curves(fit, ens, level, extend_decades, ax, n_points, show_data, title)
     used, dropped = fitted_rows(fit)
     xd = data_x(fit, used, kind)
+    linear = kind == "curve" and not law.log_inputs
     hi = None if xd is None else float(xd.max())
-    xs = log_grid(None if xd is None else float(xd.min()), hi, extend_decades, n_points, x)
+    start = None
+    if linear:
+        xs, start = _linear_grid(xd, n_points, x)
+    else:
+        xs = log_grid(None if xd is None else float(xd.min()), hi, extend_decades, n_points, x)
     est, lower, upper = (curve_values if kind == "curve" else frontier_values)(fit, ens, level, xs)
+    rate = used is not None and is_rate(used[fit.y_column])
+    if rate:
+        est, lower, upper = clip_rate(est, lower, upper)
     fig, ax = new_axes(ax)  # after every check, so a refused call leaves no open figure
     band = None if ens is None else band_label(ens, level)
     if kind == "curve":
         xcol = fit.x_columns[0]
         if show_data and used is not None:
             _scatter_points(ax, fit, used, dropped)
-        draw_curve(ax, xs, est, lower, upper, hi, "C0", "fit", band)
+        draw_curve(ax, xs, est, lower, upper, hi, "C0", "fit", band, start=start)
         edge_line(ax, hi, xs, xcol)
-        ax.set_xlabel(xcol)
+        if start is not None:
+            edge_line(ax, start, xs, xcol)
+        ax.set_xlabel(axis_label(xcol))
     else:
         ncol, dcol = fit.x_columns
         if show_data and used is not None:
             _scatter_runs(fig, ax, fit, used, xd)
         draw_curve(ax, xs, est, lower, upper, hi, "C0", "compute-optimal frontier", band)
         edge_line(ax, hi, xs, "C")
-        ax.set_xlabel(f"compute C = 6 {ncol} {dcol} [FLOP]")
-    ax.set_xscale("log")
+        ax.set_xlabel(axis_label("C", f"compute C = 6 {ncol} {dcol}"))
+    if not linear:
+        ax.set_xscale("log")
     if law.space == "log":
         ax.set_yscale("log")
         plain_log_ticks(ax.yaxis, ax.get_ylim())
-    ax.set_ylabel(fit.y_column)
+    if rate:
+        ax.set_ylim(max(ax.get_ylim()[0], -0.02), min(ax.get_ylim()[1], 1.02))
+    ax.set_ylabel(axis_label(fit.y_column))
     if title is None:
         title = f"{law.name}: {law.formula}" if law.formula else law.name
     ax.set_title(title, fontsize="medium")
-    ax.legend(frameon=False, fontsize="small")
+    place_legend(ax)
+    return fig
+
+
+LINEAR_EXTEND = 0.25
+"""A law that reads its input as it is (error_from_loss: a loss, already a log quantity) is drawn
+on a linear axis over its data and a quarter of the data's span beyond each end: decades of
+extension, right for compute, would reach losses no model has."""
+
+
+def _linear_grid(xd: np.ndarray | None, n_points: int, x: Any) -> tuple[np.ndarray, float | None]:
+    """(points, the data's start) for a linear input axis."""
+    if x is not None:
+        return np.unique(np.asarray(x, dtype=np.float64)), None
+    if xd is None:
+        raise ValueError("this fit holds no data: pass x= (the points to draw the curve at)")
+    lo, hi = float(xd.min()), float(xd.max())
+    pad = LINEAR_EXTEND * (hi - lo)
+    left = lo - pad if lo - pad > 0 or lo <= 0 else lo / 2  # a positive input stays positive
+    xs = np.union1d(np.linspace(left, hi + pad, int(n_points)), [lo, hi])
+    return xs, lo
+
+
+def _plot_curves(fit, ens, level, extend_decades, ax, n_points, show_data, title) -> Figure:
+    """A law of several inputs without an allocation (data_constrained: N, D, U): the target
+    against the input that varies most in the data, one curve per combination of the others
+    (the :data:`MAX_CURVES` most populated), each with its band."""
+    used, _ = fitted_rows(fit)
+    if used is None:
+        raise ValueError(f"plot_fit draws a {fit.law.name} fit against its data; this fit holds none")
+    cols = list(fit.x_columns)
+    if "D" in fit.law.inputs:  # tokens seen: loss falls along them at fixed model and unique data
+        xcol = cols[list(fit.law.inputs).index("D")]
+    else:
+        xcol = max(cols, key=lambda c: used[c].nunique())
+    others = [c for c in cols if c != xcol]
+    groups = used.groupby(others, sort=True)
+    keys = sorted(groups.groups, key=lambda k: -len(groups.groups[k]))[:MAX_CURVES]
+    fig, ax = new_axes(ax, figsize=(7.2, 4.6))
+    band = None if ens is None else band_label(ens, level)
+    for i, key in enumerate(sorted(keys)):
+        rows = groups.get_group(key)
+        key = key if isinstance(key, tuple) else (key,)
+        xv = positive_values(rows[xcol], f"column {xcol!r}", "for a log axis")
+        hi = float(xv.max())
+        xs = log_grid(float(xv.min()), hi, extend_decades, n_points, None)
+        inputs = {xcol: xs, **{c: np.full(xs.shape, float(v)) for c, v in zip(others, key)}}
+        if ens is None:
+            est, lower, upper = np.asarray(fit.predict(**inputs), dtype=np.float64), None, None
+        else:
+            t = ens.predict(level=level, **inputs)
+            est, lower, upper = t["estimate"].to_numpy(), t["lower"].to_numpy(), t["upper"].to_numpy()
+        name = ", ".join(f"{c}={v:.3g}" for c, v in zip(others, key))
+        color = f"C{i % 10}"
+        if show_data:
+            ax.scatter(rows[xcol], rows[fit.y_column], s=14, color=color, zorder=4)
+        draw_curve(ax, xs, est, lower, upper, hi, color, name, band if i == 0 else None,
+                   dashed_label="extrapolated (dashed)" if i == 0 else None)
+    ax.set_xscale("log")
+    if fit.law.space == "log":
+        ax.set_yscale("log")
+        plain_log_ticks(ax.yaxis, ax.get_ylim())
+    ax.set_xlabel(axis_label(xcol))
+    ax.set_ylabel(axis_label(fit.y_column))
+    shown = f"; {len(keys)} of {groups.ngroups} ({', '.join(others)}) combinations" if groups.ngroups > len(keys) else ""
+    ax.set_title(title if title is not None else f"{fit.law.name}: {fit.y_column} against {xcol}{shown}",
+                 fontsize="medium")
+    # Many curves: the legend beside the axes, where it covers none of them.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="x-small")
     return fig
 
 
@@ -202,8 +301,8 @@ def plot_allocation(result: Any, C: Any, level: float = DEFAULT_LEVEL, ax: Any =
         ax.scatter(Cs[at], v[at], color=color, s=28, zorder=4)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("compute C [FLOP]")
-    ax.set_ylabel("compute-optimal size")
+    ax.set_xlabel(axis_label("C", "compute C"))
+    ax.set_ylabel("compute-optimal size [parameters N, tokens D]")
     used, _ = fitted_rows(fit)
     sub = ""
     if used is not None and len(used):
@@ -216,5 +315,5 @@ def plot_allocation(result: Any, C: Any, level: float = DEFAULT_LEVEL, ax: Any =
     if title is None:
         title = f"compute-optimal allocation ({law.name})"
     ax.set_title(title + sub, fontsize="medium")
-    ax.legend(frameon=False, fontsize="small")
+    place_legend(ax)
     return fig

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..forecast import Forecast
-from .style import Figure, plt
+from .style import Figure, axis_label, place_legend, plt
 
 __all__ = ["plot_forecast"]
 
@@ -64,8 +64,8 @@ def plot_forecast(result: Forecast, x: str | None = None, upto: float | None = N
     ax.set_xscale("log")
     if comp.space == "log":
         ax.set_yscale("log")
-    ax.set_xlabel(x)
-    ax.set_ylabel(comp.y_column)
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(comp.y_column))
     ax.set_title(title or f"forecast across laws ({result.weighting} weights)", fontsize="medium")
-    ax.legend(frameon=False, fontsize="x-small")
+    place_legend(ax, fontsize="x-small")
     return fig

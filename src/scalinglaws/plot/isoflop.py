@@ -9,7 +9,7 @@ import numpy as np
 
 from ..inputs import check_level
 from ..isoflop import IsoflopResult, budget_label
-from .style import Figure, plt
+from .style import Figure, axis_label, plt
 
 __all__ = ["plot_isoflop"]
 
@@ -49,8 +49,8 @@ def plot_isoflop(result: IsoflopResult, ax: Any = None, level: float | None = No
                      markeredgecolor="k", markeredgewidth=0.6, linestyle="none", zorder=4,
                      fillstyle="full" if r.in_frontier else "none")
     ax0.set_xscale("log")
-    ax0.set_xlabel(f"{s}")
-    ax0.set_ylabel(result.y)
+    ax0.set_xlabel(axis_label(s))
+    ax0.set_ylabel(axis_label(result.y))
     ax0.set_title("isoFLOP profiles (stars: parabola minima)")
     ax0.legend(title=result.budget, fontsize="small", frameon=False, ncol=2)
 
@@ -74,8 +74,8 @@ def plot_isoflop(result: IsoflopResult, ax: Any = None, level: float | None = No
         ax1.plot(pf["C"], pf["size_opt"], "o", fillstyle="none", color="C3", label="flagged (not fitted)")
     ax1.set_xscale("log")
     ax1.set_yscale("log")
-    ax1.set_xlabel("C (FLOP)")
-    ax1.set_ylabel(f"{s}_opt")
+    ax1.set_xlabel(axis_label("C"))
+    ax1.set_ylabel(axis_label(s, f"{s}_opt"))
     ax1.set_title("compute-optimal frontier")
     ax1.legend(fontsize="small", frameon=False)
     fig.tight_layout()

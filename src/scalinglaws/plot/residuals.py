@@ -11,7 +11,7 @@ import numpy as np
 
 from ..fitting import Fit
 from ..inference import Inference
-from .style import Figure, plt
+from .style import Figure, axis_label, plt
 
 __all__ = ["plot_residuals"]
 
@@ -46,11 +46,11 @@ def plot_residuals(result: Fit | Inference, title: str | None = None) -> Figure:
         ax.scatter(x, r, s=14, alpha=0.7, color="C0")
         if np.all(x > 0):
             ax.set_xscale("log")
-        ax.set_xlabel(col)
+        ax.set_xlabel(axis_label(col))
         _zero_line(ax)
     ax = axes[len(x_cols)]
     ax.scatter(table["fitted"], r, s=14, alpha=0.7, color="C0")
-    ax.set_xlabel(f"fitted {y_col}")
+    ax.set_xlabel(axis_label(y_col, f"fitted {y_col}"))
     _zero_line(ax)
     axes[0].set_ylabel("scaled residual (predicted - observed)")
     ax = axes[-1]

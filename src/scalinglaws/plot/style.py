@@ -30,7 +30,61 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from ..inputs import positive_values  # noqa: E402
 
-__all__ = ["plt", "Figure", "log_grid", "draw_curve", "edge_line", "band_label", "plain_log_ticks", "new_axes"]
+__all__ = ["plt", "Figure", "log_grid", "draw_curve", "edge_line", "band_label", "plain_log_ticks", "new_axes",
+           "UNITS", "axis_label", "place_legend", "figure_legend", "wrap_title", "is_rate", "clip_rate"]
+
+UNITS = {
+    "C": "FLOP", "compute": "FLOP", "flops": "FLOP", "training_compute_flop": "FLOP",
+    "N": "parameters", "params": "parameters", "parameters": "parameters", "param_count": "parameters",
+    "D": "tokens", "tokens": "tokens", "U": "unique tokens", "unique_tokens": "unique tokens",
+    "loss": "nats/token", "loss_opt": "nats/token",
+    "gpu_hours": "GPU-hours", "frames": "frames", "elo": "Elo vs perfect play",
+    "error": "fraction wrong", "pass_rate": "fraction passed", "accuracy": "fraction right",
+}
+"""Units of the columns the shipped data sets and the docs use, for axis labels: a loss is in
+nats per token, compute in FLOP (data/README.md gives every column's unit)."""
+
+
+def axis_label(column: str, what: str | None = None) -> str:
+    """``"compute C [FLOP]"``-style label: ``what`` (default the column), then the column's unit
+    from :data:`UNITS` when it has one."""
+    text = column if what is None else what
+    unit = UNITS.get(column)
+    return f"{text} [{unit}]" if unit else text
+
+
+def place_legend(ax: Any, **kwargs: Any) -> Any:
+    """A legend where it covers the fewest drawn points (matplotlib's ``loc="best"``)."""
+    return ax.legend(**{"loc": "best", "frameon": True, "framealpha": 0.85, "edgecolor": "none", "fontsize": "small",
+                        **kwargs})
+
+
+def figure_legend(fig: Figure, ax: Any, ncol: int = 3) -> None:
+    """One legend for a grid of panels, below them (outside every panel, so it covers no data);
+    the figure must use the constrained layout."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(ncol, len(handles)), frameon=False,
+                   fontsize="small")
+
+
+def wrap_title(text: str, width: int = 80) -> str:
+    """A long title on several lines, so that the figure's edge does not clip it."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) if len(text) > width else text
+
+
+def is_rate(values: Any) -> bool:
+    """Observed values all within [0, 1]: a rate (an error, a pass rate), drawn within [0, 1]."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return v.size > 0 and float(v.min()) >= 0.0 and float(v.max()) <= 1.0
+
+
+def clip_rate(*arrays: Any) -> list:
+    """Arrays (None passes) clipped to [0, 1]: a rate's band is drawn within its range."""
+    return [None if a is None else np.clip(np.asarray(a, dtype=np.float64), 0.0, 1.0) for a in arrays]
 
 
 def log_grid(lo: float | None, hi: float | None, extend_decades: float, n_points: int, x: Any) -> np.ndarray:
@@ -52,24 +106,29 @@ def log_grid(lo: float | None, hi: float | None, extend_decades: float, n_points
 
 
 def draw_curve(ax: Any, xs: np.ndarray, est: Any, lower: Any, upper: Any, edge: float | None,
-                color: Any, label: str, band_label: str | None) -> None:
-    """Estimate solid up to ``edge`` (the data's end) and dashed beyond it; band shaded (lighter
-    beyond the data) when ``lower``/``upper`` are given."""
+                color: Any, label: str, band_label: str | None, start: float | None = None,
+                dashed_label: str | None = "") -> None:
+    """Estimate solid over the data (``start`` to ``edge``; no ``start``: from the first x) and
+    dashed beyond either end; band shaded (lighter beyond the data) when ``lower``/``upper`` are
+    given. ``dashed_label``: the dashed pieces' legend entry (default "LABEL, extrapolated"; None
+    for none)."""
     est = np.asarray(est, dtype=np.float64)
-    inside = np.ones(xs.shape, bool) if edge is None else xs <= edge
-    beyond = np.zeros(xs.shape, bool) if edge is None else xs >= edge
-    if lower is not None:
-        lower, upper = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
-        for part, alpha in ((inside, 0.30), (beyond, 0.15)):
-            if part.sum() >= 2:
-                ax.fill_between(xs[part], lower[part], upper[part], color=color, alpha=alpha,
-                                linewidth=0, zorder=1, label=band_label)
-                band_label = None  # one legend entry for the band
-    if inside.sum() >= 2:
-        ax.plot(xs[inside], est[inside], color=color, linewidth=2, zorder=3, label=label)
-    if beyond.sum() >= 2:
-        ax.plot(xs[beyond], est[beyond], color=color, linewidth=2, linestyle="--", zorder=3,
-                label=f"{label}, extrapolated")
+    lo = -np.inf if start is None else start
+    hi = np.inf if edge is None else edge
+    inside = (xs >= lo) & (xs <= hi)
+    pieces = [(inside, 0.30, "-")] + [(part, 0.15, "--") for part in (xs <= lo, xs >= hi)]
+    extrapolated = f"{label}, extrapolated" if dashed_label == "" else dashed_label
+    for part, alpha, style in pieces:
+        if part.sum() < 2:
+            continue
+        if lower is not None:
+            ax.fill_between(xs[part], np.asarray(lower, np.float64)[part], np.asarray(upper, np.float64)[part],
+                            color=color, alpha=alpha, linewidth=0, zorder=1, label=band_label)
+            band_label = None  # one legend entry for the band
+        name = label if style == "-" else extrapolated
+        ax.plot(xs[part], est[part], color=color, linewidth=2, linestyle=style, zorder=3, label=name)
+        if style == "--":
+            extrapolated = None  # one legend entry for the dashed pieces
 
 
 def edge_line(ax: Any, edge: float | None, xs: np.ndarray, name: str) -> None:

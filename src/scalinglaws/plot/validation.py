@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..validate import ExtrapolationValidation
-from .style import Figure, plt
+from .style import Figure, axis_label, figure_legend, place_legend, plain_log_ticks, plt, wrap_title
 
 __all__ = ["plot_validation"]
 
@@ -26,7 +26,7 @@ def plot_validation(result: ExtrapolationValidation, ncols: int = 3, n_points: i
     if not curves:
         fig, ax = plt.subplots(figsize=(5.2, 4.6), layout="constrained")
         _parity(result, ax)
-        ax.set_title(title or f"{result.law.name}: held-out {result.y_column}, observed vs predicted",
+        ax.set_title(wrap_title(title or f"{result.law.name}: held-out {result.y_column}, observed vs predicted", 60),
                      fontsize="medium")
         return fig
     keys = list(result.fits)
@@ -38,8 +38,9 @@ def plot_validation(result: ExtrapolationValidation, ncols: int = 3, n_points: i
         _curve_panel(result, ax, key, n_points)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
-    fig.suptitle(title or f"{result.law.name}: fitted below the split, scored above it "
-                          f"({100 * result.level:g}% bootstrap band)", fontsize="medium")
+    figure_legend(fig, axes.ravel()[0])  # below the panels, over no panel's data
+    fig.suptitle(wrap_title(title or f"{result.law.name}: fitted below the split, scored above it "
+                                     f"({100 * result.level:g}% bootstrap band)", 40 * nc), fontsize="medium")
     return fig
 
 
@@ -76,13 +77,12 @@ def _curve_panel(result, ax, key, n_points):
         ax.set_xscale("log")
     if result.law.space == "log":
         ax.set_yscale("log")
-    ax.set_xlabel(xcol)
-    ax.set_ylabel(ycol)
+    ax.set_xlabel(axis_label(xcol))
+    ax.set_ylabel(axis_label(ycol))
     label = "" if group == "all" else f"{result.group_column} = {group}"
     score = (f"median |err| {held['abs_error'].median():.3g}"
              + (f", cover {held['inside'].astype(float).mean():.2f}" if held["inside"].notna().any() else ""))
     ax.set_title(f"{label}{'; ' if label else ''}{score}", fontsize="small")
-    ax.legend(frameon=False, fontsize="x-small")
 
 def _parity(result, ax):
     t = result.table
@@ -98,9 +98,13 @@ def _parity(result, ax):
     both = np.concatenate([t[result.y_column].to_numpy(float), t["prediction"].to_numpy(float)])
     lo, hi = np.nanmin(both), np.nanmax(both)
     ax.plot([lo, hi], [lo, hi], color="0.4", linestyle=":", linewidth=1, label="prediction = observed")
-    if result.law.space == "log" and lo > 0:
+    if result.law.space == "log" and lo > 0 and hi / lo >= 10:
         ax.set_xscale("log")
         ax.set_yscale("log")
-    ax.set_xlabel(f"observed {result.y_column} (held out)")
-    ax.set_ylabel(f"predicted {result.y_column}")
-    ax.legend(frameon=False, fontsize="x-small", ncol=2 if len(groups) > 8 else 1)
+        plain_log_ticks(ax.xaxis, ax.get_xlim())
+        plain_log_ticks(ax.yaxis, ax.get_ylim())
+    # Under a decade (losses from 2.1 to 2.6) a log axis only crowds its tick labels: linear.
+    ax.set_xlabel(axis_label(result.y_column, f"observed {result.y_column} (held out)"))
+    ax.set_ylabel(axis_label(result.y_column, f"predicted {result.y_column}"))
+    ax.set_aspect("equal", adjustable="datalim")
+    place_legend(ax, fontsize="x-small", ncol=2 if len(groups) > 8 else 1)
