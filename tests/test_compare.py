@@ -114,10 +114,12 @@ def test_the_comparison_figure_shows_each_law_on_each_fold_and_the_scores():
     axes = [ax for ax in fig.axes if ax.get_visible()]
     n_folds = r.folds["fold"].nunique()
     assert len(axes) == n_folds + 1
+    (legend,) = fig.legends  # one legend for the grid, below the panels
+    assert {"power", "loglinear"} <= {t.get_text() for t in legend.get_texts()}
     for ax in axes[:n_folds]:
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        labels = ax.get_legend_handles_labels()[1]
         assert "power" in labels and "loglinear" in labels and any(t.startswith("held out") for t in labels)
-        assert ax.get_xscale() == "log" and ax.get_xlabel() == "C"
+        assert ax.get_xscale() == "log" and ax.get_xlabel() == "C [FLOP]"
     assert "best power" in axes[-1].get_title()
     plt.close(fig)
     # laws with other inputs than the split column: the held-out errors per fold

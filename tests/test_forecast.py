@@ -96,7 +96,7 @@ def test_forecast_is_reproducible_saved_and_drawn(fc, tmp_path):
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "90% across laws" in labels and any(t.startswith("power (weight") for t in labels)
-    assert ax.get_xscale() == "log" and ax.get_xlabel() == "C"
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "C [FLOP]"
     plt.close(fig)
 
 

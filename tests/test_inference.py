@@ -196,7 +196,8 @@ def test_residual_figure(chinchilla_fit):
     fig = sl.plot.figure(chinchilla_fit.inference())
     axes = fig.get_axes()
     assert len(axes) == 4  # N, D, fitted, Q-Q
-    assert [a.get_xlabel() for a in axes] == ["N", "D", "fitted loss", "normal quantile"]
+    assert [a.get_xlabel() for a in axes] == ["N [parameters]", "D [tokens]", "fitted loss [nats/token]",
+                                              "normal quantile"]
     assert len(axes[-1].collections[0].get_offsets()) == 240
     assert sl.plot.plot_residuals(chinchilla_fit).get_axes()[0].get_xscale() == "log"
     sl.plot.plt.close("all")
