@@ -3,7 +3,7 @@ ensemble"): what does reaching a loss of 1.96 cost, with its band, and what is t
 buying it ahead of revenue ruins us?
 
     python examples/capex_walkthrough.py            # prints every number quoted in the docs
-    python examples/capex_walkthrough.py --figures  # also writes docs/figures/capex_*.png
+    python examples/capex_walkthrough.py --figures DIR  # also writes capex_*.png into DIR (docs/figures for the page)
 
 Every number in that section of docs/capex.md is printed by this script (4,000 bootstrap
 replicates, seed 0; 100,000 revenue paths, seed 0). The revenue and commitment inputs are
@@ -32,7 +32,6 @@ HARDWARE = dict(gpu="H100", mfu=capex.MFU_MEDIAN.value, price_per_gpu_hour=capex
 REVENUE = dict(r0=1e6, growth_median=4.0, growth_interval90=(1.6, 10.0), years=2, n=100_000, seed=0)
 TERMS = dict(planned_growth=4.0, lead_time=1, milestone=1.0, margin=0.5, initial_cash=1e6, level=0.95,
              cost="rental", policies=("upfront", "staged"))
-FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 
 
 def show(title: str, table: pd.DataFrame) -> None:
@@ -130,19 +129,19 @@ def main(figures: bool) -> None:
 
         from scalinglaws import plot
 
-        FIGURES.mkdir(parents=True, exist_ok=True)
+        figures.mkdir(parents=True, exist_ok=True)
         fig = plot.plot_capability(ens, level=LEVEL, targets=[TARGET, 1.85])
-        fig.savefig(FIGURES / "capex_capability.png", dpi=80)
+        fig.savefig(figures / "capex_capability.png", dpi=80)
         plt.close(fig)
         fig = plot.plot_revenue_cash(
             revenue, {"up front": results["upfront"], "staged": results["staged"]},
             planned=capex.planned_revenue(REVENUE["r0"], TERMS["planned_growth"], REVENUE["years"]), unit="$")
-        fig.savefig(FIGURES / "capex_chinchilla_ruin.png", dpi=80)
+        fig.savefig(figures / "capex_chinchilla_ruin.png", dpi=80)
         plt.close(fig)
-        print(f"\nfigures written to {FIGURES}")
+        print(f"\nfigures written to {figures}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--figures", action="store_true", help="write docs/figures/capex_*.png")
+    parser.add_argument("--figures", type=Path, metavar="DIR", help="write capex_*.png into DIR")
     main(parser.parse_args().figures)

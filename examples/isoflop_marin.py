@@ -2,7 +2,8 @@
 
 Produces every number and figure in docs/isoflop.md:
 
-    python examples/isoflop_marin.py            # prints the tables, writes docs/figures/isoflop_*.png
+    python examples/isoflop_marin.py                       # prints the tables
+    python examples/isoflop_marin.py --figures docs/figures  # and writes isoflop_*.png into that folder
 
 Each data set holds the same grid of (budget, N, D) runs (data/README.md); only the data
 mixture, and so the losses, differ.
@@ -21,7 +22,6 @@ import scalinglaws as sl
 from scalinglaws.isoflop import IsoflopWarning
 
 NAMES = ["marin-comma", "marin-dclm", "marin-nemotron"]
-FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
 N_BOOT, SEED, LEVEL = 4000, 0, 0.9
 
 
@@ -36,8 +36,9 @@ def row(name, r, variant):
     }
 
 
-def main() -> None:
-    FIGURES.mkdir(parents=True, exist_ok=True)
+def main(figures: Path | None = None) -> None:
+    if figures is not None:
+        figures.mkdir(parents=True, exist_ok=True)
     rows, optima = [], []
     import matplotlib.pyplot as plt
 
@@ -64,11 +65,12 @@ def main() -> None:
         opt.insert(0, "data set", name)
         optima.append(opt)
         rows.append(row(name, r, "N, budget labels as C (default)"))
-        fig = sl.plot.figure(r)
-        fig.suptitle(f"{name}: isoFLOP profiles and frontier ({N_BOOT} bootstrap replicates, {100 * LEVEL:g}% bands)",
-                     y=1.02)
-        fig.savefig(FIGURES / f"isoflop_{name}.png", dpi=110, bbox_inches="tight")
-        plt.close(fig)
+        if figures is not None:
+            fig = sl.plot.figure(r)
+            fig.suptitle(f"{name}: isoFLOP profiles and frontier ({N_BOOT} bootstrap replicates, "
+                         f"{100 * LEVEL:g}% bands)", y=1.02)
+            fig.savefig(figures / f"isoflop_{name}.png", dpi=110, bbox_inches="tight")
+            plt.close(fig)
 
         # Sensitivity: what the choices in the method do to the exponent.
         with warnings.catch_warnings():
@@ -94,4 +96,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--figures", type=Path, metavar="DIR", help="write isoflop_*.png into DIR")
+    main(parser.parse_args().figures)

@@ -1,6 +1,7 @@
 """The worked RL example behind docs/rl.md: every number and figure on that page comes from here.
 
-    python examples/rl_example.py            # prints the tables, writes docs/figures/rl_*.png
+    python examples/rl_example.py                        # prints the tables
+    python examples/rl_example.py --figures docs/figures   # and writes rl_*.png into that folder
 
 1. Hex (Jones 2021, AlphaZero on Hex; data/boardlaw-hex): Elo against training compute, one
    sigmoid in log compute per board size; RMSE per board; then `validate_extrapolation` per board
@@ -29,10 +30,16 @@ import pandas as pd  # noqa: E402
 import scalinglaws as sl  # noqa: E402
 from scalinglaws.chain import chain  # noqa: E402
 
-FIG = Path(__file__).resolve().parents[1] / "docs" / "figures"
+FIG: Path | None = None  # --figures DIR: where the figures go (none without it)
 RATE = {"R0": (0.0, 1.0), "A": (0.0, 1.0)}
 pd.set_option("display.width", 160)
 pd.set_option("display.max_columns", 30)
+
+
+def save(fig, name: str, dpi: int) -> None:
+    """Write the figure into --figures DIR (nothing without it)."""
+    if FIG is not None:
+        fig.savefig(FIG / name, dpi=dpi)
 
 
 def fmt(df, digits=4):
@@ -71,7 +78,7 @@ def hex_section():
     ax.set_ylabel("Elo against perfect play")
     ax.set_title("Hex compute frontier (Jones 2021) and one sigmoid in log C per board size", fontsize="medium")
     ax.legend(fontsize="x-small", frameon=False)
-    fig.savefig(FIG / "rl_hex_sigmoid.png", dpi=110)
+    save(fig, "rl_hex_sigmoid.png", 110)
     plt.close(fig)
 
     print("\nvalidate_extrapolation per board size: fit below the median compute, score the 51 points above it")
@@ -89,10 +96,10 @@ def hex_section():
         print("median |relative error| (not meaningful for Elo, shown for completeness):",
               round(v.median_abs_rel_error, 3))
     fig = sl.plot.figure(out["A free"])
-    fig.savefig(FIG / "rl_hex_validate_free.png", dpi=90)
+    save(fig, "rl_hex_validate_free.png", 90)
     plt.close(fig)
     fig = sl.plot.figure(out["A = 0 (fixed)"])
-    fig.savefig(FIG / "rl_hex_validate_fixed.png", dpi=90)
+    save(fig, "rl_hex_validate_fixed.png", 90)
     plt.close(fig)
 
 
@@ -138,7 +145,7 @@ def scalerl_one_draw():
     ax.axhline(TRUTH["A"], color="C2", ls="--", lw=1, label="true ceiling A = 0.64")
     ax.set_xlabel("RL compute [GPU-hours]")
     ax.legend(frameon=False, fontsize="small")
-    fig.savefig(FIG / "rl_scalerl_fit.png", dpi=110)
+    save(fig, "rl_scalerl_fit.png", 110)
     plt.close(fig)
 
 
@@ -195,7 +202,13 @@ def chain_section():
 
 
 if __name__ == "__main__":
-    FIG.mkdir(parents=True, exist_ok=True)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--figures", type=Path, metavar="DIR", help="write rl_*.png into DIR")
+    FIG = parser.parse_args().figures
+    if FIG is not None:
+        FIG.mkdir(parents=True, exist_ok=True)
     hex_section()
     scalerl_one_draw()
     scalerl_study_section()
