@@ -199,12 +199,17 @@ def _describe(fit, ens, level: float) -> str:
             f"replicates ({ens.resampling})")
 
 
+def _law_facts(fit) -> dict:
+    """The law a fit holds, its columns and its parameters."""
+    return {"law": fit.law.name, "formula": fit.law.formula, "inputs": list(fit.x_columns), "target": fit.y_column,
+            "params": dict(fit.params)}
+
+
 def _fit_facts(fit) -> dict:
     """What a pipeline needs to know of a fit: the law, its columns, its parameters and whether
     to trust them (converged, on a bound), and the solver's diagnostics."""
-    facts = {"kind": "Fit", "law": fit.law.name, "formula": fit.law.formula, "inputs": list(fit.x_columns),
-             "target": fit.y_column, "params": dict(fit.params), "converged": bool(fit.converged),
-             "on_bound": bool(fit.on_bound), "objective": fit.objective}
+    facts = {"kind": "Fit", **_law_facts(fit), "converged": bool(fit.converged), "on_bound": bool(fit.on_bound),
+             "objective": fit.objective}
     if fit.has_data:
         facts["n_points"] = len(fit.data)
     facts["diagnostics"] = dict(fit.diagnostics)
@@ -213,9 +218,7 @@ def _fit_facts(fit) -> dict:
 
 def _source_facts(path: str, fit, ens) -> dict:
     """Facts of a command that reads a saved fit or ensemble."""
-    facts = {"file": str(path), "kind": "Fit" if ens is None else "Ensemble", "law": fit.law.name,
-             "formula": fit.law.formula, "inputs": list(fit.x_columns), "target": fit.y_column,
-             "params": dict(fit.params)}
+    facts = {"file": str(path), "kind": "Fit" if ens is None else "Ensemble", **_law_facts(fit)}
     if ens is not None:
         facts.update(replicates=ens.n_replicates, replicates_used=int(ens.valid.sum()), resampling=ens.resampling,
                      seed=ens.seed)
@@ -623,7 +626,7 @@ def _cmd_validate(args) -> int:
 
 def _cmd_compare(args) -> int:
     from .compare import compare
-    from .document import Document
+    from .document import Document, text_table
 
     _check_figure(args.plot)
     _check_file(args.out, "--out")
@@ -638,7 +641,7 @@ def _cmd_compare(args) -> int:
     cols = ["law", "fold", "cutoff", "n_fit", "n_heldout", "rmse", "bias", "max_abs_error", "converged",
             "on_bound", "replicates_failed"]
     doc.text("\nper fold:")
-    doc.text(_text_table(result.folds[cols]))
+    doc.text(text_table(result.folds[cols]))
     doc.table("folds", result.folds, show=False)
     doc.table("points", result.points, title="\nheld-out points:", show=args.points)
     if args.out:
@@ -649,12 +652,6 @@ def _cmd_compare(args) -> int:
 
         _save_figure(plot.figure(result), args.plot, doc)
     return _emit(args, doc)
-
-
-def _text_table(frame) -> str:
-    from .document import text_table
-
-    return text_table(frame)
 
 
 def _at_tokens(item: str) -> list[str]:

@@ -160,9 +160,6 @@ class Document:
         self._blocks.append(f"{what} {path}")
 
     # ------------------------------------------------------------------ rendering
-    def table_names(self) -> list[str]:
-        return list(self.tables)
-
     def to_json(self) -> dict:
         """The document as a plain JSON record (see the module docstring)."""
         tables = {}

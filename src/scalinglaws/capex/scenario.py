@@ -371,17 +371,17 @@ def run_scenario(scenario: dict, out: Any = None, *, n_bootstrap: int | None = N
     if fs["file"] is not None:
         path = base / fs["file"]
         record = serialize.read_record(path)
+        if record["kind"] not in ("scalinglaws.Ensemble", "scalinglaws.Fit"):
+            raise ScenarioError(f"[fit] file {str(path)!r} holds a {record['kind']}; it must be a saved Fit or "
+                                "Ensemble")
         try:
             if record["kind"] == "scalinglaws.Ensemble":
                 fit_ = fitting.Fit.from_dict(record["fit"])
                 ensemble = Ensemble.from_dict(record, fit_)
-            elif record["kind"] == "scalinglaws.Fit":
+            else:
                 fit_ = fitting.Fit.from_dict(record)
         except serialize.RecordError as err:
             raise ScenarioError(f"[fit] file {str(path)!r}: {err}") from None
-        if record["kind"] not in ("scalinglaws.Ensemble", "scalinglaws.Fit"):
-            raise ScenarioError(f"[fit] file {str(path)!r} holds a {record['kind']}; it must be a saved Fit or "
-                                "Ensemble")
     else:
         if fs["dataset"] is not None:
             table = datasets.load(fs["dataset"])
