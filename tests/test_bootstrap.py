@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import jax
 import jax.numpy as jnp
@@ -94,6 +96,12 @@ def test_two_cpu_devices_match_one(tmp_path):
         fit = sl.fit(sl.datasets.load("chinchilla-240"), "chinchilla")
         ens = fit.bootstrap(400, seed=3, chunk_size=200)
         np.save(sys.argv[1], ens.theta)
+        # Solved in segments of a few iterations (as with a progress bar): the same numbers.
+        from scalinglaws import progress
+        from scalinglaws.solvers import batch
+        batch.FIRST_SEGMENT, progress.SEGMENT_S = 2, 1e-6
+        cut = fit.bootstrap(400, seed=3, chunk_size=200, progress=True)
+        assert np.array_equal(cut.theta, ens.theta) and np.array_equal(cut.iterations, ens.iterations)
         """
     )
     paths = {}
@@ -258,6 +266,97 @@ def test_progress_bar(chinchilla_fit, capsys):
     assert "replicate" not in capsys.readouterr().err
     chinchilla_fit.bootstrap(100, seed=0, progress=True)
     assert "replicate" in capsys.readouterr().err
+
+
+class _RecordingBar:
+    """Stands in for tqdm: records (time, count, event) for every move, redraw and stage."""
+
+    events: list = []
+
+    def __init__(self, total, unit, desc):
+        self.n, self.total = 0, total
+        _RecordingBar.events = [(time.perf_counter(), 0, "open")]
+
+    def update(self, k):
+        self.n += k
+        self.events.append((time.perf_counter(), self.n, "update"))
+
+    def refresh(self):
+        self.events.append((time.perf_counter(), self.n, "refresh"))
+
+    def set_postfix_str(self, text, refresh=True):
+        self.events.append((time.perf_counter(), self.n, f"stage:{text}"))
+
+    def close(self):
+        self.events.append((time.perf_counter(), self.n, "close"))
+
+
+def test_segmented_blocks_give_the_same_numbers_and_move_the_bar(chinchilla_fit, monkeypatch):
+    """A block solved in segments of one to a few iterations, with the bar moving after each,
+    gives the ensemble of one uncut solve bit for bit; the bar counts up to every replicate."""
+    import tqdm.auto
+
+    from scalinglaws import progress
+    from scalinglaws.solvers import batch
+
+    whole = chinchilla_fit.bootstrap(300, seed=4, chunk_size=128, progress=False)
+    monkeypatch.setattr(tqdm.auto, "tqdm", _RecordingBar)
+    monkeypatch.setattr(batch, "FIRST_SEGMENT", 1)
+    monkeypatch.setattr(progress, "SEGMENT_S", 1e-6)
+    cut = chinchilla_fit.bootstrap(300, seed=4, chunk_size=128, progress=True)
+    for name in ("theta", "objective", "iterations", "converged", "stop_reason", "start_objective",
+                 "start_iterations", "start_stop_reason", "best_start", "grad_norm"):
+        np.testing.assert_array_equal(getattr(cut._a, name), getattr(whole._a, name), err_msg=name)
+    counts = [n for _, n, kind in _RecordingBar.events if kind == "update"]
+    assert counts == sorted(counts) and counts[-1] == 300
+    # Many moves within each of the three blocks, not one per block.
+    assert len(counts) > 3 * 10
+    assert _RecordingBar.events[-1][2] == "close"
+
+
+def test_bar_stage_heartbeat_and_disabled(monkeypatch):
+    import tqdm.auto
+
+    from scalinglaws import progress
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", _RecordingBar)
+    monkeypatch.setattr(progress, "HEARTBEAT_S", 0.01)
+    with progress.Bar(10, "x", "item", True) as bar:
+        bar.stage("compiling")
+        time.sleep(0.1)  # the main thread busy: the heartbeat redraws the bar meanwhile
+        bar.update_to(4.7)
+        bar.update_to(3)  # never back
+    kinds = [kind for _, _, kind in _RecordingBar.events]
+    assert kinds.count("refresh") >= 3
+    assert kinds.index("stage:compiling") < kinds.index("stage:") < kinds.index("update")
+    assert [n for _, n, kind in _RecordingBar.events if kind == "update"] == [4]
+    assert kinds[-1] == "close" and not any(t.name == "scalinglaws-progress" for t in threading.enumerate())
+    _RecordingBar.events = []
+    with progress.Bar(10, "x", "item", False) as bar:  # disabled: nothing is drawn
+        bar.stage("compiling")
+        bar.update_to(10)
+    assert _RecordingBar.events == [] and not bar.shown
+
+
+@pytest.mark.slow
+def test_bar_moves_every_second_on_a_long_run(monkeypatch):
+    """A run of several seconds (datablations, 4,000 replicates: one block) moves the count at
+    least once a second once compiled, and the bar is redrawn at least once a second throughout,
+    compilation included (where it reads 'compiling')."""
+    import tqdm.auto
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", _RecordingBar)
+    fit = sl.fit(sl.datasets.load("datablations"), "chinchilla")
+    start = time.perf_counter()
+    fit.bootstrap(4000, seed=0, progress=True, failed="drop")
+    took = time.perf_counter() - start
+    assert took > 2, took
+    events = _RecordingBar.events
+    times = np.array([t for t, _, kind in events if kind in ("open", "update", "refresh", "close")])
+    assert np.diff(times).max() < 1.0
+    staged = [t for t, _, kind in events if kind == "stage:"]
+    moves = np.array((staged or [events[0][0]])[:1] + [t for t, _, kind in events if kind == "update"])
+    assert np.diff(moves).max() < 1.0, np.diff(moves).max()
 
 
 def test_other_laws_bootstrap():

@@ -152,3 +152,46 @@ def test_per_group_draws_repeat_each_separate_bootstrap():
     js = sl.fit(df, "sigmoid", x="C", y="elo", by="boardsize", shared=["B"])
     with pytest.raises(ValueError, match="one joint problem"):
         js.bootstrap(8, draws="per_group")
+
+
+def test_progress_bar_moves_within_blocks_and_changes_nothing(monkeypatch):
+    """Grouped bootstraps (separate and joint) with a bar are solved in segments: the bar moves
+    many times within each block, and the numbers are those of the run without a bar."""
+    import tqdm.auto
+
+    from scalinglaws import progress
+    from scalinglaws.solvers import batch
+
+    counts = []
+
+    class Recording:
+        def __init__(self, total, unit, desc):
+            self.n = 0
+
+        def update(self, k):
+            self.n += k
+            counts[-1].append(self.n)
+
+        def refresh(self):
+            pass
+
+        def set_postfix_str(self, text, refresh=True):
+            pass
+
+        def close(self):
+            pass
+
+    df = _marin()
+    for kw in ({}, {"shared": ["alpha", "beta"]}):
+        fs = sl.fit(df, "chinchilla", by="mixture", **kw)
+        plain = fs.bootstrap(64, seed=3, chunk_size=96, failed="drop", progress=False)
+        with monkeypatch.context() as m:
+            m.setattr(tqdm.auto, "tqdm", Recording)
+            m.setattr(batch, "FIRST_SEGMENT", 1)
+            m.setattr(progress, "SEGMENT_S", 1e-6)
+            counts.append([])
+            shown = fs.bootstrap(64, seed=3, chunk_size=96, failed="drop", progress=True)
+        for key in plain.ensembles:
+            np.testing.assert_array_equal(shown[key].theta, plain[key].theta)
+            np.testing.assert_array_equal(shown[key].iterations, plain[key].iterations)
+        assert counts[-1] == sorted(counts[-1]) and counts[-1][-1] == 64 and len(counts[-1]) > 10

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
                                      # how JAX is set up when it is imported
     ("sums",),                       # the solver's per-iteration sums, in the form this machine runs faster
     ("inputs", "objectives", "buckets", "serialize", "intervals", "datasets",  # numpy, pandas, scipy
-     "programs"),                    # compiled programs stored across processes (jax.export)
+     "programs", "progress"),        # compiled programs stored across processes (jax.export); progress bars
     ("results", "document"),         # the result protocol: summaries, tables, save; a command's output document
     ("laws",),                       # functional forms, their derivatives and start grids
     ("solvers",),                    # the batched, compiled solve

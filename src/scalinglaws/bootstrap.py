@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -25,7 +24,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from . import progress as _progress
 from . import solvers as _solvers
+from .solvers.batch import advance_in_segments, pool_status
+from .solvers.stream import advance as pool_advance
+from .solvers.stream import finish as pool_finish
+from .solvers.stream import start as pool_start
 
 __all__ = ["replicate_weights", "replicate_weight_matrix", "run_ensemble", "retry_failed", "unidentified_replicates",
            "EnsembleArrays", "BlockPlan",
@@ -173,36 +177,50 @@ def _device_api(mesh):
     return wrap
 
 
+class _Programs(NamedTuple):
+    """The compiled per-device steps of a block (:func:`_stream_functions`)."""
+
+    init: Any
+    advance: Any
+    finish: Any
+
+
 @functools.lru_cache(maxsize=32)
-def _stream_functions(law, objective, config, n_units, resampling, n_starts, n_local, slots, mesh):
-    """Jitted ``run(data, key, group_index, rep_offset, n_valid) -> SolveResult``: ``n_local``
-    replicates x ``n_starts`` starts per device, their weights drawn on the device and streamed
-    through ``slots`` solver slots by :func:`solvers.stream`, the driver the point fit runs on too.
-    Cached: ensembles of the same shape reuse the compiled program."""
+def _stream_functions(law, objective, config, n_units, resampling, n_starts, n_local, slots, mesh) -> _Programs:
+    """Jitted steps of one block: ``n_local`` replicates x ``n_starts`` starts per device, their
+    weights drawn on the device and streamed through ``slots`` solver slots by
+    :mod:`solvers.stream`, the driver the point fit runs on too.
+
+    ``init(data, key, group_index, rep_offset, n_valid) -> (setup, pool)``,
+    ``advance(max_steps, setup, pool) -> (pool, [filed, tasks, running])`` (at most
+    ``max_steps`` iterations; the pool is donated), ``finish(setup, pool) -> SolveResult``.
+    Cached: ensembles of the same shape reuse the compiled programs."""
     R = n_local
 
-    def local_run(d: _Data, key, group_index, rep_offset, n_valid) -> _solvers.SolveResult:
+    def local_init(d: _Data, key, group_index, rep_offset, n_valid):
         # Only the first n_valid of the R replicate rows are real (the block is padded to a
         # bucket size so other ensemble sizes reuse this program); the rest are never solved.
         W = replicate_weights(key, rep_offset + jnp.arange(R, dtype=jnp.int32), d.base, group_index, n_units, resampling)
         theta0 = jnp.broadcast_to(d.starts, (R,) + d.starts.shape)
         stage0 = jnp.broadcast_to(d.stage0, (R,) + d.stage0.shape)
-        return _solvers.stream(law, objective, config, d.F, d.y, W, theta0, stage0, d.lower, d.upper, d.fixed,
-                               n_valid, slots, shared_starts=True)
+        return pool_start(law, objective, config, d.F, d.y, W, theta0, stage0, d.lower, d.upper, d.fixed,
+                          n_valid, slots, shared_starts=True)
 
-    return _device_api(mesh)(local_run, 3)
+    def local_advance(max_steps, setup, pool):
+        pool = pool_advance(law, objective, config, setup, pool, max_steps)
+        return pool, pool_status(setup, pool)
+
+    def local_finish(setup, pool) -> _solvers.SolveResult:
+        return pool_finish(law, objective, config, setup, pool)
+
+    wrap = _device_api(mesh)
+    return _Programs(wrap(local_init, 3), wrap(local_advance, 1, donate=(2,)), wrap(local_finish, 0))
 
 
 def bucket_size(n: int, smallest: int = 32) -> int:
     """Replicates per device block, rounded up to a power of two so that ensembles of other
     sizes reuse the compiled program (the padding is never solved)."""
     return max(smallest, 1 << (max(int(n), 1) - 1).bit_length())
-
-
-def _use_progress(progress) -> bool:
-    if progress is None:
-        return sys.stderr.isatty()
-    return bool(progress)
 
 
 LOOP_LANES = 4096
@@ -292,26 +310,23 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
     key = _seed_key(int(seed))
     gi = np.asarray(group_index, np.int32)
     out = _empty_arrays(n, p, S)
-    bar = None
-    if _use_progress(progress):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, unit="replicate", desc="bootstrap")
     t_first = None
     start_all = time.perf_counter()
-    for lo in range(0, n, blocks.size):
-        t0 = time.perf_counter()
-        take = min(blocks.size, n - lo)
-        rows = blocks.solve(run, data, key, gi, first_replicate + lo, take)
-        for name, field in FIELDS.items():
-            out[name][lo:lo + take] = rows(field)
-        if t_first is None:
-            t_first = time.perf_counter() - t0
-        if bar is not None:
-            bar.update(take)
+    with _progress.Bar(n, "bootstrap", "replicate", _progress.enabled(progress)) as bar:
+        for lo in range(0, n, blocks.size):
+            t0 = time.perf_counter()
+            take = min(blocks.size, n - lo)
+            if bar.shown and run not in _STARTED:
+                bar.stage("compiling (first run of this shape)")
+            report = (lambda share, lo=lo, take=take: bar.update_to(lo + share * take)) if bar.shown else None
+            rows = blocks.solve(run, data, key, gi, first_replicate + lo, take, report)
+            _STARTED.add(run)
+            for name, field in FIELDS.items():
+                out[name][lo:lo + take] = rows(field)
+            if t_first is None:
+                t_first = time.perf_counter() - t0
+            bar.update_to(lo + take)
     total = time.perf_counter() - start_all
-    if bar is not None:
-        bar.close()
     compile_s = _compile_time(total, t_first, math.ceil(n / blocks.size))
     return EnsembleArrays(**out, time_s=total - (0.0 if np.isnan(compile_s) else compile_s), compile_s=compile_s)
 
@@ -340,9 +355,11 @@ class BlockPlan:
         mesh = Mesh(np.array(devices), ("replicates",)) if D > 1 else None
         return cls(devices, R, R * D, pool_slots(per_device, n_starts, slots, n_rows), mesh)
 
-    def solve(self, run, data, key, gi, first: int, take: int):
+    def solve(self, run: _Programs, data, key, gi, first: int, take: int, report=None):
         """Solve the block of replicates ``first .. first + take - 1``; returns a function giving
-        a solver field's rows for those replicates, in order."""
+        a solver field's rows for those replicates, in order. With ``report``, the block is run in
+        segments (:func:`solvers.batch.advance_in_segments`) and ``report(share)`` gets the share of its tasks
+        filed after each; the numbers are the same either way."""
         D, R = len(self.devices), self.R
         if self.mesh is not None:
             sharding = NamedSharding(self.mesh, PartitionSpec("replicates"))
@@ -353,7 +370,9 @@ class BlockPlan:
         # The block's real replicates are split evenly over devices; padding stays at each tail.
         per_dev = np.full(D, take // D) + (np.arange(D) < take % D)
         first_rep = first + np.concatenate([[0], np.cumsum(per_dev)[:-1]])
-        c = run(data, key, gi, put(np.asarray(first_rep, np.int32)), put(np.asarray(per_dev, np.int32)))
+        setup, pool = run.init(data, key, gi, put(np.asarray(first_rep, np.int32)), put(np.asarray(per_dev, np.int32)))
+        pool = advance_in_segments(run.advance, setup, pool, report)
+        c = run.finish(setup, pool)
         # One transfer of every field (it waits for the block), not one per field.
         c = jax.device_get(c)
         # [D, R, ...] -> each device's real rows, in replicate order.
@@ -365,6 +384,9 @@ class BlockPlan:
 
         return rows
 
+
+_STARTED: set = set()
+"""The block programs this process has run (a first run compiles them: the bar says so)."""
 
 def _empty_arrays(n: int, p: int, S: int) -> dict:
     """Host arrays for ``n`` replicates of ``p`` parameters from ``S`` starts (filled block by block)."""

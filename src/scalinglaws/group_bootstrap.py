@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import bootstrap as _bootstrap
+from . import progress as _progress
 from . import solvers as _solvers
 from .buckets import bucket_points
 from .buckets import pad_rows as _pad
@@ -125,6 +126,16 @@ sets run out of cache: leave-one-board-out on the Hex boards (640 padded rows, 7
 replicates) took 26.4 s with 512 slots and 19.1 s with 128."""
 
 
+def _report(bar: _progress.Bar, lo: int, take: int):
+    """The block of replicates ``lo .. lo + take - 1`` moves the bar by the share of its tasks
+    filed (None when no bar is shown: the block is solved in one call)."""
+    if not bar.shown:
+        return None
+    if lo == 0:
+        bar.stage("preparing (the first run of a shape compiles)")
+    return lambda share: bar.update_to(lo + share * take)
+
+
 def pool_slots(n_problems: int, n_starts: int, n_rows: int) -> int:
     """Solver slots for ``n_problems`` x ``n_starts`` tasks on ``n_rows`` padded rows."""
     return max(32, min(_bootstrap.pool_slots(n_problems, n_starts, n_rows=n_rows), POINT_LANES // max(int(n_rows), 1)))
@@ -152,11 +163,11 @@ def _unidentified(law, problems, W_groups: list, n_free: int) -> list:
 
 
 def bootstrap_separate(problems, optima, grid_starts, n: int, seed: int, resampling: str, labels, label_name,
-                       n_starts: int, chunk_size: int, per_group: bool = False):
+                       n_starts: int, chunk_size: int, per_group: bool = False, progress=None):
     """Per group :class:`~scalinglaws.bootstrap.EnsembleArrays` of ``n`` replicates; every
-    (replicate, group) refit in blocks of about ``chunk_size`` problems, one solver call each.
+    (replicate, group) refit in blocks of about ``chunk_size`` problems, one solve each.
     ``per_group``: each group's replicates are those of its own ``Fit.bootstrap(seed)``
-    (:class:`_PerGroupDraws`)."""
+    (:class:`_PerGroupDraws`). ``progress``: show a bar (default: when stderr is a terminal)."""
     G = len(problems)
     first = problems[0]
     law, objective, config, dtype = first.law, first.objective, first.config, first.dtype
@@ -200,28 +211,31 @@ def bootstrap_separate(problems, optima, grid_starts, n: int, seed: int, resampl
     pad_mask = jnp.asarray(gather >= 0)
     t_first, t0_all = None, time.perf_counter()
     n_blocks = 0
-    for lo in range(0, n, R_b):
-        t0 = time.perf_counter()
-        take = min(R_b, n - lo)
-        idx = np.arange(lo, lo + R_b)
-        idx[take:] = lo  # the last block keeps its shape (no recompile); its tail is dropped
-        W = draws(idx)  # [R_b, n_total]
-        Wg = jnp.where(pad_mask, W[:, gather_j], 0.0)  # [R_b, G, m]
-        res = _solvers.solve(law, objective, config, dev["F"], dev["y"], Wg.reshape(P, m).astype(dtype),
-                             jnp.asarray(np.tile(theta0, (R_b, 1, 1)), dtype), dev["lower"], dev["upper"],
-                             dev["fixed"], jnp.asarray(np.tile(stage0, (P, 1))), slots=slots,
-                             data_index=jnp.asarray(np.tile(np.arange(G), R_b), jnp.int32))
-        res = jax.block_until_ready(res)
-        for name, field in _bootstrap.FIELDS.items():
-            a = np.asarray(getattr(res, field))
-            a = a.reshape((R_b, G) + a.shape[1:])[:take]
-            out[name][:, lo:lo + take] = np.swapaxes(a, 0, 1)
-        Wh = np.asarray(W)[:take]
-        for g in range(G):
-            W_groups[g][lo:lo + take] = Wh[:, offsets[g]:offsets[g] + sizes[g]]
-        n_blocks += 1
-        if t_first is None:
-            t_first = time.perf_counter() - t0
+    with _progress.Bar(n, "bootstrap", "replicate", _progress.enabled(progress)) as bar:
+        for lo in range(0, n, R_b):
+            t0 = time.perf_counter()
+            take = min(R_b, n - lo)
+            idx = np.arange(lo, lo + R_b)
+            idx[take:] = lo  # the last block keeps its shape (no recompile); its tail is dropped
+            W = draws(idx)  # [R_b, n_total]
+            Wg = jnp.where(pad_mask, W[:, gather_j], 0.0)  # [R_b, G, m]
+            res = _solvers.solve_in_segments(
+                law, objective, config, dev["F"], dev["y"], Wg.reshape(P, m).astype(dtype),
+                jnp.asarray(np.tile(theta0, (R_b, 1, 1)), dtype), dev["lower"], dev["upper"], dev["fixed"],
+                jnp.asarray(np.tile(stage0, (P, 1))), slots=slots,
+                data_index=jnp.asarray(np.tile(np.arange(G), R_b), jnp.int32), report=_report(bar, lo, take))
+            res = jax.block_until_ready(res)
+            for name, field in _bootstrap.FIELDS.items():
+                a = np.asarray(getattr(res, field))
+                a = a.reshape((R_b, G) + a.shape[1:])[:take]
+                out[name][:, lo:lo + take] = np.swapaxes(a, 0, 1)
+            Wh = np.asarray(W)[:take]
+            for g in range(G):
+                W_groups[g][lo:lo + take] = Wh[:, offsets[g]:offsets[g] + sizes[g]]
+            n_blocks += 1
+            bar.update_to(lo + take)
+            if t_first is None:
+                t_first = time.perf_counter() - t0
     total = time.perf_counter() - t0_all
     compile_s = _bootstrap._compile_time(total, t_first, n_blocks)
     time_s = total - (0.0 if np.isnan(compile_s) else compile_s)
@@ -279,9 +293,9 @@ def _retry_separate(problems, out, W_groups, theta0, dev, m) -> list:
 
 
 def bootstrap_joint(jlaw, problems, joint_theta, joint_starts, n: int, seed: int, resampling: str, labels,
-                    label_name, n_starts: int, chunk_size: int):
+                    label_name, n_starts: int, chunk_size: int, progress=None):
     """Per group EnsembleArrays of ``n`` joint refits (see module docstring), and whether the
-    groups were resampled whole."""
+    groups were resampled whole. ``progress``: show a bar (default: when stderr is a terminal)."""
     from .joint import joint_arrays
 
     G = len(problems)
@@ -306,22 +320,25 @@ def bootstrap_joint(jlaw, problems, joint_theta, joint_starts, n: int, seed: int
     out = _bootstrap._empty_arrays(n, p, S)
     W_all = np.empty((n, n_rows))
     t_first, t0_all, n_blocks = None, time.perf_counter(), 0
-    for lo in range(0, n, R_b):
-        t0 = time.perf_counter()
-        take = min(R_b, n - lo)
-        idx = np.arange(lo, lo + R_b)
-        idx[take:] = lo
-        W = draws(idx)
-        Wp = jnp.pad(W, ((0, 0), (0, n_pad - n_rows))).astype(dtype)
-        res = jax.block_until_ready(_solvers.solve(
-            jlaw, first.objective, first.config, dev["F"], dev["y"], Wp, jnp.asarray(np.tile(starts, (R_b, 1, 1)), dtype),
-            dev["lower"], dev["upper"], dev["fixed"], jnp.asarray(np.tile(stage0, (R_b, 1))), slots=slots))
-        for name, field in _bootstrap.FIELDS.items():
-            out[name][lo:lo + take] = np.asarray(getattr(res, field))[:take]
-        W_all[lo:lo + take] = np.asarray(W)[:take]
-        n_blocks += 1
-        if t_first is None:
-            t_first = time.perf_counter() - t0
+    with _progress.Bar(n, "bootstrap", "replicate", _progress.enabled(progress)) as bar:
+        for lo in range(0, n, R_b):
+            t0 = time.perf_counter()
+            take = min(R_b, n - lo)
+            idx = np.arange(lo, lo + R_b)
+            idx[take:] = lo
+            W = draws(idx)
+            Wp = jnp.pad(W, ((0, 0), (0, n_pad - n_rows))).astype(dtype)
+            res = jax.block_until_ready(_solvers.solve_in_segments(
+                jlaw, first.objective, first.config, dev["F"], dev["y"], Wp,
+                jnp.asarray(np.tile(starts, (R_b, 1, 1)), dtype), dev["lower"], dev["upper"], dev["fixed"],
+                jnp.asarray(np.tile(stage0, (R_b, 1))), slots=slots, report=_report(bar, lo, take)))
+            for name, field in _bootstrap.FIELDS.items():
+                out[name][lo:lo + take] = np.asarray(getattr(res, field))[:take]
+            W_all[lo:lo + take] = np.asarray(W)[:take]
+            n_blocks += 1
+            bar.update_to(lo + take)
+            if t_first is None:
+                t_first = time.perf_counter() - t0
     total = time.perf_counter() - t0_all
     compile_s = _bootstrap._compile_time(total, t_first, n_blocks)
     retried = _retry_joint(jlaw, first, out, W_all, starts, dev, n_pad)

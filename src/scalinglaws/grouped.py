@@ -432,7 +432,7 @@ class FitSet(Result):
     # ------------------------------------------------------------------ bootstrap
     def bootstrap(self, n_bootstrap: int = 1000, seed: int = 0, resampling: str = "multinomial", cluster=None, *,
                   n_starts: int = 4, chunk_size: int = 8192, failed: str = "warn",
-                  draws: str = "independent") -> EnsembleSet:
+                  draws: str = "independent", progress=None) -> EnsembleSet:
         """Refit every group on ``n_bootstrap`` resampled data sets, as one ensemble
         (:mod:`scalinglaws.group_bootstrap`): an :class:`~scalinglaws.ensemble_set.EnsembleSet`.
 
@@ -454,6 +454,7 @@ class FitSet(Result):
                 those of ``fitset[key].bootstrap(n_bootstrap, seed)`` (the same weights; the
                 same optima to rounding): a grouped bootstrap equals the loop it replaces. Groups
                 with the same rows share their draws then: do not combine them across groups.
+            progress: show a progress bar (default: when stderr is a terminal).
         """
         n_bootstrap = check_int(n_bootstrap, "n_bootstrap", 1)
         seed = check_seed(seed)
@@ -479,11 +480,12 @@ class FitSet(Result):
             joint_theta = jlaw.joint_theta(np.stack([f.theta for f in fits]))
             extra = self._joint_starts if self._joint_starts is not None else joint_theta[None]
             arrays, _, whole = _gb.bootstrap_joint(jlaw, problems, joint_theta, extra, n_bootstrap, seed, resampling,
-                                                   labels, cluster, n_starts, chunk_size)
+                                                   labels, cluster, n_starts, chunk_size, progress)
         else:
             grids = [f._ranked_starts if f._ranked_starts is not None else f.problem.ranked_starts() for f in fits]
             arrays = _gb.bootstrap_separate(problems, [f.theta for f in fits], grids, n_bootstrap, seed, resampling,
-                                            labels, cluster, n_starts, chunk_size, per_group=draws == "per_group")
+                                            labels, cluster, n_starts, chunk_size, per_group=draws == "per_group",
+                                            progress=progress)
             whole = False
         info = {"whole_groups": whole, "draws": draws, "time_s": arrays[0].time_s, "compile_s": arrays[0].compile_s,
                 "wall_s": time.perf_counter() - t0, "failed_policy": failed}

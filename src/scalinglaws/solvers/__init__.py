@@ -45,7 +45,7 @@ iteration and the bound checks), ``stream`` (the slot pool that runs every task)
 (:func:`solve`, and start selection).
 """
 
-from .batch import solve, top_k_starts
+from .batch import solve, solve_in_segments, top_k_starts
 from .config import WARM, SolverConfig, SolveResult, StopReason, is_converged, stop_reason_counts
 from .step import (  # noqa: F401  (the private names are used by benchmarks/ and tests)
     Terms, _init_state, _iterate, _objective, _sum_all, bound_hits, compute_terms, fresh_state,
@@ -53,6 +53,6 @@ from .step import (  # noqa: F401  (the private names are used by benchmarks/ an
 )
 from .stream import stream
 
-__all__ = ["SolverConfig", "StopReason", "SolveResult", "solve", "stream", "objective_values", "screened_objective_values",
+__all__ = ["SolverConfig", "StopReason", "SolveResult", "solve", "solve_in_segments", "stream", "objective_values", "screened_objective_values",
            "grouped_objective_values", "grouped_predictions",
            "top_k_starts", "stop_reason_counts", "WARM", "compute_terms", "bound_hits", "on_bound", "is_converged"]

@@ -1,10 +1,18 @@
 """The one solve driver (:func:`stream`): a fixed pool of solver slots working through a queue
 of (problem, start) tasks, warm starts first, the other starts screened against their problem's
-quickly converged warm start and raced against its best converged objective."""
+quickly converged warm start and raced against its best converged objective.
+
+The driver is three pure functions with explicit state, so that a long solve can be run in
+segments (a progress bar moves between them): :func:`start` computes what every iteration reads
+(:class:`Setup`) and the pool's first state, :func:`advance` runs the pool for at most a given
+number of iterations, :func:`finish` picks each problem's best start. The state after ``k``
+iterations is the same however the ``k`` are cut into segments (one compiled :func:`advance`
+runs them all), so a segmented solve gives the numbers of an uncut one bit for bit.
+:func:`stream` is the three in one trace."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -15,7 +23,7 @@ from .step import (
     on_bound, shared_objective_values, shared_start_terms, shares_terms,
 )
 
-__all__ = ["stream", "TIE_RTOL"]
+__all__ = ["stream", "start", "advance", "finish", "Setup", "TIE_RTOL", "ALL_STEPS"]
 
 TIE_RTOL = 1e-12
 """Starts whose objectives are within this relative distance of the best are tied; the first
@@ -46,6 +54,49 @@ class _Stream(NamedTuple):
     best_f: jax.Array
     quick_f: jax.Array
     warm_done: jax.Array
+
+
+ALL_STEPS = 2**31 - 1
+"""An iteration budget for :func:`advance` that no solve reaches: run to the end."""
+
+
+class Setup(NamedTuple):
+    """What every iteration of a stream reads, computed once by :func:`start`: the data and the
+    problems' weights, starts (clipped into the bounds) and stages, how many problems are real,
+    and (None where unused) the tasks' shared first evaluations and steps (``first_terms``,
+    ``first_steps``) and the cold starts' objectives the screen compares (``f_cold``)."""
+
+    F: jax.Array
+    y: jax.Array
+    W: jax.Array
+    theta0: jax.Array
+    stage0: jax.Array
+    lower: jax.Array
+    upper: jax.Array
+    fixed: jax.Array
+    data_index: jax.Array | None
+    n_valid: jax.Array
+    first_terms: Any
+    first_steps: Any
+    f_cold: jax.Array | None
+
+
+def _data(setup: Setup):
+    """``data(r)``: problem ``r``'s ``(F, y, lower, upper)``."""
+    F, y, lower, upper, data_index = setup.F, setup.y, setup.lower, setup.upper, setup.data_index
+    if data_index is None:
+        return lambda r: (F, y, lower, upper)
+    return lambda r: (F[data_index[r]], y[data_index[r]], lower[data_index[r]], upper[data_index[r]])
+
+
+def _real_objectives(law, objective, setup: Setup):
+    data = _data(setup)
+
+    def real(w, r, ts):
+        Fr, yr = data(r)[:2]
+        return jax.vmap(lambda t: _objective(law, objective, t, Fr, yr, w))(ts)
+
+    return real
 
 
 def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower, upper, fixed, n_valid=None,
@@ -87,40 +138,41 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
             loop, and a slot's first iteration is already a step. Ignored for laws whose terms
             are not linear in the weights (:func:`~.step.shares_terms`).
     """
+    setup, c = start(law, objective, config, F, y, W, theta0, stage0, lower, upper, fixed, n_valid, slots, data_index,
+                     screen, shared_starts)
+    return finish(law, objective, config, setup, advance(law, objective, config, setup, c))
+
+
+def start(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower, upper, fixed, n_valid=None,
+          slots: int | None = None, data_index=None, screen: bool = True,
+          shared_starts: bool = False) -> tuple[Setup, _Stream]:
+    """The :class:`Setup` of a stream and its pool's first state: every slot free, nothing
+    filed (arguments as :func:`stream`; traceable)."""
     P, S, p = theta0.shape
     T = P * S
     B = T if slots is None else min(int(slots), T)
     i32 = jnp.int32
     n_valid = jnp.asarray(P if n_valid is None else n_valid, i32)
-    n_tasks = n_valid * S
     last = _n_stages(objective, config) - 1
     dtype = theta0.dtype
-    if data_index is None:
-        data = lambda r: (F, y, lower, upper)  # noqa: E731
-    else:
+    if data_index is not None:
         data_index = jnp.asarray(data_index, i32)
-        data = lambda r: (F[data_index[r]], y[data_index[r]], lower[data_index[r]], upper[data_index[r]])  # noqa: E731
     # Starts begin inside the bounds (the first step is planned from there, not projected onto them).
     theta0 = jnp.clip(theta0, lower if data_index is None else lower[data_index][:, None],
                       upper if data_index is None else upper[data_index][:, None])
-    F0, y0, lo0, hi0 = data(0)
+    setup = Setup(F, y, W, theta0, stage0, lower, upper, fixed, data_index, n_valid, None, None, None)
+    F0, y0, lo0, hi0 = _data(setup)(0)
     proto = _init_state(law, objective, config, F0, y0, W[0], lo0, hi0, theta0[0, 0], jnp.asarray(0, i32))
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(jnp.asarray(a), (B,) + jnp.shape(a)), proto)
     state0 = state0._replace(done=jnp.ones(B, bool))
-    zeros = lambda shape, dt=dtype: jnp.zeros(shape, dt)
+    zeros = lambda shape, dt=dtype: jnp.zeros(shape, dt)  # noqa: E731
     c0 = _Stream(state0, jnp.full(B, -1, i32), zeros((B, W.shape[1])), jnp.asarray(0, i32), zeros((T, p)),
                  jnp.full(T, jnp.inf, dtype), zeros(T, i32), zeros(T, i32), zeros(T), zeros(T, bool),
                  jnp.full(P, jnp.inf, dtype), jnp.full(P, jnp.inf, dtype), zeros(P, bool))
 
-    def real_objectives(w, r, ts):
-        Fr, yr = data(r)[:2]
-        return jax.vmap(lambda t: _objective(law, objective, t, Fr, yr, w))(ts)
-
     screening = screen and config.screen_ratio > 0 and S > 1
     shared = shared_starts and data_index is None and shares_terms(law)
-    # Screening applies to problems whose first start is warm; their cold starts' objectives at
-    # the start are evaluated once (less than one iteration each).
-    warm_first = stage0[:, 0] >= WARM
+    first_terms = first_steps = f_cold = None
     if shared:
         # Every task's first evaluation, for all problems at once: a matrix product per start.
         stages = jnp.minimum(stage0[0], last)
@@ -136,7 +188,43 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
         # Evaluated for the padding too: a loop over chunks of real problems measured slower
         # (marin-comma, 8 padded rows, 1,000 replicates: 266 against 240 ms, the loop's fixed cost
         # above the work it saves).
-        f_cold = jax.vmap(real_objectives)(W, jnp.arange(P), theta0[:, 1:])
+        f_cold = jax.vmap(_real_objectives(law, objective, setup))(W, jnp.arange(P), theta0[:, 1:])
+    return setup._replace(first_terms=first_terms, first_steps=first_steps, f_cold=f_cold), c0
+
+
+def active(setup: Setup, c: _Stream) -> jax.Array:
+    """Whether tasks are still queued or running."""
+    return (c.next_task < setup.n_valid * setup.theta0.shape[1]) | jnp.any(c.task >= 0)
+
+
+def tasks_filed(c: _Stream) -> jax.Array:
+    """How many tasks have their result filed (handed out and finished, or screened)."""
+    return c.next_task - jnp.sum(c.task >= 0).astype(c.next_task.dtype)
+
+
+def advance(law, objective, config: SolverConfig, setup: Setup, c: _Stream, max_steps=None) -> _Stream:
+    """The pool after at most ``max_steps`` more iterations (None: until every task is filed).
+
+    Each iteration refills free slots from the queue (a refilled slot's first iteration is its
+    initial evaluation), takes one solver step on every slot, stops slots at
+    ``config.max_iter`` or raced off, and files the results of the slots that finished (see
+    :func:`stream`). ``max_steps`` is traced: one compiled program runs every segment."""
+    P, S, p = setup.theta0.shape
+    T = P * S
+    B = c.task.shape[0]
+    i32 = jnp.int32
+    W, theta0, stage0 = setup.W, setup.theta0, setup.stage0
+    lower, upper, fixed, data_index = setup.lower, setup.upper, setup.fixed, setup.data_index
+    n_valid = setup.n_valid
+    n_tasks = n_valid * S
+    last = _n_stages(objective, config) - 1
+    dtype = theta0.dtype
+    data = _data(setup)
+    screening = setup.f_cold is not None
+    shared = setup.first_terms is not None
+    first_terms, first_steps, f_cold = setup.first_terms, setup.first_steps, setup.f_cold
+    # Screening applies to problems whose first start is warm.
+    warm_first = stage0[:, 0] >= WARM
     # The queue is read through a window of L positions a step.
     L = min(T, 4 * B)
 
@@ -224,14 +312,27 @@ def stream(law, objective, config: SolverConfig, F, y, W, theta0, stage0, lower,
                        put(filed_f, state.terms.f), put(filed_reason, state.reason), put(c.iterations, state.k),
                        put(c.grad_norm, gn), put(c.on_bound, ob), best_f, quick_f, warm_done)
 
-    c = jax.lax.while_loop(lambda c: (c.next_task < n_tasks) | jnp.any(c.task >= 0), body, c0)
+    if max_steps is None:
+        return jax.lax.while_loop(lambda c: active(setup, c), body, c)
+    budget = jnp.asarray(max_steps, i32)
+    c, _ = jax.lax.while_loop(lambda ci: active(setup, ci[0]) & (ci[1] < budget),
+                              lambda ci: (body(ci[0]), ci[1] + 1), (c, jnp.asarray(0, i32)))
+    return c
+
+
+def finish(law, objective, config: SolverConfig, setup: Setup, c: _Stream) -> SolveResult:
+    """Each problem's best start, from the pool once every task is filed (:func:`advance`)."""
+    P, S, p = setup.theta0.shape
+    i32 = jnp.int32
+    last = _n_stages(objective, config) - 1
+    n_valid, W = setup.n_valid, setup.W
     by_problem = lambda a: jnp.swapaxes(a.reshape((S, P) + a.shape[1:]), 0, 1)  # start-major -> [P, S]
     theta_s = by_problem(c.theta)
     f_s = by_problem(c.f)
     if last > 0:
         # A start stopped in an intermediate smoothing stage holds a smoothed value, which must
         # neither be reported nor ranked: every end point gets the real objective.
-        f_s = jax.vmap(real_objectives)(W, jnp.arange(P), theta_s)
+        f_s = jax.vmap(_real_objectives(law, objective, setup))(W, jnp.arange(P), theta_s)
     f_s = jnp.where((jnp.arange(P) < n_valid)[:, None], f_s, jnp.inf)
     reason_s = by_problem(c.reason)
     converged_s = is_converged(reason_s)
