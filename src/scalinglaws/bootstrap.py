@@ -318,8 +318,7 @@ def run_ensemble(problem, theta_starts: np.ndarray, stage0: np.ndarray, n: int, 
             take = min(blocks.size, n - lo)
             if bar.shown and run not in _STARTED:
                 bar.stage("compiling (first run of this shape)")
-            report = (lambda share, lo=lo, take=take: bar.update_to(lo + share * take)) if bar.shown else None
-            rows = blocks.solve(run, data, key, gi, first_replicate + lo, take, report)
+            rows = blocks.solve(run, data, key, gi, first_replicate + lo, take, bar.block(lo, take))
             _STARTED.add(run)
             for name, field in FIELDS.items():
                 out[name][lo:lo + take] = rows(field)

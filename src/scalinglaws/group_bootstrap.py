@@ -126,16 +126,6 @@ sets run out of cache: leave-one-board-out on the Hex boards (640 padded rows, 7
 replicates) took 26.4 s with 512 slots and 19.1 s with 128."""
 
 
-def _report(bar: _progress.Bar, lo: int, take: int):
-    """The block of replicates ``lo .. lo + take - 1`` moves the bar by the share of its tasks
-    filed (None when no bar is shown: the block is solved in one call)."""
-    if not bar.shown:
-        return None
-    if lo == 0:
-        bar.stage("preparing (the first run of a shape compiles)")
-    return lambda share: bar.update_to(lo + share * take)
-
-
 def pool_slots(n_problems: int, n_starts: int, n_rows: int) -> int:
     """Solver slots for ``n_problems`` x ``n_starts`` tasks on ``n_rows`` padded rows."""
     return max(32, min(_bootstrap.pool_slots(n_problems, n_starts, n_rows=n_rows), POINT_LANES // max(int(n_rows), 1)))
@@ -212,6 +202,7 @@ def bootstrap_separate(problems, optima, grid_starts, n: int, seed: int, resampl
     t_first, t0_all = None, time.perf_counter()
     n_blocks = 0
     with _progress.Bar(n, "bootstrap", "replicate", _progress.enabled(progress)) as bar:
+        bar.stage("preparing (the first run of a shape compiles)")
         for lo in range(0, n, R_b):
             t0 = time.perf_counter()
             take = min(R_b, n - lo)
@@ -223,7 +214,7 @@ def bootstrap_separate(problems, optima, grid_starts, n: int, seed: int, resampl
                 law, objective, config, dev["F"], dev["y"], Wg.reshape(P, m).astype(dtype),
                 jnp.asarray(np.tile(theta0, (R_b, 1, 1)), dtype), dev["lower"], dev["upper"], dev["fixed"],
                 jnp.asarray(np.tile(stage0, (P, 1))), slots=slots,
-                data_index=jnp.asarray(np.tile(np.arange(G), R_b), jnp.int32), report=_report(bar, lo, take))
+                data_index=jnp.asarray(np.tile(np.arange(G), R_b), jnp.int32), report=bar.block(lo, take))
             res = jax.block_until_ready(res)
             for name, field in _bootstrap.FIELDS.items():
                 a = np.asarray(getattr(res, field))
@@ -321,6 +312,7 @@ def bootstrap_joint(jlaw, problems, joint_theta, joint_starts, n: int, seed: int
     W_all = np.empty((n, n_rows))
     t_first, t0_all, n_blocks = None, time.perf_counter(), 0
     with _progress.Bar(n, "bootstrap", "replicate", _progress.enabled(progress)) as bar:
+        bar.stage("preparing (the first run of a shape compiles)")
         for lo in range(0, n, R_b):
             t0 = time.perf_counter()
             take = min(R_b, n - lo)
@@ -331,7 +323,7 @@ def bootstrap_joint(jlaw, problems, joint_theta, joint_starts, n: int, seed: int
             res = jax.block_until_ready(_solvers.solve_in_segments(
                 jlaw, first.objective, first.config, dev["F"], dev["y"], Wp,
                 jnp.asarray(np.tile(starts, (R_b, 1, 1)), dtype), dev["lower"], dev["upper"], dev["fixed"],
-                jnp.asarray(np.tile(stage0, (R_b, 1))), slots=slots, report=_report(bar, lo, take)))
+                jnp.asarray(np.tile(stage0, (R_b, 1))), slots=slots, report=bar.block(lo, take)))
             for name, field in _bootstrap.FIELDS.items():
                 out[name][lo:lo + take] = np.asarray(getattr(res, field))[:take]
             W_all[lo:lo + take] = np.asarray(W)[:take]

@@ -370,16 +370,22 @@ def check_targets(target: Any, name: str = "target") -> np.ndarray:
     return values
 
 
+def real_number(value: Any, message: str) -> float:
+    """``value`` as a float: a real number, not a bool; ``ValueError(message)`` otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(message)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+
+
 def check_level(level: Any, name: str = "level") -> float:
     """A central interval's coverage: a number strictly between 0 and 1 (0.9 is a 90% band)."""
-    if isinstance(level, bool):
-        raise ValueError(f"{name} must be in (0, 1), e.g. 0.9 for a central 90% interval; got {level!r}")
-    try:
-        value = float(level)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be in (0, 1), e.g. 0.9 for a central 90% interval; got {level!r}") from None
+    message = f"{name} must be in (0, 1), e.g. 0.9 for a central 90% interval; got {level!r}"
+    value = real_number(level, message)
     if not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must be in (0, 1), e.g. 0.9 for a central 90% interval; got {level!r}")
+        raise ValueError(message)
     return value
 
 

@@ -20,6 +20,7 @@ from . import objectives as _objectives
 from . import programs as _programs
 from . import solvers as _solvers
 from .buckets import bucket_points, pad_rows
+from .inputs import real_number
 
 __all__ = ["Problem", "default_config", "internal_bounds", "user_bounds", "combine_bounds", "law_fit_space", "objectives_by_group",
            "predictions_by_group"]
@@ -43,12 +44,7 @@ def _bound_pair(name: str, pair) -> tuple[float | None, float | None]:
         if v is None:
             out.append(None)
             continue
-        if isinstance(v, bool):
-            raise ValueError(f"bounds[{name!r}] must be {shape}; got {pair!r}")
-        try:
-            v = float(v)
-        except (TypeError, ValueError):
-            raise ValueError(f"bounds[{name!r}] must be {shape}; got {pair!r}") from None
+        v = real_number(v, f"bounds[{name!r}] must be {shape}; got {pair!r}")
         if math.isnan(v):
             raise ValueError(f"bounds for {name!r} contain NaN; use None for an open side")
         out.append(v)

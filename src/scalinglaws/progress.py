@@ -65,6 +65,13 @@ class Bar:
         if int(n) > self._bar.n:
             self._bar.update(int(n) - self._bar.n)
 
+    def block(self, done: int, size: int):
+        """The report of a block of ``size`` units after ``done``: ``report(share)`` moves the bar
+        to ``done + share * size``; None when no bar is shown (the block is then solved whole)."""
+        if self._bar is None:
+            return None
+        return lambda share: self.update_to(done + share * size)
+
     def stage(self, text: str | None) -> None:
         """Show what the run is doing until the count next moves (None: nothing)."""
         if self._bar is not None:
