@@ -56,13 +56,16 @@ def results(chinchilla_fit):
         "Plan": capex.plan(ens, target=1.95),
         "CashResult": cash,
         "TrendFit": capex.fit_price_performance(),
+        "RevenueFit": capex.fit_revenue([2020, 2021, 2022, 2023, 2024], [0.1, 0.5, 1.2, 6.0, 20.0], decay=True,
+                                        n_draws=2000),
         "ScenarioResult": capex.run_scenario(capex.load_scenario(SCENARIO), n_bootstrap=50, paths=500, figures=False),
     }
 
 
 SCENARIO = Path(__file__).resolve().parents[1] / "examples" / "capex_chinchilla.toml"
 KINDS = ["Fit", "Fit from parameters", "Ensemble", "FitSet", "EnsembleSet", "Inference", "IsoflopResult",
-         "ExtrapolationValidation", "LawComparison", "Forecast", "Plan", "CashResult", "TrendFit", "ScenarioResult"]
+         "ExtrapolationValidation", "LawComparison", "Forecast", "Plan", "CashResult", "TrendFit", "RevenueFit",
+         "ScenarioResult"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -137,7 +140,7 @@ def test_banded_results_record_their_level(results):
 def test_one_default_level_for_every_band():
     banded = [sl.Ensemble.interval, sl.Ensemble.predict, sl.Ensemble.compute_optimal, sl.Ensemble.compute_for,
               sl.Ensemble.summary, sl.validate_extrapolation, sl.compare, sl.forecast, sl.isoflop, sl.chain.chain, capex.plan,
-              sl.plot.plot_fit, sl.plot.plot_allocation, sl.plot.plot_capability]
+              sl.plot.plot_fit, sl.plot.plot_allocation, sl.plot.plot_capability, capex.fit_revenue]
     for f in banded:
         assert inspect.signature(f).parameters["level"].default == DEFAULT_LEVEL, f.__qualname__
 

@@ -42,6 +42,12 @@ def _cash(d: dict):
     return CashResult.from_dict(d)
 
 
+def _revenue_fit(d: dict):
+    from .capex.demand import RevenueFit
+
+    return RevenueFit.from_dict(d)
+
+
 def _trend(d: dict):
     from .capex.trends import TrendFit
 
@@ -68,6 +74,7 @@ KINDS = {
     "scalinglaws.capex.Plan": _plan,
     "scalinglaws.capex.CashResult": _cash,
     "scalinglaws.capex.TrendFit": _trend,
+    "scalinglaws.capex.RevenueFit": _revenue_fit,
     "scalinglaws.capex.ScenarioResult": _scenario,
 }
 
@@ -76,7 +83,7 @@ def load(path):
     """The result saved at ``path`` (a :class:`~scalinglaws.fitting.Fit`, an
     :class:`~scalinglaws.ensemble.Ensemble`, a ``FitSet``, an ``IsoflopResult``, an
     ``ExtrapolationValidation``, a ``LawComparison``, a ``Forecast``, or a ``capex`` ``Plan``,
-    ``CashResult``, ``TrendFit`` or ``ScenarioResult``), as its ``save`` wrote it, in either
+    ``CashResult``, ``TrendFit``, ``RevenueFit`` or ``ScenarioResult``), as its ``save`` wrote it, in either
     encoding (:mod:`scalinglaws.serialize`).
 
     Loading checks the format version, the kind, the law, that the arrays' lengths agree and

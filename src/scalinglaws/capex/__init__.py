@@ -19,6 +19,8 @@ give the probability of ruin. One concept a module, in the order the data flow:
   what it costs; :func:`spend_fraction_for`.
 - :mod:`~scalinglaws.capex.revenue`: revenue paths (:func:`simulate_revenue`,
   :func:`planned_revenue`, :func:`slip`, :func:`growth_sigma`, :func:`growth_probability_below`).
+- :mod:`~scalinglaws.capex.demand`: yearly growth fitted to a revenue history, with bands and
+  its predictive paths (:func:`fit_revenue`, :class:`RevenueFit`).
 - :mod:`~scalinglaws.capex.cash`: commitments against revenue (:func:`commitments`,
   :func:`simulate_cash`, :func:`compare_commitments`).
 - :mod:`~scalinglaws.capex.risk`: :func:`commitment_risk`, ruin against the chance of reaching
@@ -44,6 +46,7 @@ from .costs import (
     amortised_cost, cost_in_years, electricity_price, flop_per_gpu_hour, gpu_count, gpu_hours, power_mw,
     rental_cost,
 )
+from .demand import RevenueFit, fit_revenue
 from .hardware import GPU, GPUS
 from .plan import Plan, plan, spend_fraction_for
 from .revenue import growth_probability_below, growth_sigma, planned_revenue, simulate_revenue, slip
@@ -59,6 +62,7 @@ __all__ = [
     "hardware_price_summary",
     "Plan", "plan", "spend_fraction_for",
     "simulate_revenue", "planned_revenue", "slip", "growth_sigma", "growth_probability_below",
+    "RevenueFit", "fit_revenue",
     "CashResult", "commitments", "simulate_cash", "compare_commitments",
     "commitment_risk", "ScenarioError", "load_scenario", "run_scenario", "ScenarioResult",
 ]

@@ -76,16 +76,25 @@ def _log_growth_medians(growth_median: float, years: int, decay: float) -> np.nd
 @functools.partial(jax.jit, static_argnames=("n",))
 def _revenue_paths(key: jax.Array, r0: jax.Array, mu: jax.Array, sigma: jax.Array,
                    n: int) -> jax.Array:
-    """(n, T+1) revenue: ``r0 * exp(cumsum(mu_t + sigma * z_t))`` with z standard normal."""
-    z = jax.random.normal(key, (n, mu.shape[0]), dtype=jnp.float64)
-    log_growth = mu[None, :] + sigma * z
+    """(n, T+1) revenue: ``r0 * exp(cumsum(mu_t + sigma * z_t))`` with z standard normal; ``mu``
+    is (T,) or (n, T), ``sigma`` a scalar or (n, 1)."""
+    z = jax.random.normal(key, (n, mu.shape[-1]), dtype=jnp.float64)
+    log_growth = jnp.broadcast_to(mu, (n, mu.shape[-1])) + sigma * z
     log_path = jnp.concatenate([jnp.zeros((n, 1)), jnp.cumsum(log_growth, axis=1)], axis=1)
     return r0 * jnp.exp(log_path)
 
 
+def revenue_paths(r0: float, mu: Any, sigma: Any, n: int, seed: int) -> np.ndarray:
+    """Paths from log median growths ``mu`` ((T,) or (n, T)) and spreads ``sigma`` (a number or
+    (n, 1)), the normal draws from ``jax.random.key(seed)``."""
+    return np.asarray(_revenue_paths(jax.random.key(seed), jnp.float64(r0), jnp.asarray(mu, jnp.float64),
+                                     jnp.asarray(sigma, jnp.float64), n))
+
+
 @renamed_arguments(n="n_paths")
-def simulate_revenue(r0: float, growth_median: float, growth_interval90: tuple[float, float],
-                     years: int, n_paths: int, seed: int, decay: float = 0.0) -> np.ndarray:
+def simulate_revenue(r0: Any, growth_median: float | None = None,
+                     growth_interval90: tuple[float, float] | None = None, years: int | None = None,
+                     n_paths: int | None = None, seed: int | None = None, decay: float = 0.0) -> np.ndarray:
     """Yearly revenue paths with lognormal yearly growth, shape (n_paths, years + 1) (``n`` is
     the old name of ``n_paths``).
 
@@ -100,9 +109,23 @@ def simulate_revenue(r0: float, growth_median: float, growth_interval90: tuple[f
       :func:`growth_sigma` (constant over years). The interval must be geometric-symmetric
       about the median; ``(m, m)`` gives deterministic growth.
 
+    ``r0`` may instead be a :class:`~scalinglaws.capex.RevenueFit` (from
+    :func:`~scalinglaws.capex.fit_revenue`) with only ``years``, ``n_paths`` and ``seed``
+    given: the paths are then its posterior predictive (:meth:`RevenueFit.simulate`), starting
+    from the history's last revenue, each path with its own growth parameters.
+
     Random numbers come from ``jax.random.key(seed)``: the same seed gives the same paths.
     """
-    if not (np.isfinite(r0) and r0 > 0):
+    if years is None or n_paths is None or seed is None:
+        raise ValueError("simulate_revenue needs years, n_paths and seed")
+    if hasattr(r0, "simulate") and hasattr(r0, "draws"):
+        if growth_median is not None or growth_interval90 is not None or decay != 0.0:
+            raise ValueError("with a fitted revenue model as r0, give only years, n_paths and seed: the "
+                             "growth comes from the fit")
+        return r0.simulate(years, n_paths, seed)
+    if growth_median is None or growth_interval90 is None:
+        raise ValueError("simulate_revenue needs growth_median and growth_interval90 (or a RevenueFit as r0)")
+    if isinstance(r0, bool) or np.ndim(r0) != 0 or not (np.isfinite(r0) and r0 > 0):
         raise ValueError(f"r0 must be positive and finite (revenue now); got {r0!r}")
     sigma = growth_sigma(growth_median, growth_interval90)
     years = check_int(years, "years", 1)
@@ -110,9 +133,7 @@ def simulate_revenue(r0: float, growth_median: float, growth_interval90: tuple[f
     seed = check_int(seed, "seed", 0)
     if not 0.0 <= decay <= 1.0:
         raise ValueError(f"decay must be in [0, 1]; got {decay!r}")
-    mu = jnp.asarray(_log_growth_medians(growth_median, years, decay))
-    paths = _revenue_paths(jax.random.key(seed), jnp.float64(r0), mu, jnp.float64(sigma), n)
-    return np.asarray(paths)
+    return revenue_paths(float(r0), _log_growth_medians(growth_median, years, decay), sigma, n, seed)
 
 
 def planned_revenue(r0: float, planned_growth: float, years: int) -> np.ndarray:
