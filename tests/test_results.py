@@ -58,6 +58,9 @@ def results(chinchilla_fit):
         "TrendFit": capex.fit_price_performance(),
         "RevenueFit": capex.fit_revenue([2020, 2021, 2022, 2023, 2024], [0.1, 0.5, 1.2, 6.0, 20.0], decay=True,
                                         n_draws=2000),
+        "CommitmentDecision": capex.optimize_commitments(
+            capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=3, n_paths=2000, seed=0), planned_growth=10.0,
+            lead_time=1, margin=0.5, initial_cash=1.0),
         "ScenarioResult": capex.run_scenario(capex.load_scenario(SCENARIO), n_bootstrap=50, paths=500, figures=False),
     }
 
@@ -65,7 +68,7 @@ def results(chinchilla_fit):
 SCENARIO = Path(__file__).resolve().parents[1] / "examples" / "capex_chinchilla.toml"
 KINDS = ["Fit", "Fit from parameters", "Ensemble", "FitSet", "EnsembleSet", "Inference", "IsoflopResult",
          "ExtrapolationValidation", "LawComparison", "Forecast", "Plan", "CashResult", "TrendFit", "RevenueFit",
-         "ScenarioResult"]
+         "CommitmentDecision", "ScenarioResult"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -140,7 +143,8 @@ def test_banded_results_record_their_level(results):
 def test_one_default_level_for_every_band():
     banded = [sl.Ensemble.interval, sl.Ensemble.predict, sl.Ensemble.compute_optimal, sl.Ensemble.compute_for,
               sl.Ensemble.summary, sl.validate_extrapolation, sl.compare, sl.forecast, sl.isoflop, sl.chain.chain, capex.plan,
-              sl.plot.plot_fit, sl.plot.plot_allocation, sl.plot.plot_capability, capex.fit_revenue]
+              sl.plot.plot_fit, sl.plot.plot_allocation, sl.plot.plot_capability, capex.fit_revenue,
+              capex.optimize_commitments]
     for f in banded:
         assert inspect.signature(f).parameters["level"].default == DEFAULT_LEVEL, f.__qualname__
 

@@ -48,6 +48,12 @@ def _revenue_fit(d: dict):
     return RevenueFit.from_dict(d)
 
 
+def _decision(d: dict):
+    from .capex.decisions import CommitmentDecision
+
+    return CommitmentDecision.from_dict(d)
+
+
 def _trend(d: dict):
     from .capex.trends import TrendFit
 
@@ -75,6 +81,7 @@ KINDS = {
     "scalinglaws.capex.CashResult": _cash,
     "scalinglaws.capex.TrendFit": _trend,
     "scalinglaws.capex.RevenueFit": _revenue_fit,
+    "scalinglaws.capex.CommitmentDecision": _decision,
     "scalinglaws.capex.ScenarioResult": _scenario,
 }
 
@@ -83,7 +90,7 @@ def load(path):
     """The result saved at ``path`` (a :class:`~scalinglaws.fitting.Fit`, an
     :class:`~scalinglaws.ensemble.Ensemble`, a ``FitSet``, an ``IsoflopResult``, an
     ``ExtrapolationValidation``, a ``LawComparison``, a ``Forecast``, or a ``capex`` ``Plan``,
-    ``CashResult``, ``TrendFit``, ``RevenueFit`` or ``ScenarioResult``), as its ``save`` wrote it, in either
+    ``CashResult``, ``TrendFit``, ``RevenueFit``, ``CommitmentDecision`` or ``ScenarioResult``), as its ``save`` wrote it, in either
     encoding (:mod:`scalinglaws.serialize`).
 
     Loading checks the format version, the kind, the law, that the arrays' lengths agree and

@@ -25,6 +25,9 @@ give the probability of ruin. One concept a module, in the order the data flow:
   :func:`simulate_cash`, :func:`compare_commitments`).
 - :mod:`~scalinglaws.capex.risk`: :func:`commitment_risk`, ruin against the chance of reaching
   the target, per policy.
+- :mod:`~scalinglaws.capex.decisions`: :func:`optimize_commitments`, the largest commitment per
+  policy whose probability of ruin stays below what is accepted, and the efficient frontier
+  (:class:`CommitmentDecision`).
 - :mod:`~scalinglaws.capex.scenario`: the ``scalinglaws capex SCENARIO.toml`` command
   (:func:`load_scenario`, :func:`run_scenario`).
 
@@ -33,19 +36,20 @@ JAX runs in float64 (enabled by ``import scalinglaws``); results come back as nu
 pandas DataFrames.
 """
 
-from .cash import CashResult, commitments, compare_commitments, simulate_cash
+from .cash import CashResult, commitments, compare_commitments, serving_capacity, simulate_cash
 from .constants import (
     B200_PEAK, B200_PURCHASE, B200_TDP, CONSTANTS, DEFAULT_ELECTRICITY_YEAR, DEFAULT_MFU, DEPRECIATION,
     ELECTRICITY, H100_PEAK, H100_PURCHASE, H100_RENTAL_HIGH, H100_RENTAL_LOW, H100_RENTAL_MEDIAN,
     H100_SERVER_POWER, H100_TDP, H200_PEAK, H200_PURCHASE, H200_TDP, HOURS_PER_YEAR, HOURS_PER_YEAR_C,
     INTERCONNECT_FRACTION, MFU_HIGH, MFU_LOW, MFU_MEDIAN, OTHER_SERVER_POWER, PRICE_PERFORMANCE,
     PUBLISHED_COST_GROWTH, PUBLISHED_GPU_DOUBLING, PUE_HYPERSCALER, PUE_OTHER, SERVER_OVERHEAD,
-    SERVER_TDP_FRACTION, TRAINING_DAYS, Constant, constants,
+    SERVER_TDP_FRACTION, TRAINING_DAYS, TRAINING_SHARE, INFERENCE_MARGIN, Constant, constants,
 )
 from .costs import (
     amortised_cost, cost_in_years, electricity_price, flop_per_gpu_hour, gpu_count, gpu_hours, power_mw,
     rental_cost,
 )
+from .decisions import CommitmentDecision, optimize_commitments
 from .demand import RevenueFit, fit_revenue
 from .hardware import GPU, GPUS
 from .plan import Plan, plan, spend_fraction_for
@@ -63,6 +67,7 @@ __all__ = [
     "Plan", "plan", "spend_fraction_for",
     "simulate_revenue", "planned_revenue", "slip", "growth_sigma", "growth_probability_below",
     "RevenueFit", "fit_revenue",
-    "CashResult", "commitments", "simulate_cash", "compare_commitments",
+    "CashResult", "commitments", "simulate_cash", "compare_commitments", "serving_capacity",
+    "CommitmentDecision", "optimize_commitments",
     "commitment_risk", "ScenarioError", "load_scenario", "run_scenario", "ScenarioResult",
 ]

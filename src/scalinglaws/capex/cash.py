@@ -5,6 +5,7 @@ ruin (:func:`simulate_cash`, :class:`CashResult`), and policies side by side
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ import pandas as pd
 from .. import serialize
 from ..inputs import check_int, check_level
 from ..results import Result, Summary
+from .constants import INFERENCE_MARGIN, TRAINING_SHARE
 from .revenue import as_paths
 
 
@@ -79,21 +81,58 @@ def commitments(revenue: Any, *, planned_growth: float, spend_fraction: float, l
     return np.asarray(out)
 
 
+def serving_capacity(training_share: float | None, inference_margin: float | None) -> float:
+    """Revenue one dollar of committed compute can serve: ``(1 - training_share) / (1 -
+    inference_margin)``; ``inf`` without a split (both None: revenue is served whatever the
+    commitment, and ``margin`` already nets out the cost of serving it).
+
+    With a split the commitment is all of the lab's compute: ``training_share`` of it trains
+    (and earns nothing), the rest serves, and serving a dollar of revenue costs ``1 -
+    inference_margin`` dollars of compute. Giving one of the two takes the other's cited default
+    (:data:`~scalinglaws.capex.TRAINING_SHARE`, :data:`~scalinglaws.capex.INFERENCE_MARGIN`).
+    """
+    if training_share is None and inference_margin is None:
+        return math.inf
+    tau = TRAINING_SHARE.value if training_share is None else training_share
+    g = INFERENCE_MARGIN.value if inference_margin is None else inference_margin
+    if isinstance(tau, bool) or not (np.isfinite(tau) and 0.0 <= tau <= 1.0):
+        raise ValueError(f"training_share must be in [0, 1] (share of committed compute that trains); got {tau!r}")
+    if isinstance(g, bool) or not (np.isfinite(g) and 0.0 <= g < 1.0):
+        raise ValueError(f"inference_margin must be in [0, 1) (gross margin on serving); got {g!r}")
+    return (1.0 - float(tau)) / (1.0 - float(g))
+
+
+def served_revenue(revenue: jax.Array, spend: jax.Array, capacity: jax.Array) -> jax.Array:
+    """Revenue earned: demand, capped at what the serving share of the spend can serve."""
+    return jnp.where(jnp.isinf(capacity), revenue, jnp.minimum(revenue, capacity * spend))
+
+
 @jax.jit
-def _cash(revenue: jax.Array, spend: jax.Array, margin: jax.Array, initial_cash: jax.Array,
-          level: jax.Array):
+def _cash_paths(revenue: jax.Array, spend: jax.Array, margin: jax.Array, initial_cash: jax.Array,
+                capacity: jax.Array):
     n, cols = revenue.shape
-    flows = margin * revenue[:, 1:] - spend[:, 1:]
+    served = served_revenue(revenue, spend, capacity)
+    flows = margin * served[:, 1:] - spend[:, 1:]
     cash = initial_cash + jnp.concatenate([jnp.zeros((n, 1)), jnp.cumsum(flows, axis=1)], axis=1)
     negative = cash[:, 1:] < 0.0
     ruined = negative.any(axis=1)
     ruin_year = jnp.where(ruined, jnp.argmax(negative, axis=1) + 1, 0)
     counts = jnp.bincount(ruin_year, length=cols)
+    return cash, ruin_year, counts, served
+
+
+def _cash(revenue: jax.Array, spend: jax.Array, margin: jax.Array, initial_cash: jax.Array,
+          level: jax.Array, capacity: jax.Array):
+    """Cash paths, year of ruin, its counts, VaR and CVaR of terminal cash, served revenue. The
+    tail statistics are taken on the host: numpy's quantile partitions, where XLA's CPU quantile
+    sorts, about 40 times slower at 100,000 paths."""
+    cash, ruin_year, counts, served = _cash_paths(revenue, spend, margin, initial_cash, capacity)
+    cash = np.asarray(cash)
     terminal = cash[:, -1]
-    var = jnp.quantile(terminal, 1.0 - level)
+    var = float(np.quantile(terminal, 1.0 - float(level)))
     tail = terminal <= var
-    cvar = jnp.sum(jnp.where(tail, terminal, 0.0)) / jnp.sum(tail)
-    return cash, ruin_year, counts, var, cvar
+    cvar = float(terminal[tail].sum() / tail.sum())
+    return cash, ruin_year, counts, var, cvar, served
 
 
 @dataclass(frozen=True, repr=False)
@@ -110,6 +149,8 @@ class CashResult(Result):
     - ``var``: the (1 - level) quantile of terminal cash: with probability ``level`` terminal
       cash is at least this (a cash amount; negative means a loss).
     - ``cvar``: mean terminal cash over the paths at or below ``var`` (expected shortfall).
+    - ``capacity``: revenue a dollar of commitment serves (:func:`serving_capacity`; ``inf``:
+      no split, all demand served); ``served_share``: served over demanded revenue, years 1 on.
     """
 
     cash: np.ndarray
@@ -121,6 +162,8 @@ class CashResult(Result):
     cvar: float
     level: float
     policy: str
+    capacity: float = math.inf
+    served_share: float = 1.0
 
     @property
     def terminal(self) -> np.ndarray:
@@ -154,13 +197,15 @@ class CashResult(Result):
         return {**serialize.header("scalinglaws.capex.CashResult"),
                 **{k: serialize.array_record(getattr(self, k)) for k in ("cash", "spend", "ruin_year")},
                 "prob_ruin": self.prob_ruin, "ruin_years": serialize.frame_record(self.ruin_years), "var": self.var,
-                "cvar": self.cvar, "level": self.level, "policy": self.policy}
+                "cvar": self.cvar, "level": self.level, "policy": self.policy, "capacity": self.capacity,
+                "served_share": self.served_share}
 
     @classmethod
     def from_dict(cls, d: dict) -> CashResult:
         return cls(**{k: serialize.array_from_record(d[k]) for k in ("cash", "spend", "ruin_year")},
                    prob_ruin=d["prob_ruin"], ruin_years=serialize.frame_from_record(d["ruin_years"]), var=d["var"],
-                   cvar=d["cvar"], level=d["level"], policy=d["policy"])
+                   cvar=d["cvar"], level=d["level"], policy=d["policy"], capacity=d.get("capacity", math.inf),
+                   served_share=d.get("served_share", 1.0))
 
     def summary(self) -> Summary:
         """The policy's row (:meth:`row`) as a one-row table, and the year of ruin distribution in
@@ -171,7 +216,12 @@ class CashResult(Result):
                  f"VaR{self.level:.0%} {self.var:.4g}, CVaR{self.level:.0%} {self.cvar:.4g}")
         table = self.row().to_frame().T
         table.index.name = "policy"
-        return Summary(title, table, level=self.level, formats={"prob_ruin": ".4f"})
+        notes = ["first ruined in year " + ", ".join(
+            f"{y}: {p:.4f}" for y, p in self.ruin_years["p_first_ruin"].items())]
+        if np.isfinite(self.capacity):
+            notes.append(f"a dollar of commitment serves {self.capacity:.4g} of revenue; "
+                         f"{self.served_share:.1%} of demand served")
+        return Summary(title, table, notes=notes, level=self.level, formats={"prob_ruin": ".4f"})
 
     def __repr__(self) -> str:
         return self.summary().title
@@ -180,25 +230,34 @@ class CashResult(Result):
 def simulate_cash(
     revenue: Any,
     *,
-    planned_growth: float,
-    spend_fraction: float,
-    lead_time: int,
+    planned_growth: float | None = None,
+    spend_fraction: float | None = None,
+    lead_time: int | None = None,
     policy: str = "rolling",
     milestone: float = 1.0,
     margin: float = 1.0,
     initial_cash: float = 0.0,
     level: float = 0.95,
     spend: Any = None,
+    training_share: float | None = None,
+    inference_margin: float | None = None,
 ) -> CashResult:
     """Play compute commitments against revenue paths: cash, probability and year of ruin.
 
     ``cash_t = initial_cash + sum_{s=1..t} (margin * R_s - S_s)`` for t = 1..years, with R the
     revenue paths (e.g. from :func:`simulate_revenue`, or :func:`slip` of them) and S the spend
     from :func:`commitments` (``policy``, ``planned_growth``, ``spend_fraction``,
-    ``lead_time``, ``milestone``), or an explicit ``spend`` array broadcastable to R.
+    ``lead_time``, ``milestone``), or an explicit ``spend`` array broadcastable to R (then the
+    policy's terms are not needed).
     ``margin`` is the share of revenue left to pay for compute (1: all of it; the default,
     i.e. no other costs) and ``initial_cash`` the cash at the start (default 0: no buffer).
     A path is ruined when its cash is negative at the end of any year.
+
+    Training against serving: with ``training_share`` and/or ``inference_margin`` (see
+    :func:`serving_capacity`) the commitment is all the lab's compute and the revenue earned is
+    ``min(R_t, (1 - training_share) S_t / (1 - inference_margin))``: demand the serving share
+    cannot serve is lost, so committing too little also costs. ``margin`` is then the share of
+    earned revenue left after costs other than compute.
 
     Returns a :class:`CashResult` with ``prob_ruin``, ``ruin_years`` (distribution of the
     year of ruin), ``var`` and ``cvar`` of terminal cash at ``level`` and the cash paths.
@@ -208,15 +267,20 @@ def simulate_cash(
     for name, value in (("margin", margin), ("initial_cash", initial_cash)):
         if not np.isfinite(value):
             raise ValueError(f"{name} must be finite; got {value!r}")
+    capacity = serving_capacity(training_share, inference_margin)
     if spend is None:
+        missing = [k for k, v in (("planned_growth", planned_growth), ("spend_fraction", spend_fraction),
+                                  ("lead_time", lead_time)) if v is None]
+        if missing:
+            raise ValueError(f"simulate_cash needs {', '.join(missing)} (the policy's terms), or an explicit spend")
         spend_arr = commitments(rev, planned_growth=planned_growth, spend_fraction=spend_fraction,
                                 lead_time=lead_time, policy=policy, milestone=milestone)
     else:
         spend_arr = np.broadcast_to(np.asarray(spend, dtype=np.float64), rev.shape)
         policy = "given"
-    cash, ruin_year, counts, var, cvar = _cash(
+    cash, ruin_year, counts, var, cvar, served = _cash(
         jnp.asarray(rev), jnp.asarray(spend_arr), jnp.float64(margin), jnp.float64(initial_cash),
-        jnp.float64(level),
+        jnp.float64(level), jnp.float64(capacity),
     )
     n, cols = rev.shape
     first = np.asarray(counts, dtype=np.float64)[1:] / n
@@ -228,7 +292,8 @@ def simulate_cash(
     return CashResult(
         cash=np.asarray(cash), spend=np.asarray(spend_arr), ruin_year=ruin_year,
         prob_ruin=float(np.mean(ruin_year > 0)), ruin_years=ruin_years, var=float(var),
-        cvar=float(cvar), level=float(level), policy=policy,
+        cvar=float(cvar), level=float(level), policy=policy, capacity=capacity,
+        served_share=float(np.asarray(served)[:, 1:].sum() / rev[:, 1:].sum()),
     )
 
 
@@ -243,6 +308,8 @@ def compare_commitments(
     initial_cash: float = 0.0,
     level: float = 0.95,
     policies: tuple[str, ...] = ("upfront", "staged", "rolling"),
+    training_share: float | None = None,
+    inference_margin: float | None = None,
 ) -> pd.DataFrame:
     """One row per commitment policy: ruin probability, terminal cash (median, VaR, CVaR),
     mean total spend and spend as a share of the up-front plan's.
@@ -258,7 +325,8 @@ def compare_commitments(
     for policy in policies:
         result = simulate_cash(rev, planned_growth=planned_growth, spend_fraction=spend_fraction,
                                lead_time=lead_time, policy=policy, milestone=milestone,
-                               margin=margin, initial_cash=initial_cash, level=level)
+                               margin=margin, initial_cash=initial_cash, level=level,
+                               training_share=training_share, inference_margin=inference_margin)
         row = result.row()
         share = row["mean_total_spend"] / upfront_total if upfront_total > 0 else np.nan
         row["spend_vs_upfront"] = share

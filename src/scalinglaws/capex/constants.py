@@ -254,6 +254,30 @@ B200_PURCHASE = Constant(
     "dated 2024-12-17", _EPOCH_PRICES_CSV, "2024-12-17", "One quote only.", volatile=True,
 )
 
+# The split of a lab's compute between training and serving, and what serving earns: defaults of
+# the capex decisions (capex.cash, capex.decisions). One lab, one or two years: treat them as
+# anchors for a sensitivity range, not as estimates of any other lab.
+TRAINING_SHARE = Constant(
+    "training_share_of_compute", 5.0 / 7.0, "fraction of compute spend",
+    "Epoch AI (J. You, 'Most of OpenAI's 2024 compute went to experiments', 2025-10-10): OpenAI's "
+    "2024 cloud compute was about $5B of R&D (training and research) and about $2B of inference, "
+    "from reports in The Information and The New York Times",
+    "https://epoch.ai/data-insights/openai-compute-spend", "2025-10-10",
+    "5 / 7 = 0.714: the share of compute that serves no customer (final training runs, "
+    "experiments, research). One lab, one year.",
+)
+INFERENCE_MARGIN = Constant(
+    "inference_gross_margin", 0.52, "fraction of serving revenue",
+    "The Information, 'OpenAI Is Getting More Efficient at Running Its AI, Internal Financials "
+    "Show' (Dec 2025), as reposted: OpenAI's compute margin (revenue less the cost of running "
+    "models for paying users) was about 35% in January 2024, 52% at the end of 2024 and 70% in "
+    "October 2025; Anthropic on track for about 53% at the end of 2025",
+    "https://thechek.posthaven.com/the-information-openai-is-getting-more-efficient-at-running-its-ai-internal-f",
+    "2025-12",
+    "End-2024 value. Paying users only: free users' serving cost is left out, so the whole "
+    "fleet's margin is lower; a reported, not audited, figure.",
+)
+
 # Published trend values, for comparison with the fits (not used as defaults).
 PUBLISHED_GPU_DOUBLING = Constant(
     "published_gpu_price_performance_doubling_years", 2.46, "years",
@@ -280,6 +304,7 @@ CONSTANTS: dict[str, Constant] = {
         *ELECTRICITY.values(),
         H100_RENTAL_LOW, H100_RENTAL_MEDIAN, H100_RENTAL_HIGH,
         H100_PURCHASE, H200_PURCHASE, B200_PURCHASE,
+        TRAINING_SHARE, INFERENCE_MARGIN,
         PUBLISHED_GPU_DOUBLING, PUBLISHED_COST_GROWTH,
     ]
 }

@@ -1,0 +1,45 @@
+"""The efficient frontier of a capex decision: compute bought against the probability of ruin, one
+line a commitment policy (:func:`plot_frontier`, for :class:`scalinglaws.capex.CommitmentDecision`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .style import Figure, plt
+
+__all__ = ["plot_frontier"]
+
+_TITLES = {"upfront": "up front", "rolling": "rolling", "staged": "staged (best milestone)"}
+
+
+def plot_frontier(frontier: pd.DataFrame, chosen: pd.DataFrame | None = None, max_ruin: float | None = None,
+                  ax: Any = None, column: str = "flop_mean", ylabel: str = "training FLOP bought (mean over paths)") -> Figure:
+    """``frontier``: rows with ``policy``, ``prob_ruin`` and ``column`` (default the mean training
+    FLOP); ``chosen``: one row per policy (indexed by policy) with ``prob_ruin`` and ``column``,
+    marked; ``max_ruin``: a vertical line at the accepted probability of ruin. Log axes."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    else:
+        fig = ax.figure
+    for policy, part in frontier.groupby("policy", sort=False):
+        part = part.sort_values("prob_ruin")
+        positive = part[column].to_numpy() > 0
+        (line,) = ax.plot(part["prob_ruin"].to_numpy()[positive], part[column].to_numpy()[positive], marker=".",
+                          label=_TITLES.get(policy, policy))
+        if chosen is not None and policy in chosen.index and chosen.loc[policy, column] > 0:
+            ax.plot([chosen.loc[policy, "prob_ruin"]], [chosen.loc[policy, column]], "o", markersize=8,
+                    markerfacecolor="none", color=line.get_color())
+    if max_ruin is not None:
+        ax.axvline(max_ruin, color="grey", linestyle="--", linewidth=1, label=f"accepted P(ruin) = {max_ruin:g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("probability of ruin")
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize="small")
+    ax.grid(True, which="major", alpha=0.3)
+    if not np.isfinite(ax.get_ylim()).all():  # pragma: no cover - nothing positive to draw
+        ax.set_ylim(1, 10)
+    return fig
