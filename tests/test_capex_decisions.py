@@ -100,7 +100,12 @@ def test_compute_bought_follows_the_price_trend(decision):
     row = decision.schedules.set_index(["policy", "year"]).loc["upfront"]
     expected = row["spend_mean"] * per_dollar * 10 ** (0.14 * row.index.to_numpy())
     np.testing.assert_allclose(row["flop_mean"], expected, rtol=1e-9)
-    assert (decision.flop["upfront"] > 0).all() and decision.flop.shape == (100_000, 6)
+    assert decision.unit_flop.shape == (100_000, 2 * 7)  # up front, rolling and five staged milestones
+    total = decision.flop_draws("rolling", run="total")
+    assert total.mean() == pytest.approx(decision.table.loc["rolling", "flop_mean"], rel=1e-12)
+    final = decision.flop_draws("staged", 0.01)
+    row = decision.frontier_row("staged", 0.01)
+    assert final.mean() == pytest.approx(row["final_flop_mean"], rel=1e-9)
 
 
 def test_same_paths_same_decision(paths):

@@ -42,6 +42,8 @@ def results(chinchilla_fit):
     revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=3, n_paths=500, seed=0)
     cash = capex.simulate_cash(revenue, planned_growth=10.0, spend_fraction=0.5, lead_time=1, margin=0.8)
     hex_fits = sl.fit(sl.datasets.load("hex-frontier"), "sigmoid", x="C", y="elo", by="boardsize")
+    decision = capex.optimize_commitments(capex.simulate_revenue(1e9, 10.0, (3.16, 31.6), years=3, n_paths=2000, seed=0),
+                                          planned_growth=10.0, lead_time=1, margin=0.5, initial_cash=1e9)
     return {
         "FitSet": hex_fits,
         "EnsembleSet": hex_fits.bootstrap(30, seed=0),
@@ -58,9 +60,8 @@ def results(chinchilla_fit):
         "TrendFit": capex.fit_price_performance(),
         "RevenueFit": capex.fit_revenue([2020, 2021, 2022, 2023, 2024], [0.1, 0.5, 1.2, 6.0, 20.0], decay=True,
                                         n_draws=2000),
-        "CommitmentDecision": capex.optimize_commitments(
-            capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=3, n_paths=2000, seed=0), planned_growth=10.0,
-            lead_time=1, margin=0.5, initial_cash=1.0),
+        "CommitmentDecision": decision,
+        "CapabilityBought": capex.capability_bought(decision, ens, target=1.9),
         "ScenarioResult": capex.run_scenario(capex.load_scenario(SCENARIO), n_bootstrap=50, paths=500, figures=False),
     }
 
@@ -68,7 +69,7 @@ def results(chinchilla_fit):
 SCENARIO = Path(__file__).resolve().parents[1] / "examples" / "capex_chinchilla.toml"
 KINDS = ["Fit", "Fit from parameters", "Ensemble", "FitSet", "EnsembleSet", "Inference", "IsoflopResult",
          "ExtrapolationValidation", "LawComparison", "Forecast", "Plan", "CashResult", "TrendFit", "RevenueFit",
-         "CommitmentDecision", "ScenarioResult"]
+         "CommitmentDecision", "CapabilityBought", "ScenarioResult"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -144,7 +145,7 @@ def test_one_default_level_for_every_band():
     banded = [sl.Ensemble.interval, sl.Ensemble.predict, sl.Ensemble.compute_optimal, sl.Ensemble.compute_for,
               sl.Ensemble.summary, sl.validate_extrapolation, sl.compare, sl.forecast, sl.isoflop, sl.chain.chain, capex.plan,
               sl.plot.plot_fit, sl.plot.plot_allocation, sl.plot.plot_capability, capex.fit_revenue,
-              capex.optimize_commitments]
+              capex.optimize_commitments, capex.capability_bought]
     for f in banded:
         assert inspect.signature(f).parameters["level"].default == DEFAULT_LEVEL, f.__qualname__
 

@@ -54,6 +54,12 @@ def _decision(d: dict):
     return CommitmentDecision.from_dict(d)
 
 
+def _capability(d: dict):
+    from .capex.capability import CapabilityBought
+
+    return CapabilityBought.from_dict(d)
+
+
 def _trend(d: dict):
     from .capex.trends import TrendFit
 
@@ -82,6 +88,7 @@ KINDS = {
     "scalinglaws.capex.TrendFit": _trend,
     "scalinglaws.capex.RevenueFit": _revenue_fit,
     "scalinglaws.capex.CommitmentDecision": _decision,
+    "scalinglaws.capex.CapabilityBought": _capability,
     "scalinglaws.capex.ScenarioResult": _scenario,
 }
 
@@ -90,7 +97,7 @@ def load(path):
     """The result saved at ``path`` (a :class:`~scalinglaws.fitting.Fit`, an
     :class:`~scalinglaws.ensemble.Ensemble`, a ``FitSet``, an ``IsoflopResult``, an
     ``ExtrapolationValidation``, a ``LawComparison``, a ``Forecast``, or a ``capex`` ``Plan``,
-    ``CashResult``, ``TrendFit``, ``RevenueFit``, ``CommitmentDecision`` or ``ScenarioResult``), as its ``save`` wrote it, in either
+    ``CashResult``, ``TrendFit``, ``RevenueFit``, ``CommitmentDecision``, ``CapabilityBought`` or ``ScenarioResult``), as its ``save`` wrote it, in either
     encoding (:mod:`scalinglaws.serialize`).
 
     Loading checks the format version, the kind, the law, that the arrays' lengths agree and

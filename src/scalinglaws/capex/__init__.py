@@ -28,6 +28,8 @@ give the probability of ruin. One concept a module, in the order the data flow:
 - :mod:`~scalinglaws.capex.decisions`: :func:`optimize_commitments`, the largest commitment per
   policy whose probability of ruin stays below what is accepted, and the efficient frontier
   (:class:`CommitmentDecision`).
+- :mod:`~scalinglaws.capex.capability`: :func:`capability_bought`, what each point of that
+  frontier buys through a fitted law (loss or score, band, probability of a target).
 - :mod:`~scalinglaws.capex.scenario`: the ``scalinglaws capex SCENARIO.toml`` command
   (:func:`load_scenario`, :func:`run_scenario`).
 
@@ -36,6 +38,7 @@ JAX runs in float64 (enabled by ``import scalinglaws``); results come back as nu
 pandas DataFrames.
 """
 
+from .capability import CapabilityBought, capability_bought, capability_curves
 from .cash import CashResult, commitments, compare_commitments, serving_capacity, simulate_cash
 from .constants import (
     B200_PEAK, B200_PURCHASE, B200_TDP, CONSTANTS, DEFAULT_ELECTRICITY_YEAR, DEFAULT_MFU, DEPRECIATION,
@@ -68,6 +71,6 @@ __all__ = [
     "simulate_revenue", "planned_revenue", "slip", "growth_sigma", "growth_probability_below",
     "RevenueFit", "fit_revenue",
     "CashResult", "commitments", "simulate_cash", "compare_commitments", "serving_capacity",
-    "CommitmentDecision", "optimize_commitments",
+    "CommitmentDecision", "optimize_commitments", "CapabilityBought", "capability_bought", "capability_curves",
     "commitment_risk", "ScenarioError", "load_scenario", "run_scenario", "ScenarioResult",
 ]

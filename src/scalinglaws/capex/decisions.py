@@ -82,14 +82,6 @@ def _critical_fraction(revenue, unit, margin, initial_cash, capacity, split: boo
     return jnp.where(finite, lo, jnp.inf)
 
 
-@jax.jit
-def _unit_means(unit, flop_per_dollar):
-    """Per path FLOP bought per unit of f (all years, final year), and mean unit spend: the
-    frontier's quantities are these times f."""
-    unit_flop = (unit[:, 1:] * flop_per_dollar[1:]).sum(axis=1)
-    return unit_flop.mean(), (unit[:, -1] * flop_per_dollar[-1]).mean(), unit[:, 1:].sum(axis=1).mean()
-
-
 def _frontier(f_star: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """At each ruin level, the largest f with at most that share of paths below their critical
     fraction, and the in-sample P(ruin) there. On the host: numpy sorts 100,000 values in about
@@ -129,9 +121,10 @@ class CommitmentDecision(Result):
     - ``schedules``: per policy and year: when it is signed (``signed_year``), spend (mean,
       median, band), ``p_signed`` (share of paths whose tranche for that year is signed) and
       mean training FLOP.
-    - ``flop``: per path training FLOP at the chosen f, columns ``{policy}`` (all years) and
-      ``{policy}_final`` (the final year): what :mod:`~scalinglaws.capex.capability` carries
-      through a scaling law.
+    - ``unit_flop``: per path training FLOP bought per unit of f, for every policy and milestone
+      tried (columns ``{policy}@{milestone}:total`` over all years and ``...:final`` for the
+      final year's run); :meth:`flop_draws` scales them to any point of the frontier, which is
+      what :func:`~scalinglaws.capex.capability_bought` carries through a scaling law.
     - ``settings``: every input that fixes the decision; :meth:`evaluate` replays it on other
       revenue paths.
     """
@@ -139,7 +132,7 @@ class CommitmentDecision(Result):
     table: pd.DataFrame
     frontier: pd.DataFrame
     schedules: pd.DataFrame
-    flop: pd.DataFrame
+    unit_flop: pd.DataFrame
     settings: dict
     n_paths: int
     years: int
@@ -147,6 +140,25 @@ class CommitmentDecision(Result):
     @property
     def level(self) -> float:
         return float(self.settings["level"])
+
+    def frontier_row(self, policy: str, target_ruin: float | None = None) -> pd.Series:
+        """The frontier's row of ``policy`` at ``target_ruin`` (default ``max_ruin``)."""
+        if policy not in self.table.index:
+            raise ValueError(f"policy {policy!r} was not optimised; policies: {list(self.table.index)}")
+        target = self.settings["max_ruin"] if target_ruin is None else float(target_ruin)
+        rows = self.frontier[(self.frontier["policy"] == policy) & np.isclose(self.frontier["target_ruin"], target)]
+        if rows.empty:
+            raise ValueError(f"no frontier point at target_ruin={target:g}; levels: "
+                             f"{sorted(set(self.frontier['target_ruin']))}")
+        return rows.iloc[0]
+
+    def flop_draws(self, policy: str, target_ruin: float | None = None, run: str = "final") -> np.ndarray:
+        """Per path training FLOP of ``policy`` at a point of the frontier (default the chosen
+        one): of the final year's run (``run="final"``) or all years together (``"total"``)."""
+        if run not in ("final", "total"):
+            raise ValueError(f"run must be 'final' or 'total'; got {run!r}")
+        row = self.frontier_row(policy, target_ruin)
+        return float(row["spend_fraction"]) * self.unit_flop[_unit_column(policy, row["milestone"], run)].to_numpy()
 
     def spend(self, policy: str, revenue: Any) -> np.ndarray:
         """The chosen schedule of ``policy`` played on ``revenue``: spend per path and year."""
@@ -201,13 +213,17 @@ class CommitmentDecision(Result):
 
     def to_dict(self) -> dict:
         return {**serialize.header("scalinglaws.capex.CommitmentDecision"),
-                **{k: serialize.frame_record(getattr(self, k)) for k in ("table", "frontier", "schedules", "flop")},
+                **{k: serialize.frame_record(getattr(self, k)) for k in ("table", "frontier", "schedules", "unit_flop")},
                 "settings": self.settings, "n_paths": self.n_paths, "years": self.years}
 
     @classmethod
     def from_dict(cls, d: dict) -> CommitmentDecision:
-        return cls(**{k: serialize.frame_from_record(d[k]) for k in ("table", "frontier", "schedules", "flop")},
+        return cls(**{k: serialize.frame_from_record(d[k]) for k in ("table", "frontier", "schedules", "unit_flop")},
                    settings=d["settings"], n_paths=d["n_paths"], years=d["years"])
+
+
+def _unit_column(policy: str, milestone: float, run: str) -> str:
+    return f"{policy}@{float(milestone):g}:{run}"
 
 
 def _cash_row(settings: dict, rev: np.ndarray, spend: np.ndarray, policy: str) -> dict:
@@ -302,7 +318,7 @@ def optimize_commitments(
                 "price_trend": float(price_trend), "level": level, "var_level": var_level,
                 "milestones": list(ms), "policies": list(policies)}
     jrev = jnp.asarray(rev)
-    flop_per_dollar = jnp.asarray(tau / price)
+    flop_per_dollar = tau / price
     levels_np = np.asarray(levels)
     rows, frontier_parts, schedule_parts, flop_columns = [], [], [], {}
     for policy in policies:
@@ -312,7 +328,10 @@ def optimize_commitments(
             f_star = _critical_fraction(jrev, unit, jnp.float64(margin), jnp.float64(initial_cash),
                                         jnp.float64(capacity), split)
             f, ruined = _frontier(np.asarray(f_star), levels_np)
-            flop, final, spend = (f * float(v) for v in _unit_means(unit, flop_per_dollar))
+            per_year = np.asarray(unit[:, 1:]) * flop_per_dollar[1:]
+            total = flop_columns[_unit_column(policy, m, "total")] = per_year.sum(axis=1)
+            final = flop_columns[_unit_column(policy, m, "final")] = per_year[:, -1]
+            flop, final, spend = f * total.mean(), f * final.mean(), f * np.asarray(unit[:, 1:]).sum(axis=1).mean()
             if not np.isfinite(f).all():
                 raise ValueError(f"policy {policy!r} never spends on some paths at some levels of ruin: "
                                  "the schedule is empty (planned_growth, r0?)")
@@ -324,12 +343,10 @@ def optimize_commitments(
         f, m = float(at["spend_fraction"]), float(at["milestone"])
         unit = np.asarray(_spend(jrev, jnp.float64(planned_growth), jnp.float64(1.0), jnp.float64(m), lead_time, policy))
         spend = f * unit
-        flop_years = spend[:, 1:] * np.asarray(flop_per_dollar)[1:]
-        flop_columns[policy] = flop_years.sum(axis=1)
-        flop_columns[f"{policy}_final"] = flop_years[:, -1]
+        flop_years = spend[:, 1:] * flop_per_dollar[1:]
         row = {"spend_fraction": f, "milestone": m if policy == "staged" else np.nan}
-        row.update(_band("flop", flop_columns[policy], level))
-        row.update(_band("final_flop", flop_columns[f"{policy}_final"], level))
+        row.update(_band("flop", flop_years.sum(axis=1), level))
+        row.update(_band("final_flop", flop_years[:, -1], level))
         row.update(_cash_row(settings, rev, spend, policy))
         rows.append(row)
         schedule_parts.append(_schedule(policy, rev, spend, flop_years, planned_growth, m, lead_time, level))
@@ -337,12 +354,12 @@ def optimize_commitments(
     first = ["spend_fraction", "milestone", "prob_ruin", "spend"]
     table = table[first + [c for c in table.columns if c not in first]]
     frontier = pd.concat(frontier_parts, ignore_index=True)
-    flop = pd.DataFrame(flop_columns)
-    flop.index.name = "path"
+    unit_flop = pd.DataFrame(flop_columns)
+    unit_flop.index.name = "path"
     for t in (table, frontier):
         t.attrs["level"] = level
     return CommitmentDecision(table=table, frontier=frontier, schedules=pd.concat(schedule_parts, ignore_index=True),
-                              flop=flop, settings=settings, n_paths=n, years=years)
+                              unit_flop=unit_flop, settings=settings, n_paths=n, years=years)
 
 
 def _better(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
