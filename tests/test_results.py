@@ -42,8 +42,9 @@ def results(chinchilla_fit):
     revenue = capex.simulate_revenue(1.0, 10.0, (3.16, 31.6), years=3, n_paths=500, seed=0)
     cash = capex.simulate_cash(revenue, planned_growth=10.0, spend_fraction=0.5, lead_time=1, margin=0.8)
     hex_fits = sl.fit(sl.datasets.load("hex-frontier"), "sigmoid", x="C", y="elo", by="boardsize")
-    decision = capex.optimize_commitments(capex.simulate_revenue(1e9, 10.0, (3.16, 31.6), years=3, n_paths=2000, seed=0),
-                                          planned_growth=10.0, lead_time=1, margin=0.5, initial_cash=1e9)
+    inputs = capex.DecisionInputs(r0=1e9, growth_median=10.0, growth_interval90=(3.16, 31.6), years=3, margin=0.5,
+                                  initial_cash=1e9, n_paths=2000)
+    decision = inputs.decide()
     return {
         "FitSet": hex_fits,
         "EnsembleSet": hex_fits.bootstrap(30, seed=0),
@@ -62,6 +63,8 @@ def results(chinchilla_fit):
                                         n_draws=2000),
         "CommitmentDecision": decision,
         "CapabilityBought": capex.capability_bought(decision, ens, target=1.9),
+        "StressTests": capex.stress_tests(inputs),
+        "Sensitivity": capex.sensitivity(inputs, ranges={"mfu": (0.3, 0.5), "growth_median": (8.0, 12.0)}),
         "ScenarioResult": capex.run_scenario(capex.load_scenario(SCENARIO), n_bootstrap=50, paths=500, figures=False),
     }
 
@@ -69,7 +72,7 @@ def results(chinchilla_fit):
 SCENARIO = Path(__file__).resolve().parents[1] / "examples" / "capex_chinchilla.toml"
 KINDS = ["Fit", "Fit from parameters", "Ensemble", "FitSet", "EnsembleSet", "Inference", "IsoflopResult",
          "ExtrapolationValidation", "LawComparison", "Forecast", "Plan", "CashResult", "TrendFit", "RevenueFit",
-         "CommitmentDecision", "CapabilityBought", "ScenarioResult"]
+         "CommitmentDecision", "CapabilityBought", "StressTests", "Sensitivity", "ScenarioResult"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

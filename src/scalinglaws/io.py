@@ -60,6 +60,18 @@ def _capability(d: dict):
     return CapabilityBought.from_dict(d)
 
 
+def _stress(d: dict):
+    from .capex.stress import StressTests
+
+    return StressTests.from_dict(d)
+
+
+def _sensitivity(d: dict):
+    from .capex.stress import Sensitivity
+
+    return Sensitivity.from_dict(d)
+
+
 def _trend(d: dict):
     from .capex.trends import TrendFit
 
@@ -89,6 +101,8 @@ KINDS = {
     "scalinglaws.capex.RevenueFit": _revenue_fit,
     "scalinglaws.capex.CommitmentDecision": _decision,
     "scalinglaws.capex.CapabilityBought": _capability,
+    "scalinglaws.capex.StressTests": _stress,
+    "scalinglaws.capex.Sensitivity": _sensitivity,
     "scalinglaws.capex.ScenarioResult": _scenario,
 }
 
@@ -97,7 +111,7 @@ def load(path):
     """The result saved at ``path`` (a :class:`~scalinglaws.fitting.Fit`, an
     :class:`~scalinglaws.ensemble.Ensemble`, a ``FitSet``, an ``IsoflopResult``, an
     ``ExtrapolationValidation``, a ``LawComparison``, a ``Forecast``, or a ``capex`` ``Plan``,
-    ``CashResult``, ``TrendFit``, ``RevenueFit``, ``CommitmentDecision``, ``CapabilityBought`` or ``ScenarioResult``), as its ``save`` wrote it, in either
+    ``CashResult``, ``TrendFit``, ``RevenueFit``, ``CommitmentDecision``, ``CapabilityBought``, ``StressTests``, ``Sensitivity`` or ``ScenarioResult``), as its ``save`` wrote it, in either
     encoding (:mod:`scalinglaws.serialize`).
 
     Loading checks the format version, the kind, the law, that the arrays' lengths agree and

@@ -18,7 +18,7 @@ give the probability of ruin. One concept a module, in the order the data flow:
 - :mod:`~scalinglaws.capex.plan`: :func:`plan`, the compute a target needs with its band, and
   what it costs; :func:`spend_fraction_for`.
 - :mod:`~scalinglaws.capex.revenue`: revenue paths (:func:`simulate_revenue`,
-  :func:`planned_revenue`, :func:`slip`, :func:`growth_sigma`, :func:`growth_probability_below`).
+  :func:`planned_revenue`, :func:`slip`, :func:`slowdown`, :func:`growth_sigma`, :func:`growth_probability_below`).
 - :mod:`~scalinglaws.capex.demand`: yearly growth fitted to a revenue history, with bands and
   its predictive paths (:func:`fit_revenue`, :class:`RevenueFit`).
 - :mod:`~scalinglaws.capex.cash`: commitments against revenue (:func:`commitments`,
@@ -30,6 +30,8 @@ give the probability of ruin. One concept a module, in the order the data flow:
   (:class:`CommitmentDecision`).
 - :mod:`~scalinglaws.capex.capability`: :func:`capability_bought`, what each point of that
   frontier buys through a fitted law (loss or score, band, probability of a target).
+- :mod:`~scalinglaws.capex.stress`: :func:`stress_tests` (a slip, a slowdown) and
+  :func:`sensitivity` (one input at a time, tornado) of a decision's :class:`DecisionInputs`.
 - :mod:`~scalinglaws.capex.scenario`: the ``scalinglaws capex SCENARIO.toml`` command
   (:func:`load_scenario`, :func:`run_scenario`).
 
@@ -52,13 +54,14 @@ from .costs import (
     amortised_cost, cost_in_years, electricity_price, flop_per_gpu_hour, gpu_count, gpu_hours, power_mw,
     rental_cost,
 )
-from .decisions import CommitmentDecision, optimize_commitments
+from .decisions import CommitmentDecision, DecisionInputs, optimize_commitments
 from .demand import RevenueFit, fit_revenue
 from .hardware import GPU, GPUS
 from .plan import Plan, plan, spend_fraction_for
-from .revenue import growth_probability_below, growth_sigma, planned_revenue, simulate_revenue, slip
+from .revenue import growth_probability_below, growth_sigma, planned_revenue, simulate_revenue, slip, slowdown
 from .risk import commitment_risk
 from .scenario import ScenarioError, ScenarioResult, load_scenario, run_scenario
+from .stress import Sensitivity, StressTests, default_ranges, sensitivity, stress_tests
 from .trends import TrendFit, fit_price_performance, fit_training_cost_growth, hardware_price_summary, mfu_quantiles
 
 __all__ = [
@@ -68,9 +71,10 @@ __all__ = [
     "TrendFit", "fit_price_performance", "fit_training_cost_growth", "mfu_quantiles",
     "hardware_price_summary",
     "Plan", "plan", "spend_fraction_for",
-    "simulate_revenue", "planned_revenue", "slip", "growth_sigma", "growth_probability_below",
+    "simulate_revenue", "planned_revenue", "slip", "slowdown", "growth_sigma", "growth_probability_below",
     "RevenueFit", "fit_revenue",
     "CashResult", "commitments", "simulate_cash", "compare_commitments", "serving_capacity",
-    "CommitmentDecision", "optimize_commitments", "CapabilityBought", "capability_bought", "capability_curves",
+    "CommitmentDecision", "DecisionInputs", "optimize_commitments", "CapabilityBought", "capability_bought", "capability_curves",
+    "StressTests", "stress_tests", "Sensitivity", "sensitivity", "default_ranges",
     "commitment_risk", "ScenarioError", "load_scenario", "run_scenario", "ScenarioResult",
 ]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jax
@@ -46,9 +46,10 @@ from .cash import _POLICIES, _cash, _spend, serving_capacity
 from .constants import DEFAULT_MFU, INFERENCE_MARGIN, PRICE_PERFORMANCE, TRAINING_SHARE
 from .costs import flop_per_gpu_hour
 from .hardware import _gpu
-from .revenue import as_paths
+from .revenue import _Z90, as_paths, growth_sigma, simulate_revenue
 
 
+_REPLAYABLE = {"margin", "initial_cash", "lead_time", "training_share", "inference_margin"}
 RUIN_LEVELS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
 MILESTONES = (0.0, 0.25, 0.5, 0.75, 1.0)
 MIN_RUINED_PATHS = 10  # a level of ruin the paths resolve: at least this many ruined paths
@@ -160,23 +161,32 @@ class CommitmentDecision(Result):
         row = self.frontier_row(policy, target_ruin)
         return float(row["spend_fraction"]) * self.unit_flop[_unit_column(policy, row["milestone"], run)].to_numpy()
 
-    def spend(self, policy: str, revenue: Any) -> np.ndarray:
-        """The chosen schedule of ``policy`` played on ``revenue``: spend per path and year."""
+    def spend(self, policy: str, revenue: Any, lead_time: int | None = None) -> np.ndarray:
+        """The chosen schedule of ``policy`` played on ``revenue``: spend per path and year (with
+        another ``lead_time`` if given: the same commitment signed earlier or later)."""
         choice = self.table.loc[policy]
         s = self.settings
+        lead = s["lead_time"] if lead_time is None else check_int(lead_time, "lead_time", 0)
         unit = _spend(jnp.asarray(as_paths(revenue)), jnp.float64(s["planned_growth"]), jnp.float64(1.0),
-                      jnp.float64(choice["milestone"]), s["lead_time"], policy)
+                      jnp.float64(choice["milestone"]), lead, policy)
         return float(choice["spend_fraction"]) * np.asarray(unit)
 
-    def evaluate(self, revenue: Any) -> pd.DataFrame:
+    def evaluate(self, revenue: Any, **changes) -> pd.DataFrame:
         """Each policy's chosen schedule replayed on other revenue paths (fresh draws, a slip, a
         slowdown): ``prob_ruin``, mean spend, VaR and CVaR of terminal cash, and the year of ruin
-        distribution, as in :attr:`table`."""
+        distribution, as in :attr:`table`. ``changes`` replay it under other terms too:
+        ``margin``, ``initial_cash``, ``lead_time``, ``training_share``, ``inference_margin``."""
         rev = as_paths(revenue)
         if rev.shape[1] != self.years + 1:
             raise ValueError(f"revenue must cover {self.years} years (shape (n, {self.years + 1})); got {rev.shape}")
-        return pd.DataFrame([_cash_row(self.settings, rev, self.spend(p, rev), p) for p in self.table.index],
-                            index=pd.Index(self.table.index, name="policy"))
+        unknown = sorted(set(changes) - _REPLAYABLE)
+        if unknown:
+            raise ValueError(f"evaluate cannot change {unknown[0]!r}; it can change {sorted(_REPLAYABLE)}")
+        settings = dict(self.settings, **changes)
+        if {"training_share", "inference_margin"} & set(changes):
+            settings["capacity"] = serving_capacity(settings["training_share"], settings["inference_margin"])
+        return pd.DataFrame([_cash_row(settings, rev, self.spend(p, rev, settings["lead_time"]), p)
+                             for p in self.table.index], index=pd.Index(self.table.index, name="policy"))
 
     def figure(self, ax=None):
         """The efficient frontier: mean training FLOP against the probability of ruin, one line a
@@ -394,3 +404,66 @@ def _schedule(policy, rev, spend, flop_years, planned_growth, milestone, lead_ti
         "spend_mean": body.mean(axis=0), "spend_median": np.median(body, axis=0),
         "spend_lower": np.quantile(body, tail, axis=0), "spend_upper": np.quantile(body, 1.0 - tail, axis=0),
         "p_signed": p_signed, "flop_mean": flop_years.mean(axis=0)})
+
+
+@dataclass(frozen=True)
+class DecisionInputs:
+    """Everything a commitment decision depends on, in one record: demand (lognormal growth, as
+    :func:`~scalinglaws.capex.simulate_revenue`: ``r0``, ``growth_median``, ``growth_interval90``,
+    ``decay``, over ``years``, ``n_paths`` paths from ``seed``), the plan (``planned_growth``,
+    default the growth median; ``lead_time``; ``policies`` and ``milestones``), the accepted
+    ``max_ruin``, cash (``margin``, ``initial_cash``, the ``training_share`` and
+    ``inference_margin`` split) and the price of compute (``gpu``, ``mfu``,
+    ``price_per_gpu_hour``, ``price_trend``). :mod:`~scalinglaws.capex.stress` varies one input
+    at a time; :meth:`decide` runs :func:`optimize_commitments` on them."""
+
+    r0: float
+    growth_median: float
+    growth_interval90: tuple[float, float]
+    years: int
+    decay: float = 0.0
+    planned_growth: float | None = None
+    lead_time: int = 1
+    max_ruin: float = 0.05
+    policies: tuple[str, ...] = ("upfront", "rolling", "staged")
+    milestones: tuple[float, ...] = MILESTONES
+    margin: float = 1.0
+    initial_cash: float = 0.0
+    training_share: float | None = None
+    inference_margin: float | None = None
+    gpu: str = "H100"
+    mfu: float = DEFAULT_MFU
+    price_per_gpu_hour: float | None = None
+    price_trend: float = PRICE_PERFORMANCE.value
+    n_paths: int = 100_000
+    seed: int = 0
+
+    @property
+    def plan_growth(self) -> float:
+        return float(self.growth_median if self.planned_growth is None else self.planned_growth)
+
+    @property
+    def sigma(self) -> float:
+        """Log-scale spread of one year's growth (:func:`~scalinglaws.capex.growth_sigma`)."""
+        return growth_sigma(self.growth_median, self.growth_interval90)
+
+    def with_growth(self, median: float | None = None, sigma: float | None = None) -> DecisionInputs:
+        """The same inputs with another growth median and/or spread (the interval moves with them)."""
+        m = self.growth_median if median is None else float(median)
+        s = self.sigma if sigma is None else float(sigma)
+        k = math.exp(_Z90 * s)
+        return replace(self, growth_median=m, growth_interval90=(m / k, m * k))
+
+    def revenue(self) -> np.ndarray:
+        return simulate_revenue(self.r0, self.growth_median, self.growth_interval90, years=self.years,
+                                n_paths=self.n_paths, seed=self.seed, decay=self.decay)
+
+    def decide(self, revenue: Any = None) -> CommitmentDecision:
+        """:func:`optimize_commitments` on these inputs (on ``revenue`` if given, else on
+        :meth:`revenue`)."""
+        return optimize_commitments(
+            self.revenue() if revenue is None else revenue, planned_growth=self.plan_growth,
+            lead_time=self.lead_time, max_ruin=self.max_ruin, policies=tuple(self.policies),
+            milestones=tuple(self.milestones), margin=self.margin, initial_cash=self.initial_cash,
+            training_share=self.training_share, inference_margin=self.inference_margin, gpu=self.gpu, mfu=self.mfu,
+            price_per_gpu_hour=self.price_per_gpu_hour, price_trend=self.price_trend)

@@ -1,5 +1,6 @@
 """Revenue paths in JAX: lognormal yearly growth (:func:`simulate_revenue`), the plan a lab
-commits against (:func:`planned_revenue`), a late market (:func:`slip`), and the growth
+commits against (:func:`planned_revenue`), a late market (:func:`slip`), slower growth
+(:func:`slowdown`), and the growth
 distribution's helpers (:func:`growth_sigma`, :func:`growth_probability_below`)."""
 
 from __future__ import annotations
@@ -159,6 +160,20 @@ def slip(revenue: Any, years: int = 1) -> np.ndarray:
     years = check_int(years, "years", 0)
     idx = np.maximum(np.arange(arr.shape[-1]) - years, 0)
     return arr[..., idx]
+
+
+def slowdown(revenue: Any, factor: float) -> np.ndarray:
+    """Revenue whose yearly growth is ``factor`` times what it was: ``R'_t = R_t * factor**t``.
+
+    The same paths, every year's growth multiplied by ``factor`` (0.5: 10x becomes 5x, a path that
+    grew 3x grows 1.5x). The year-to-year spread is unchanged.
+    """
+    arr = np.asarray(revenue, dtype=np.float64)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"revenue must be (years + 1,) or (n, years + 1); got shape {arr.shape}")
+    if isinstance(factor, bool) or not (np.isfinite(factor) and factor > 0):
+        raise ValueError(f"factor must be positive and finite (multiplies each year's growth); got {factor!r}")
+    return arr * float(factor) ** np.arange(arr.shape[-1])
 
 
 def as_paths(revenue: Any) -> np.ndarray:

@@ -23,6 +23,9 @@ result                          figure
 ``capex.RevenueFit``            its ``figure()``: the history and the predictive fan
 ``capex.CommitmentDecision``    its ``figure()``: :func:`plot_frontier`, compute bought
                                 against the probability of ruin per policy
+``capex.CapabilityBought``      its ``figure()``: the capability each frontier point buys
+``capex.StressTests``           its ``figure()``: :func:`plot_stress`
+``capex.Sensitivity``           its ``figure(policy)``: :func:`plot_tornado`
 ==============================  ==================================================
 
 Results built above this layer (``capex``) draw themselves with a ``figure()`` method that
@@ -32,7 +35,8 @@ calls the functions here, and :func:`figure` calls it, so one call reaches every
 and the specific functions stay available: :func:`plot_allocation` (compute-optimal
 ``N_opt``, ``D_opt`` against compute), :func:`plot_capability` (capability against compute
 with targets), :func:`fan_chart` (nested percentile bands of simulated paths),
-:func:`plot_revenue_cash`, :func:`plot_frontier` (the efficient frontier of a capex decision).
+:func:`plot_revenue_cash`, :func:`plot_frontier` (the efficient frontier of a capex decision), :func:`plot_stress` and
+:func:`plot_tornado` (how it holds when its inputs are wrong).
 
 Every function takes an optional ``ax`` where it draws one panel and returns the
 :class:`~matplotlib.figure.Figure` it drew on, so figures compose and save with
@@ -61,13 +65,14 @@ from .fits import fit_plot_kind, plot_allocation, plot_fit
 from .groups import plot_groups
 from .isoflop import plot_isoflop
 from .frontier import plot_frontier
+from .sensitivity import plot_stress, plot_tornado
 from .paths import fan_chart, plot_revenue_cash
 from .residuals import plot_residuals
 from .style import Figure, plt
 from .validation import plot_validation
 
 __all__ = ["figure", "plot_fit", "plot_residuals", "plot_groups", "plot_allocation", "plot_capability", "plot_isoflop", "plot_validation",
-           "plot_comparison", "plot_forecast", "plot_break", "fan_chart", "plot_revenue_cash", "plot_frontier", "fit_plot_kind", "plt"]
+           "plot_comparison", "plot_forecast", "plot_break", "fan_chart", "plot_revenue_cash", "plot_frontier", "plot_stress", "plot_tornado", "fit_plot_kind", "plt"]
 
 
 def figure(result: Any, **options) -> Figure:
