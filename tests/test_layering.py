@@ -45,7 +45,7 @@ LAYERS: list[tuple[str, ...]] = [
 SUBLAYERS: dict[str, list[tuple[str, ...]]] = {
     "laws": [("base",), ("lse", "bounded", "custom"), ("loss",), ("broken",), ("data_constrained",), ("tied", "shared"), ("registry",), ("__init__",)],
     "capex": [("constants",), ("hardware",), ("costs", "revenue"), ("trends", "plan", "cash", "demand"), ("risk", "decisions"), ("capability", "stress"),
-              ("scenario",), ("__init__",)],
+              ("report",), ("scenario",), ("__init__",)],
     "solvers": [("config", "arrow"), ("step",), ("stream",), ("batch",), ("__init__",)],
     "isoflop": [("parabolas", "budgets"), ("result",), ("profiles",), ("__init__",)],
     "plot": [("style",), ("fits", "paths", "residuals", "frontier", "sensitivity"), ("capability", "groups", "isoflop", "validation", "comparison",

@@ -558,11 +558,27 @@ def _cmd_capex(args) -> int:
         _check_folder(folder, f"{args.scenario}: [output] dir")
     result = capex.run_scenario(scenario, out=args.out, n_bootstrap=args.bootstrap, paths=args.paths,
                                 figures=not args.no_figures)
-    doc = Document("capex", level=result.scenario["commitments"]["level"])
+    com = result.scenario["commitments"]
+    doc = Document("capex", level=com["level"] if com is not None else result.decision.level)
     doc.text(result.report())
     summary = result.summary()
-    doc.title, doc.notes = summary.title, [n for n in [*summary.notes, *summary.footer] if n]
-    doc.table("policies", summary.to_frame(), show=False)
+    _, commitment_lines = result._report_parts()
+    doc.title, doc.notes = summary.title, [n for n in [*summary.notes, *commitment_lines] if n]
+    def decision_tables():
+        d = result.decision
+        doc.table("decision", d.table, show=False)
+        doc.table("frontier", d.frontier, show=False)
+        doc.table("schedules", d.schedules, show=False)
+        doc.table("capability", result.capability.table, show=False)
+        if result.stress is not None:
+            doc.table("stress", result.stress.table.reset_index(), show=False)
+        if result.sensitivity is not None:
+            doc.table("sensitivity", result.sensitivity.table.reset_index(), show=False)
+
+    if result.risk is not None:  # the first table is the command's main one
+        doc.table("policies", summary.to_frame(), show=False)
+    elif result.decision is not None:
+        decision_tables()
     plan = result.plan.table.copy()
     plan.index.name = "quantity"
     doc.table("plan", plan, show=False)
@@ -570,13 +586,22 @@ def _cmd_capex(args) -> int:
         slipped = result.risk_slipped.copy()
         slipped.index.name = "policy"
         doc.table("policies_slipped", slipped, show=False)
+    if result.revenue_fit is not None:
+        doc.table("revenue_fit", result.revenue_fit.table.rename_axis("quantity"), show=False)
+    if result.decision is not None and result.risk is not None:
+        decision_tables()
     ens = result.ensemble
     doc.facts = {"scenario": str(args.scenario), "target": result.target, "law": result.fit.law.name,
                  "params": dict(result.fit.params), "replicates": None if ens is None else ens.n_replicates,
                  "revenue_paths": int(result.revenue.shape[0]),
                  "unreachable_fraction": result.plan.unreachable_fraction,
-                 "budget": result.risk.attrs.get("budget"), "spend_fraction": result.risk.attrs.get("spend_fraction"),
                  "assumptions": dict(result.plan.assumptions)}
+    if result.risk is not None:
+        doc.facts.update(budget=result.risk.attrs.get("budget"), spend_fraction=result.risk.attrs.get("spend_fraction"))
+    if result.decision is not None:
+        doc.facts["decision"] = {k: v for k, v in result.decision.settings.items()}
+    if result.report_file is not None:
+        doc.files["report"] = str(result.report_file)
     for path in result.figures:
         doc.files[Path(path).stem] = str(path)
     if folder is not None:
@@ -896,21 +921,25 @@ def _add_isoflop(sub) -> None:
 
 
 def _add_capex(sub) -> None:
-    p = sub.add_parser("capex", help="plan the compute for a target from a scenario file: cost and risk of ruin",
-                       description="Read a capex scenario (TOML; see docs/capex.md and "
-                                   "examples/capex_chinchilla.toml): fit and bootstrap a law, price the compute "
-                                   "needed for the target (GPU-hours, dollars, GPUs, MW, with bands), and play "
-                                   "buying it ahead of revenue (up front, staged) against simulated revenue "
-                                   "paths. Prints the plan and the ruin table; writes capability.png, "
-                                   "revenue_cash.png and the result (scenario.npz, which scalinglaws.load "
-                                   "reads) to the output folder.")
+    p = sub.add_parser("capex", help="plan the compute for a target from a scenario file: cost, risk of ruin, "
+                                     "and the largest commitment within an accepted risk",
+                       description="Read a capex scenario (TOML; see docs/capex.md, examples/capex_chinchilla.toml "
+                                   "and examples/capex_decision.toml): fit and bootstrap a law, price the compute "
+                                   "needed for the target (GPU-hours, dollars, GPUs, MW, with bands), fit demand "
+                                   "to a revenue history ([demand]), play buying the target ahead of revenue "
+                                   "([commitments]) and find the largest commitment per policy whose probability "
+                                   "of ruin stays within [decision] max_ruin, with what it buys, stress tests and "
+                                   "sensitivities. Prints the report; writes the figures, report.html (or "
+                                   "report.md) and the result (scenario.npz, which scalinglaws.load reads) to the "
+                                   "output folder.")
     p.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file")
     p.add_argument("--out", metavar="DIR", help="folder for the figures and the saved result, scenario.npz "
                                                 "(default: [output] dir in the file)")
     _add_bootstrap(p, None, "bootstrap replicates, overriding [bootstrap] replicates")
     p.add_argument("--paths", type=_positive_int, metavar="N", help="revenue paths, overriding [revenue] paths")
     p.add_argument("--no-figures", action="store_true", help="print the plan only; write no figures")
-    _add_format(p, ["policies", "plan", "policies_slipped"])
+    _add_format(p, ["policies", "plan", "policies_slipped", "revenue_fit", "decision", "frontier", "schedules",
+                    "capability", "stress", "sensitivity"])
     p.set_defaults(func=_cmd_capex)
 
 

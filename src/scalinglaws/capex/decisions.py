@@ -46,7 +46,7 @@ from .cash import _POLICIES, _cash, _spend, serving_capacity
 from .constants import DEFAULT_MFU, INFERENCE_MARGIN, PRICE_PERFORMANCE, TRAINING_SHARE
 from .costs import flop_per_gpu_hour
 from .hardware import _gpu
-from .revenue import _Z90, as_paths, growth_sigma, simulate_revenue
+from .revenue import _Z90, as_paths, growth_sigma, simulate_revenue, slowdown
 
 
 _REPLAYABLE = {"margin", "initial_cash", "lead_time", "training_share", "inference_margin"}
@@ -437,6 +437,15 @@ class DecisionInputs:
     price_trend: float = PRICE_PERFORMANCE.value
     n_paths: int = 100_000
     seed: int = 0
+    revenue_fit: Any = None
+
+    @classmethod
+    def from_fit(cls, revenue_fit: Any, years: int, **terms) -> DecisionInputs:
+        """Inputs whose demand is a :class:`~scalinglaws.capex.RevenueFit`'s posterior predictive
+        (parameter uncertainty included): ``r0``, ``growth_median``, ``growth_interval90`` and
+        ``decay`` record its plug-in terms; a different ``growth_median`` (a sensitivity) scales
+        every predictive growth by ``growth_median / fit median``."""
+        return cls(**{**revenue_fit.terms(), "years": years, **terms, "revenue_fit": revenue_fit})
 
     @property
     def plan_growth(self) -> float:
@@ -455,6 +464,11 @@ class DecisionInputs:
         return replace(self, growth_median=m, growth_interval90=(m / k, m * k))
 
     def revenue(self) -> np.ndarray:
+        """``n_paths`` revenue paths over ``years`` from ``seed``."""
+        if self.revenue_fit is not None:
+            paths = self.revenue_fit.simulate(self.years, self.n_paths, self.seed)
+            base = self.revenue_fit.terms()["growth_median"]
+            return paths if self.growth_median == base else slowdown(paths, self.growth_median / base)
         return simulate_revenue(self.r0, self.growth_median, self.growth_interval90, years=self.years,
                                 n_paths=self.n_paths, seed=self.seed, decay=self.decay)
 

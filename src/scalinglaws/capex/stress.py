@@ -100,7 +100,7 @@ def stress_tests(inputs: DecisionInputs, *, slip_years: int = 1, slowdown_to: fl
         raise ValueError(f"slowdown_to must be a positive growth factor (x per year); got {slowdown_to!r}")
     factor = target / inputs.growth_median
     stressed = {"baseline": revenue, f"{slip_years}-year slip": slip(revenue, slip_years),
-                f"slowdown to {target:g}x": slowdown(revenue, factor),
+                f"slowdown to {target:.3g}x": slowdown(revenue, factor),
                 "slip and slowdown": slowdown(slip(revenue, slip_years), factor)}
     parts = []
     for name, rev in stressed.items():
@@ -115,7 +115,8 @@ def stress_tests(inputs: DecisionInputs, *, slip_years: int = 1, slowdown_to: fl
 
 def default_ranges(inputs: DecisionInputs) -> dict[str, tuple[float, float]]:
     """Low and high values of each input for :func:`sensitivity`: growth median / 1.5 and x 1.5;
-    growth spread x 0.5 and x 1.5; decay +0.3 (10x a year decaying to 5x in one year is 0.30);
+    growth spread x 0.5 and x 1.5 and decay +0.3 (10x a year decaying to 5x in one year is 0.30),
+    except with demand from a fitted history, whose predictive carries its own;
     margin x 0.75 and x 1.25 (at most 1); lead time -1 and +1 year; initial cash x 0.5 and x 2 (when
     positive); the split's shares -0.1 and +0.1; the GPU price over the shipped range of on-demand
     H100 quotes (other GPUs: x 0.62 and x 3.1, the same ratios); MFU from Epoch AI's low to high
@@ -136,6 +137,8 @@ def default_ranges(inputs: DecisionInputs) -> dict[str, tuple[float, float]]:
               "lead_time": (max(0, i.lead_time - 1), i.lead_time + 1),
               "price_per_gpu_hour": gpu_range, "mfu": (MFU_LOW.value, MFU_HIGH.value),
               "price_trend": (0.5 * i.price_trend, 1.5 * i.price_trend)}
+    if i.revenue_fit is not None:  # the predictive's own spread and decay: only its median is varied
+        del ranges["growth_sigma"], ranges["decay"]
     if i.initial_cash > 0:
         ranges["initial_cash"] = (0.5 * i.initial_cash, 2.0 * i.initial_cash)
     if i.training_share is not None or i.inference_margin is not None:

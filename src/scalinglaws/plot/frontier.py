@@ -22,7 +22,8 @@ def plot_frontier(frontier: pd.DataFrame, chosen: pd.DataFrame | None = None, ma
     FLOP); ``chosen``: one row per policy (indexed by policy) with ``prob_ruin`` and ``column``,
     marked; ``max_ruin``: a vertical line at the accepted probability of ruin. ``band``: shade
     ``{column}_lower`` to ``{column}_upper``. Log x axis; log y unless ``log_y=False``."""
-    if ax is None:
+    own = ax is None
+    if own:
         fig, ax = plt.subplots(figsize=(6.0, 3.8))
     else:
         fig = ax.figure
@@ -47,6 +48,6 @@ def plot_frontier(frontier: pd.DataFrame, chosen: pd.DataFrame | None = None, ma
     ax.set_ylabel(ylabel)
     ax.legend(frameon=False, fontsize="small")
     ax.grid(True, which="major", alpha=0.3)
-    if not np.isfinite(ax.get_ylim()).all():  # pragma: no cover - nothing positive to draw
-        ax.set_ylim(1, 10)
+    if own:
+        fig.tight_layout()
     return fig

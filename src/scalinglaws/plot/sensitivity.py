@@ -18,7 +18,8 @@ __all__ = ["plot_stress", "plot_tornado"]
 def plot_stress(table: pd.DataFrame, max_ruin: float, ax: Any = None) -> Figure:
     """Grouped bars: P(ruin) (``table`` indexed by (stress, policy)) per stress, one bar a policy;
     the accepted probability of ruin dashed."""
-    if ax is None:
+    own = ax is None
+    if own:
         fig, ax = plt.subplots(figsize=(6.5, 3.6))
     else:
         fig = ax.figure
@@ -34,6 +35,8 @@ def plot_stress(table: pd.DataFrame, max_ruin: float, ax: Any = None) -> Figure:
     ax.set_ylabel("probability of ruin")
     ax.set_ylim(0, 1)
     ax.legend(frameon=False, fontsize="small")
+    if own:
+        fig.tight_layout()
     return fig
 
 
