@@ -35,8 +35,10 @@ def test_the_command_gives_what_the_api_gives(run):
     out, doc = run
     s = capex.load_scenario(EXAMPLE)
     fit = capex.fit_revenue([2023, 2024, 2025], [0.1e9, 1e9, 10e9], sigma=0.7, level=0.9)
-    inputs = capex.DecisionInputs.from_fit(fit, 3, lead_time=2, planned_growth=3.0, margin=0.5, initial_cash=30e9,
-                                           mfu=s["hardware"]["mfu"], price_per_gpu_hour=2.0, n_paths=20_000)
+    dc, hw = s["decision"], s["hardware"]
+    inputs = capex.DecisionInputs.from_fit(fit, 3, lead_time=dc["lead_time"], planned_growth=dc["planned_growth"],
+                                           margin=dc["margin"], initial_cash=dc["initial_cash"], mfu=hw["mfu"],
+                                           price_per_gpu_hour=hw["price_per_gpu_hour"], n_paths=20_000)
     decision = inputs.decide()
     rows = {r["policy"]: r for r in doc["tables"]["decision"]["rows"]}
     for policy in ("upfront", "rolling", "staged"):
@@ -141,3 +143,21 @@ def test_screenshot_script_measures_ink(tmp_path):
     result = capex.run_scenario(s, out=tmp_path / "r", n_bootstrap=30, paths=2000)
     assert shot.main([str(result.report_file), "--height", "5000"]) == 0
     assert shot.ink(result.report_file.with_suffix(".png"))[1] > 0.02
+
+
+def test_docs_quote_what_the_walkthrough_prints():
+    """docs/capex.md shows the output of examples/capex_50b.py (timings left out): regenerate it and
+    compare, so that the page's numbers are the script's."""
+    import re
+    import subprocess
+    import sys
+
+    root = EXAMPLE.parent.parent
+    run = subprocess.run([sys.executable, str(root / "examples" / "capex_50b.py")], capture_output=True, text=True,
+                         timeout=600, cwd=root)
+    assert run.returncode == 0, run.stderr
+    printed = "\n".join(line for line in run.stdout.splitlines() if not line.startswith("[time]"))
+    page = (root / "docs" / "capex.md").read_text()
+    shown = re.search(r"The output of `examples/capex_50b.py`, timings left out:\n\n```text\n(.*?)\n```", page, re.S)
+    assert shown is not None
+    assert shown.group(1) == printed

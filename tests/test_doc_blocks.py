@@ -40,6 +40,8 @@ NOT_RUN = {
     "python -m pytest": "it is this test suite",
     "mkdocs build --strict": "tests/test_docs.py builds the site in strict mode",
     "bash benchmarks/gpu.sh": "it needs a GPU, which CI does not have",
+    "python examples/screenshot_report.py": "it needs Debian's chromium, which CI does not have "
+                                             "(tests/test_capex_report.py runs it where chromium is installed)",
 }
 
 SMALLER = [
