@@ -13,13 +13,16 @@ All three answer the same question on the same paths; the answers are compared. 
 first call (trace and compile) is reported apart from its steady state; every JAX result is on the
 host (numpy) when the timer stops. Writes ``benchmarks/results/frontier.json``.
 
-    python -m benchmarks.bench_frontier [--paths 100000] [--years 3] [--repeats 5]
+    SCALINGLAWS_COMPILATION_CACHE=0 python -m benchmarks.bench_frontier [--paths 100000] [--years 3] [--repeats 5]
+
+(with the persistent compilation cache off, the first call's time includes compiling.)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import numpy as np
 
 from scalinglaws import capex
@@ -115,6 +118,7 @@ def run(paths: int = 100_000, years: int = 3, repeats: int = 5) -> dict:
         "max_relative_difference_vs_numpy_order_statistic": worst_order,
         "max_relative_difference_bisection_vs_order_statistic": worst_bisect,
         "staged_milestones_chosen": sorted(set(staged["milestone"].tolist())),
+        "compilation_cache": os.environ.get("SCALINGLAWS_COMPILATION_CACHE", "on (default)"),
         "notes": "contender_s includes the cash, VaR/CVaR and schedule tables at max_ruin and returns numpy; "
                  "the baselines return only the commitments. Bisection resolves f to 2^-60 of its bracket.",
     }

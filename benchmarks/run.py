@@ -31,7 +31,7 @@ from scalinglaws import programs
 
 from . import _common
 
-SUITE = ("fit", "bootstrap", "sizes", "peers", "solver", "limit", "grouped", "hard", "cold", "capex")
+SUITE = ("fit", "bootstrap", "sizes", "peers", "solver", "limit", "grouped", "hard", "cold", "capex", "frontier")
 
 
 def _slug(text: str) -> str:
@@ -86,6 +86,10 @@ def _run_one(name: str, quick: bool, million: bool = False) -> dict:
         from . import bench_capex
 
         return bench_capex.run(paths=100_000, years=10, repeats=5 if quick else 20)
+    if name == "frontier":
+        from . import bench_frontier
+
+        return bench_frontier.run(paths=100_000, years=3, repeats=3 if quick else 5)
     raise ValueError(f"unknown benchmark {name!r}; choose from {SUITE}")
 
 
@@ -208,7 +212,23 @@ def table(results: dict, info: dict) -> str:
         key = next(k for k in st if k.startswith("simulate_revenue + simulate_cash"))
         lines.append(f"| capex: {cap['paths']:,} revenue paths x {cap['years']} years, cash and ruin | "
                      f"{_ms(st[key]['median_s'])} | | | |")
+    lines += frontier_rows(results.get("frontier"))
     return "\n".join(lines)
+
+
+def frontier_rows(fr: dict | None) -> list[str]:
+    """Table rows of ``bench_frontier``: the capex decision's whole frontier against numpy."""
+    if not fr:
+        return []
+    what = (f"capex decision: whole frontier, {fr['paths']:,} paths x {fr['years']} years, {fr['variants']} "
+            f"policy variants x {len(fr['ruin_levels'])} levels of ruin")
+    mine = f"{_ms(fr['contender_s']['median_s'])} (first call {_ms(fr['contender_first_call_s'])})"
+    return [f"| {what} | {mine} | numpy bisection on the Monte Carlo ruin: {_ms(fr['numpy_bisection_s']['median_s'])}"
+            f" | {fr['ratio_vs_numpy_bisection']:.0f}x | commitments agree to "
+            f"{fr['max_relative_difference_bisection_vs_order_statistic']:.0e} |",
+            f"| {what} | {mine} | the same order statistic in numpy, commitments only: "
+            f"{_ms(fr['numpy_order_statistic_s']['median_s'])} | {fr['ratio_vs_numpy_order_statistic']:.2f}x | ours "
+            f"also builds the cash, VaR/CVaR and schedule tables |"]
 
 
 def size_rows(sizes: dict | None) -> list[str]:

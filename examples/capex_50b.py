@@ -99,7 +99,7 @@ def main(figures: Path | None) -> None:
     mfu = capex.MFU_MEDIAN.value
     owned = float(capex.amortised_cost(1e24, "H100", mfu) / capex.gpu_hours(1e24, "H100", mfu))
     print(f"owned H100, amortised: ${owned:.3g} per GPU-hour (on-demand rental median ${capex.H100_RENTAL_MEDIAN.value:g})")
-    decision = timed("optimize_commitments (3 policies, 5 milestones, 13 levels of ruin)", lambda: capex.optimize_commitments(
+    decision = timed("optimize_commitments (3 policies, 5 milestones, 12 levels of ruin)", lambda: capex.optimize_commitments(
         revenue, planned_growth=PLANNED_GROWTH, lead_time=DELIVERY_YEAR, max_ruin=0.05, margin=MARGIN,
         initial_cash=INITIAL_CASH, mfu=mfu, price_per_gpu_hour=owned))
     sched = decision.schedules.set_index(["policy", "year"])

@@ -4,6 +4,8 @@ on fresh paths, against brute force, and against what the theory says about the 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import scalinglaws as sl
 from scalinglaws import capex
@@ -147,3 +149,23 @@ def test_optimize_commitments_refuses_bad_input(kwargs, match):
     args = dict(TERMS, **kwargs)
     with pytest.raises(ValueError, match=match):
         capex.optimize_commitments(revenue, **args)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(growth=st.floats(1.5, 12.0), spread=st.floats(1.0, 4.0), lead=st.integers(0, 3), margin=st.floats(0.1, 1.0),
+       cash=st.floats(0.0, 3.0), share=st.one_of(st.none(), st.floats(0.0, 0.9)), seed=st.integers(0, 50))
+def test_frontier_invariants(growth, spread, lead, margin, cash, share, seed):
+    """Whatever the demand and terms: in-sample ruin never exceeds the level asked for, accepting more
+    ruin never buys less, and the chosen commitment replayed with simulate_cash has the ruin reported."""
+    revenue = capex.simulate_revenue(1.0, growth, (growth / spread, growth * spread), years=3, n_paths=2000,
+                                     seed=seed)
+    split = {} if share is None else dict(training_share=share, inference_margin=0.5)
+    d = capex.optimize_commitments(revenue, planned_growth=growth, lead_time=lead, margin=margin, initial_cash=cash,
+                                   max_ruin=0.05, **split)
+    assert (d.frontier["prob_ruin"] <= d.frontier["target_ruin"] + 1e-12).all()
+    for policy, part in d.frontier.groupby("policy"):
+        flop = part.sort_values("target_ruin")["flop_mean"].to_numpy()
+        assert (np.diff(flop) >= -1e-9 * flop[1:]).all(), policy
+    for policy in d.table.index:
+        replay = capex.simulate_cash(revenue, spend=d.spend(policy, revenue), margin=margin, initial_cash=cash, **split)
+        assert replay.prob_ruin == pytest.approx(d.table.loc[policy, "prob_ruin"], abs=1e-12)

@@ -9,6 +9,8 @@ every result it reads.
 
 from __future__ import annotations
 
+import importlib
+
 from . import serialize
 from .ensemble import Ensemble
 from .fitting import Fit
@@ -30,58 +32,12 @@ def _ensemble(d: dict) -> Ensemble:
 
 # capex (scipy.stats, and matplotlib through its scenario figures) is imported when a capex file
 # is read, so that `import scalinglaws` does not pay for it.
-def _plan(d: dict):
-    from .capex.plan import Plan
+def _capex(module: str, name: str):
+    """A reader of ``scalinglaws.capex.<module>.<name>`` records that imports the module when called."""
+    def read(d: dict):
+        return getattr(importlib.import_module(f"{__package__}.capex.{module}"), name).from_dict(d)
 
-    return Plan.from_dict(d)
-
-
-def _cash(d: dict):
-    from .capex.cash import CashResult
-
-    return CashResult.from_dict(d)
-
-
-def _revenue_fit(d: dict):
-    from .capex.demand import RevenueFit
-
-    return RevenueFit.from_dict(d)
-
-
-def _decision(d: dict):
-    from .capex.decisions import CommitmentDecision
-
-    return CommitmentDecision.from_dict(d)
-
-
-def _capability(d: dict):
-    from .capex.capability import CapabilityBought
-
-    return CapabilityBought.from_dict(d)
-
-
-def _stress(d: dict):
-    from .capex.stress import StressTests
-
-    return StressTests.from_dict(d)
-
-
-def _sensitivity(d: dict):
-    from .capex.stress import Sensitivity
-
-    return Sensitivity.from_dict(d)
-
-
-def _trend(d: dict):
-    from .capex.trends import TrendFit
-
-    return TrendFit.from_dict(d)
-
-
-def _scenario(d: dict):
-    from .capex.scenario import ScenarioResult
-
-    return ScenarioResult.from_dict(d)
+    return read
 
 
 KINDS = {
@@ -95,15 +51,15 @@ KINDS = {
     "scalinglaws.LawComparison": LawComparison.from_dict,
     "scalinglaws.Forecast": Forecast.from_dict,
     "scalinglaws.BreakTest": BreakTest.from_dict,
-    "scalinglaws.capex.Plan": _plan,
-    "scalinglaws.capex.CashResult": _cash,
-    "scalinglaws.capex.TrendFit": _trend,
-    "scalinglaws.capex.RevenueFit": _revenue_fit,
-    "scalinglaws.capex.CommitmentDecision": _decision,
-    "scalinglaws.capex.CapabilityBought": _capability,
-    "scalinglaws.capex.StressTests": _stress,
-    "scalinglaws.capex.Sensitivity": _sensitivity,
-    "scalinglaws.capex.ScenarioResult": _scenario,
+    "scalinglaws.capex.Plan": _capex("plan", "Plan"),
+    "scalinglaws.capex.CashResult": _capex("cash", "CashResult"),
+    "scalinglaws.capex.TrendFit": _capex("trends", "TrendFit"),
+    "scalinglaws.capex.RevenueFit": _capex("demand", "RevenueFit"),
+    "scalinglaws.capex.CommitmentDecision": _capex("decisions", "CommitmentDecision"),
+    "scalinglaws.capex.CapabilityBought": _capex("capability", "CapabilityBought"),
+    "scalinglaws.capex.StressTests": _capex("stress", "StressTests"),
+    "scalinglaws.capex.Sensitivity": _capex("stress", "Sensitivity"),
+    "scalinglaws.capex.ScenarioResult": _capex("scenario", "ScenarioResult"),
 }
 
 
