@@ -40,6 +40,15 @@ from .inputs import InputError
 __all__ = ["resampling_units", "bootstrap_separate", "bootstrap_joint"]
 
 
+def _block(lo: int, size: int, n: int) -> tuple[np.ndarray, int]:
+    """Replicate indices of the block starting at ``lo`` and how many are real: the last block keeps
+    the full ``size`` (no recompile), its tail repeating ``lo`` and dropped afterwards."""
+    take = min(size, n - lo)
+    idx = np.arange(lo, lo + size)
+    idx[take:] = lo
+    return idx, take
+
+
 def resampling_units(group_of_row: np.ndarray, weights: np.ndarray, labels=None, name=None):
     """How a replicate draws: ``(unit_index [n], unit_stratum [U], n_strata, whole_groups)``.
 
@@ -205,9 +214,7 @@ def bootstrap_separate(problems, optima, grid_starts, n: int, seed: int, resampl
         bar.stage("preparing (the first run of a shape compiles)")
         for lo in range(0, n, R_b):
             t0 = time.perf_counter()
-            take = min(R_b, n - lo)
-            idx = np.arange(lo, lo + R_b)
-            idx[take:] = lo  # the last block keeps its shape (no recompile); its tail is dropped
+            idx, take = _block(lo, R_b, n)
             W = draws(idx)  # [R_b, n_total]
             Wg = jnp.where(pad_mask, W[:, gather_j], 0.0)  # [R_b, G, m]
             res = _solvers.solve_in_segments(
@@ -315,9 +322,7 @@ def bootstrap_joint(jlaw, problems, joint_theta, joint_starts, n: int, seed: int
         bar.stage("preparing (the first run of a shape compiles)")
         for lo in range(0, n, R_b):
             t0 = time.perf_counter()
-            take = min(R_b, n - lo)
-            idx = np.arange(lo, lo + R_b)
-            idx[take:] = lo
+            idx, take = _block(lo, R_b, n)
             W = draws(idx)
             Wp = jnp.pad(W, ((0, 0), (0, n_pad - n_rows))).astype(dtype)
             res = jax.block_until_ready(_solvers.solve_in_segments(
