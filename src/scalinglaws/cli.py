@@ -599,7 +599,7 @@ def _cmd_capex(args) -> int:
     if result.risk is not None:
         doc.facts.update(budget=result.risk.attrs.get("budget"), spend_fraction=result.risk.attrs.get("spend_fraction"))
     if result.decision is not None:
-        doc.facts["decision"] = {k: v for k, v in result.decision.settings.items()}
+        doc.facts["decision"] = dict(result.decision.settings)
     if result.report_file is not None:
         doc.files["report"] = str(result.report_file)
     for path in result.figures:

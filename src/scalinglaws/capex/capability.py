@@ -188,8 +188,9 @@ def capability_bought(
     if positive.size == 0:
         raise ValueError("no point of the frontier buys any compute (every commitment is 0)")
     log_grid = np.linspace(np.log(positive.min() / 2.0), np.log(positive.max() * 2.0), GRID)
-    curves, name = capability_curves(model, np.exp(log_grid), group)
-    source = _describe(_one_model(model, group), curves.shape[0])
+    model = _one_model(model, group)
+    curves, name = capability_curves(model, np.exp(log_grid))
+    source = _describe(model, curves.shape[0])
     if then is not None:
         fit2, th2, ok2 = _stage(then)
         if len(fit2.law.inputs) != 1:

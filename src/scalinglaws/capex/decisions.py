@@ -332,16 +332,17 @@ def optimize_commitments(
     levels_np = np.asarray(levels)
     rows, frontier_parts, schedule_parts, flop_columns = [], [], [], {}
     for policy in policies:
-        best = None
+        best, units = None, {}
         for m in (ms if policy == "staged" else (1.0,)):
             unit = _spend(jrev, jnp.float64(planned_growth), jnp.float64(1.0), jnp.float64(m), lead_time, policy)
             f_star = _critical_fraction(jrev, unit, jnp.float64(margin), jnp.float64(initial_cash),
                                         jnp.float64(capacity), split)
             f, ruined = _frontier(np.asarray(f_star), levels_np)
-            per_year = np.asarray(unit[:, 1:]) * flop_per_dollar[1:]
+            unit = units[m] = np.asarray(unit)
+            per_year = unit[:, 1:] * flop_per_dollar[1:]
             total = flop_columns[_unit_column(policy, m, "total")] = per_year.sum(axis=1)
             final = flop_columns[_unit_column(policy, m, "final")] = per_year[:, -1]
-            flop, final, spend = f * total.mean(), f * final.mean(), f * np.asarray(unit[:, 1:]).sum(axis=1).mean()
+            flop, final, spend = f * total.mean(), f * final.mean(), f * unit[:, 1:].sum(axis=1).mean()
             if not np.isfinite(f).all():
                 raise ValueError(f"policy {policy!r} never spends on some paths at some levels of ruin: "
                                  "the schedule is empty (planned_growth, r0?)")
@@ -351,8 +352,7 @@ def optimize_commitments(
         frontier_parts.append(best)
         at = best.loc[best["target_ruin"] == max_ruin].iloc[0]
         f, m = float(at["spend_fraction"]), float(at["milestone"])
-        unit = np.asarray(_spend(jrev, jnp.float64(planned_growth), jnp.float64(1.0), jnp.float64(m), lead_time, policy))
-        spend = f * unit
+        spend = f * units[m]
         flop_years = spend[:, 1:] * flop_per_dollar[1:]
         row = {"spend_fraction": f, "milestone": m if policy == "staged" else np.nan}
         row.update(_band("flop", flop_years.sum(axis=1), level))

@@ -33,7 +33,7 @@ def _frame(table: pd.DataFrame, index: bool = True) -> tuple[list[str], list[lis
     return [str(c) for c in t.columns], [[_cell(v) for v in row] for row in t.itertuples(index=False, name=None)]
 
 
-def _sections(result: Any, folder: Path) -> list[tuple]:
+def _sections(result: Any) -> list[tuple]:
     """The report as blocks: ("h", text), ("p", text), ("ul", [items]), ("table", frame), ("img", file, caption)."""
     s, d, cap = result.scenario, result.decision, result.capability
     st = d.settings
@@ -184,7 +184,7 @@ def write_report(result: Any, folder: Any, fmt: str = "html") -> Path:
         raise ValueError(f"fmt must be 'html' or 'markdown'; got {fmt!r}")
     folder = Path(folder)
     title = f"Capex decision: {Path(result.scenario['path']).name}"
-    blocks = _sections(result, folder)
+    blocks = _sections(result)
     path = folder / ("report.html" if fmt == "html" else "report.md")
     path.write_text(_html(title, blocks) if fmt == "html" else _markdown(title, blocks, folder), encoding="utf-8")
     return path

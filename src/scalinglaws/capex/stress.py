@@ -21,7 +21,7 @@ import pandas as pd
 
 from .. import serialize
 from ..results import Result, Summary
-from .constants import H100_RENTAL_HIGH, H100_RENTAL_LOW, MFU_HIGH, MFU_LOW
+from .constants import H100_RENTAL_HIGH, H100_RENTAL_LOW, H100_RENTAL_MEDIAN, MFU_HIGH, MFU_LOW
 from .decisions import CommitmentDecision, DecisionInputs
 from .revenue import slip, slowdown
 
@@ -129,7 +129,8 @@ def default_ranges(inputs: DecisionInputs) -> dict[str, tuple[float, float]]:
         from .hardware import _gpu
 
         base = _gpu(i.gpu).rental_price if price is None else price
-        gpu_range = (base * H100_RENTAL_LOW.value / 3.95, base * H100_RENTAL_HIGH.value / 3.95)
+        gpu_range = (base * H100_RENTAL_LOW.value / H100_RENTAL_MEDIAN.value,
+                     base * H100_RENTAL_HIGH.value / H100_RENTAL_MEDIAN.value)
     ranges = {"growth_median": (i.growth_median / 1.5, i.growth_median * 1.5),
               "growth_sigma": (0.5 * i.sigma, 1.5 * i.sigma),
               "decay": (i.decay, min(1.0, i.decay + 0.3)),
@@ -249,8 +250,10 @@ def sensitivity(inputs: DecisionInputs, ranges: dict | None = None,
             rev = varied.revenue() if name in _DEMAND else revenue
             if name in _CASH:
                 replayed = decision.evaluate(rev, **{name: varied.lead_time if name == "lead_time" else value})
-            else:
+            elif name in _DEMAND:
                 replayed = decision.evaluate(rev)
+            else:  # the price of compute: the same dollars on the same paths, the same ruin
+                replayed = base
             flop = varied.decide(rev).table["flop_mean"]
             for policy in decision.table.index:
                 rows.append({"input": name, "side": side, "policy": policy, "value": float(value),
